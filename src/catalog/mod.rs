@@ -1,0 +1,82 @@
+//! The catalog: categories, products and their variants, images and stock as shoppers see them.
+
+pub mod api;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod repo;
+
+use crate::money::Money;
+use serde::{Deserialize, Serialize};
+
+/// A product image served from the media directory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Image {
+    pub url: String,
+    pub alt: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// What a shopper is told about stock; never the exact count unless it is running out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Availability {
+    InStock,
+    Low(u32),
+    SoldOut,
+}
+
+impl Availability {
+    pub fn from_counts(available: i64, low_stock_threshold: i64) -> Self {
+        match available {
+            n if n <= 0 => Availability::SoldOut,
+            n if n <= low_stock_threshold => Availability::Low(u32::try_from(n).unwrap_or(u32::MAX)),
+            _ => Availability::InStock,
+        }
+    }
+
+    pub fn label(&self) -> Option<String> {
+        match self {
+            Availability::InStock => None,
+            Availability::Low(n) => Some(format!("Only {n} left")),
+            Availability::SoldOut => Some("Out of stock".to_owned()),
+        }
+    }
+}
+
+/// A product as it appears in a grid: enough to recognise it and decide to open it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductCard {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub price: Money,
+    pub image: Option<Image>,
+    pub availability: Availability,
+}
+
+impl ProductCard {
+    pub fn href(&self) -> String {
+        format!("/p/{}", self.slug)
+    }
+}
+
+/// A category and its subcategories, in display order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryNode {
+    pub slug: String,
+    pub name: String,
+    pub children: Vec<CategoryNode>,
+}
+
+impl CategoryNode {
+    pub fn href(&self) -> String {
+        format!("/c/{}", self.slug)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HomeContent {
+    pub featured: Vec<ProductCard>,
+    pub new_arrivals: Vec<ProductCard>,
+    pub categories: Vec<CategoryNode>,
+}

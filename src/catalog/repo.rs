@@ -1,0 +1,244 @@
+//! Catalog SQL, one text for both engines.
+
+use super::{Availability, CategoryNode, Image, ProductCard};
+use crate::money::{Currency, Money};
+use crate::server::db::{Db, Tx};
+use crate::{in_tx, on_db};
+use chrono::{DateTime, Utc};
+
+#[derive(sqlx::FromRow)]
+struct CardRow {
+    id: i64,
+    slug: String,
+    name: String,
+    price_minor: i64,
+    currency: String,
+    available: i64,
+    low_stock_threshold: i64,
+    image_path: Option<String>,
+    image_alt: Option<String>,
+    image_width: Option<i32>,
+    image_height: Option<i32>,
+}
+
+impl CardRow {
+    fn into_card(self) -> ProductCard {
+        let image = match (self.image_path, self.image_alt, self.image_width, self.image_height) {
+            (Some(path), Some(alt), Some(width), Some(height)) => Some(Image {
+                url: media_url(&path),
+                alt,
+                width: u32::try_from(width).unwrap_or(0),
+                height: u32::try_from(height).unwrap_or(0),
+            }),
+            _ => None,
+        };
+        ProductCard {
+            id: self.id,
+            slug: self.slug,
+            name: self.name,
+            // The column is CHECKed to three letters; a bad row shows as the "no currency" code.
+            price: Money::new(self.price_minor, Currency::parse(&self.currency).unwrap_or(Currency::EUR)),
+            image,
+            availability: Availability::from_counts(self.available, self.low_stock_threshold),
+        }
+    }
+}
+
+pub fn media_url(path: &str) -> String {
+    format!("/media/{path}")
+}
+
+/// Columns of a product card; stock is summed over the product's variants.
+const CARD_COLUMNS: &str = "
+    p.id, p.slug, p.name, p.price_minor, p.currency,
+    (SELECT COALESCE(SUM(i.on_hand - i.reserved), 0) FROM product_variants v
+       JOIN inventory i ON i.variant_id = v.id WHERE v.product_id = p.id) AS available,
+    CAST((SELECT COALESCE(MAX(i.low_stock_threshold), 0) FROM product_variants v
+       JOIN inventory i ON i.variant_id = v.id WHERE v.product_id = p.id) AS BIGINT) AS low_stock_threshold,
+    img.path AS image_path, img.alt AS image_alt, img.width AS image_width, img.height AS image_height";
+
+/// Featured active products, newest first.
+#[tracing::instrument(skip(db))]
+pub async fn featured(db: &Db, limit: i64) -> Result<Vec<ProductCard>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {CARD_COLUMNS} FROM products p
+         LEFT JOIN product_images img ON img.product_id = p.id AND img.position = 0
+         WHERE p.featured AND p.status = 'active'
+         ORDER BY p.created_at DESC, p.id DESC LIMIT $1"
+    );
+    let rows: Vec<CardRow> = on_db!(db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(CardRow::into_card).collect())
+}
+
+/// The newest active products.
+#[tracing::instrument(skip(db))]
+pub async fn newest(db: &Db, limit: i64) -> Result<Vec<ProductCard>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {CARD_COLUMNS} FROM products p
+         LEFT JOIN product_images img ON img.product_id = p.id AND img.position = 0
+         WHERE p.status = 'active'
+         ORDER BY p.created_at DESC, p.id DESC LIMIT $1"
+    );
+    let rows: Vec<CardRow> = on_db!(db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(CardRow::into_card).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct CategoryRow {
+    id: i64,
+    parent_id: Option<i64>,
+    slug: String,
+    name: String,
+}
+
+/// The whole category tree, each level in display order.
+#[tracing::instrument(skip(db))]
+pub async fn category_tree(db: &Db) -> Result<Vec<CategoryNode>, sqlx::Error> {
+    let rows: Vec<CategoryRow> = on_db!(db, pool => sqlx::query_as(
+        "SELECT id, parent_id, slug, name FROM categories ORDER BY position, name"
+    ).fetch_all(pool).await)?;
+    Ok(build_tree(&rows, None))
+}
+
+fn build_tree(rows: &[CategoryRow], parent: Option<i64>) -> Vec<CategoryNode> {
+    rows.iter()
+        .filter(|row| row.parent_id == parent)
+        .map(|row| CategoryNode { slug: row.slug.clone(), name: row.name.clone(), children: build_tree(rows, Some(row.id)) })
+        .collect()
+}
+
+pub struct NewCategory<'a> {
+    pub parent_id: Option<i64>,
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub position: i32,
+}
+
+pub async fn insert_category(tx: &mut Tx, category: &NewCategory<'_>) -> Result<i64, sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query_scalar(
+        "INSERT INTO categories (parent_id, slug, name, description, position) VALUES ($1, $2, $3, $4, $5) RETURNING id"
+    )
+    .bind(category.parent_id)
+    .bind(category.slug)
+    .bind(category.name)
+    .bind(category.description)
+    .bind(category.position)
+    .fetch_one(conn)
+    .await)
+}
+
+pub struct NewVariant {
+    pub sku: String,
+    pub title: String,
+    pub option1: Option<String>,
+    pub price: Money,
+    pub on_hand: i32,
+    pub low_stock_threshold: i32,
+}
+
+pub struct NewImage {
+    pub path: String,
+    pub alt: String,
+    pub width: i32,
+    pub height: i32,
+}
+
+pub struct NewProduct {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub category_id: i64,
+    pub featured: bool,
+    pub option1_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub variants: Vec<NewVariant>,
+    pub images: Vec<NewImage>,
+}
+
+/// Inserts an active product with its variants, their opening stock (recorded in the ledger) and its
+/// images, inside the caller's transaction. The product's listing price is its cheapest variant's.
+pub async fn insert_product(tx: &mut Tx, product: &NewProduct) -> Result<i64, sqlx::Error> {
+    let cheapest = product.variants.iter().map(|v| v.price).min_by_key(|price| price.minor);
+    let Some(price) = cheapest else {
+        return Err(sqlx::Error::Protocol("a product needs at least one variant".into()));
+    };
+    let product_id: i64 = in_tx!(tx, conn => sqlx::query_scalar(
+        "INSERT INTO products (slug, name, description, category_id, status, featured, price_minor, currency,
+                               option1_name, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, $9, $9) RETURNING id"
+    )
+    .bind(&product.slug)
+    .bind(&product.name)
+    .bind(&product.description)
+    .bind(product.category_id)
+    .bind(product.featured)
+    .bind(price.minor)
+    .bind(price.currency.code())
+    .bind(&product.option1_name)
+    .bind(product.created_at)
+    .fetch_one(conn)
+    .await)?;
+
+    for (position, variant) in product.variants.iter().enumerate() {
+        let position = i32::try_from(position).unwrap_or(i32::MAX);
+        let variant_id: i64 = in_tx!(tx, conn => sqlx::query_scalar(
+            "INSERT INTO product_variants (product_id, sku, title, option1, price_minor, currency, position, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id"
+        )
+        .bind(product_id)
+        .bind(&variant.sku)
+        .bind(&variant.title)
+        .bind(&variant.option1)
+        .bind(variant.price.minor)
+        .bind(variant.price.currency.code())
+        .bind(position)
+        .bind(product.created_at)
+        .fetch_one(conn)
+        .await)?;
+        in_tx!(tx, conn => sqlx::query(
+            "INSERT INTO inventory (variant_id, on_hand, reserved, low_stock_threshold, updated_at) VALUES ($1, $2, 0, $3, $4)"
+        )
+        .bind(variant_id)
+        .bind(variant.on_hand)
+        .bind(variant.low_stock_threshold)
+        .bind(product.created_at)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected()))?;
+        if variant.on_hand > 0 {
+            in_tx!(tx, conn => sqlx::query(
+                "INSERT INTO stock_movements (variant_id, delta, reason, note, created_at) VALUES ($1, $2, 'initial', 'opening stock', $3)"
+            )
+            .bind(variant_id)
+            .bind(variant.on_hand)
+            .bind(product.created_at)
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected()))?;
+        }
+    }
+
+    for (position, image) in product.images.iter().enumerate() {
+        let position = i32::try_from(position).unwrap_or(i32::MAX);
+        in_tx!(tx, conn => sqlx::query(
+            "INSERT INTO product_images (product_id, position, path, alt, width, height, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )
+        .bind(product_id)
+        .bind(position)
+        .bind(&image.path)
+        .bind(&image.alt)
+        .bind(image.width)
+        .bind(image.height)
+        .bind(product.created_at)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected()))?;
+    }
+    Ok(product_id)
+}
+
+pub async fn count_products(db: &Db) -> Result<i64, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM products").fetch_one(pool).await)
+}

@@ -1,0 +1,42 @@
+//! View pieces shared by every feature: the shell's header and footer, product grids, error and
+//! not-found panels.
+
+mod layout;
+mod product;
+
+pub use layout::{Footer, Header, NotFound};
+pub use product::{ProductCardView, ProductGrid};
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The shop's public identity from its site settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShopInfo {
+    pub name: String,
+    pub tagline: String,
+}
+
+/// Loaded once per page render and shared through context.
+pub type ShopResource = Resource<Result<ShopInfo, AppError>>;
+
+#[server]
+pub async fn fetch_shop_info() -> Result<ShopInfo, AppError> {
+    let state = crate::server::state()?;
+    Ok(ShopInfo { name: state.settings.shop.name.clone(), tagline: state.settings.shop.tagline.clone() })
+}
+
+/// A failed load, told in the shop's words, with the matching HTTP status on the server.
+#[component]
+pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::set_status(error.status());
+    view! {
+        <section role="alert" class="mx-auto my-16 max-w-xl rounded-lg border border-red-200 bg-red-50 p-6 text-red-900">
+            <h1 class="text-xl font-semibold">"Sorry, that did not work"</h1>
+            <p class="mt-2">{error.to_string()}</p>
+            <a class="mt-4 inline-block font-medium underline" href="/">"Back to the shop"</a>
+        </section>
+    }
+}

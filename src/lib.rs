@@ -1,0 +1,19 @@
+//! Emporium: a server-rendered web shop. The same crate builds the server (feature `ssr`) and the
+//! browser bundle that hydrates its pages (feature `hydrate`).
+
+pub mod accounts;
+pub mod app;
+pub mod cart;
+pub mod catalog;
+pub mod components;
+pub mod error;
+pub mod money;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,316 @@
+//! Start-up configuration. Deployment facts (where the database is, which keys to use) come from
+//! environment variables; the shop's own site settings come from `Leptos.toml`; the build layout
+//! (site root, output names, listen address default) comes from `[package.metadata.leptos]` in
+//! Cargo.toml, which cargo-leptos reads too and which is compiled into the binary.
+//! A bad value stops start-up with a message naming the variable and what it accepts.
+
+use crate::money::Currency;
+use leptos::config::LeptosOptions;
+use serde::Deserialize;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {problem}")]
+pub struct ConfigError {
+    pub name: String,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(name: &str, problem: impl Into<String>) -> Self {
+        ConfigError { name: name.to_owned(), problem: problem.into() }
+    }
+}
+
+/// A value that must never reach a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(String),
+    Postgres(Secret),
+}
+
+impl DatabaseUrl {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let value = value.trim();
+        if let Some(rest) = value.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            let path = path.split('?').next().unwrap_or_default();
+            if path.is_empty() {
+                return Err("a sqlite: URL needs a file path, such as sqlite://data/emporium.db".into());
+            }
+            return Ok(DatabaseUrl::Sqlite(value.to_owned()));
+        }
+        if let Some(rest) = value.strip_prefix("postgres://").or_else(|| value.strip_prefix("postgresql://")) {
+            if rest.is_empty() || rest.starts_with('/') && rest.len() == 1 {
+                return Err("a postgres:// URL needs a host, such as postgres://shop@localhost/emporium".into());
+            }
+            return Ok(DatabaseUrl::Postgres(Secret(value.to_owned())));
+        }
+        Err("expected sqlite://PATH (for example sqlite://data/emporium.db) or postgres://USER@HOST/DB".into())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct StripeKeys {
+    pub secret_key: Secret,
+    pub publishable_key: String,
+    pub webhook_secret: Secret,
+}
+
+/// Everything the server needs to start, parsed and checked.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub listen_addr: SocketAddr,
+    pub public_url: String,
+    pub media_dir: PathBuf,
+    pub settings_file: PathBuf,
+    /// `None` means the built-in test payment gateway.
+    pub stripe: Option<StripeKeys>,
+    /// `None` means the development mailbox.
+    pub smtp_url: Option<Secret>,
+    pub secure_cookies: bool,
+    pub production: bool,
+    pub demo_data: bool,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/emporium.db";
+
+impl Config {
+    pub fn from_env(leptos: &LeptosOptions) -> Result<Self, ConfigError> {
+        Self::from_vars(leptos, |name| std::env::var(name).ok())
+    }
+
+    /// Reads the variables through `var`, so tests can configure a server without touching the
+    /// process environment.
+    pub fn from_vars(leptos: &LeptosOptions, var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| var(name).filter(|value| !value.trim().is_empty());
+
+        let database_url = DatabaseUrl::parse(&get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()))
+            .map_err(|problem| ConfigError::new("DATABASE_URL", problem))?;
+
+        let listen_addr = match get("LEPTOS_SITE_ADDR") {
+            Some(text) => parse_addr("LEPTOS_SITE_ADDR", &text)?,
+            None => leptos.site_addr,
+        };
+
+        let production = parse_bool("PRODUCTION", get("PRODUCTION"), false)?;
+        let secure_cookies = parse_bool("SECURE_COOKIES", get("SECURE_COOKIES"), production)?;
+        let demo_data = parse_bool("DEMO_DATA", get("DEMO_DATA"), !production)?;
+
+        let public_url = match get("PUBLIC_URL") {
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => url.trim_end_matches('/').to_owned(),
+            Some(_) => return Err(ConfigError::new("PUBLIC_URL", "expected an http:// or https:// URL, such as https://shop.example.com")),
+            None => format!("http://{listen_addr}"),
+        };
+
+        let stripe = parse_stripe(&get)?;
+
+        let smtp_url = match get("SMTP_URL") {
+            Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => Some(Secret(url)),
+            Some(_) => return Err(ConfigError::new("SMTP_URL", "expected smtp://USER:PASSWORD@HOST:PORT or smtps://…")),
+            None => None,
+        };
+
+        Ok(Config {
+            database_url,
+            listen_addr,
+            public_url,
+            media_dir: get("MEDIA_DIR").map_or_else(|| PathBuf::from("data/media"), PathBuf::from),
+            settings_file: get("SETTINGS_FILE").map_or_else(|| PathBuf::from("Leptos.toml"), PathBuf::from),
+            stripe,
+            smtp_url,
+            secure_cookies,
+            production,
+            demo_data,
+        })
+    }
+}
+
+fn parse_addr(name: &str, text: &str) -> Result<SocketAddr, ConfigError> {
+    text.trim()
+        .parse()
+        .map_err(|_| ConfigError::new(name, format!("expected an address and port such as 127.0.0.1:3000, got '{text}'")))
+}
+
+fn parse_bool(name: &str, value: Option<String>, default: bool) -> Result<bool, ConfigError> {
+    match value.as_deref().map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
+        Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
+        Some(v) => Err(ConfigError::new(name, format!("expected true or false, got '{v}'"))),
+    }
+}
+
+fn parse_stripe(get: &impl Fn(&str) -> Option<String>) -> Result<Option<StripeKeys>, ConfigError> {
+    const NAMES: [(&str, &str); 3] =
+        [("STRIPE_SECRET_KEY", "sk_"), ("STRIPE_PUBLISHABLE_KEY", "pk_"), ("STRIPE_WEBHOOK_SECRET", "whsec_")];
+    let values: Vec<Option<String>> = NAMES.iter().map(|(name, _)| get(name)).collect();
+    if values.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    for ((name, prefix), value) in NAMES.iter().zip(&values) {
+        match value {
+            None => {
+                return Err(ConfigError::new(
+                    name,
+                    "set all of STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET, or none of them to use the built-in test gateway",
+                ));
+            }
+            Some(value) if !value.starts_with(prefix) => {
+                return Err(ConfigError::new(name, format!("expected a key starting with {prefix}")));
+            }
+            Some(_) => {}
+        }
+    }
+    let [secret, publishable, webhook] = [0, 1, 2].map(|i| values[i].clone().unwrap_or_default());
+    Ok(Some(StripeKeys { secret_key: Secret(secret), publishable_key: publishable, webhook_secret: Secret(webhook) }))
+}
+
+/// The build layout cargo-leptos used, compiled in from Cargo.toml; LEPTOS_* variables override it.
+pub fn leptos_options() -> Result<LeptosOptions, ConfigError> {
+    if let Ok(text) = std::env::var("LEPTOS_SITE_ADDR") {
+        parse_addr("LEPTOS_SITE_ADDR", &text)?;
+    }
+    leptos::config::get_config_from_str(include_str!("../../Cargo.toml"))
+        .map_err(|error| ConfigError::new("LEPTOS_*", format!("the build layout could not be read: {error}")))
+}
+
+/// The shop's site settings, from `Leptos.toml`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub shop: ShopSettings,
+    pub catalog: CatalogSettings,
+    pub http: HttpSettings,
+    pub sessions: SessionSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShopSettings {
+    pub name: String,
+    pub tagline: String,
+    pub currency: Currency,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogSettings {
+    pub home_featured: u16,
+    pub home_new_arrivals: u16,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    pub request_timeout_secs: u64,
+    pub body_limit_bytes: usize,
+    /// Cache lifetime of unhashed public files; hashed build output is cached for a year.
+    pub public_max_age_secs: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSettings {
+    pub idle_days: i64,
+    pub cleanup_interval_minutes: u64,
+}
+
+impl Settings {
+    pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let name = "SETTINGS_FILE";
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| ConfigError::new(name, format!("could not read {}: {error}", path.display())))?;
+        Self::parse(&text).map_err(|problem| ConfigError::new(name, format!("{}: {problem}", path.display())))
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let settings: Settings = toml::from_str(text).map_err(|error| error.to_string())?;
+        if settings.catalog.home_featured == 0 || settings.catalog.home_featured > 48 {
+            return Err("catalog.home_featured must be between 1 and 48".into());
+        }
+        if settings.catalog.home_new_arrivals == 0 || settings.catalog.home_new_arrivals > 48 {
+            return Err("catalog.home_new_arrivals must be between 1 and 48".into());
+        }
+        if settings.sessions.idle_days <= 0 {
+            return Err("sessions.idle_days must be positive".into());
+        }
+        Ok(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_vars(&LeptosOptions::builder().output_name("emporium").build(), |name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_run_on_sqlite_with_the_test_gateway() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.database_url, DatabaseUrl::Sqlite(DEFAULT_DATABASE_URL.into()));
+        assert!(config.stripe.is_none() && config.smtp_url.is_none());
+        assert!(config.demo_data && !config.production && !config.secure_cookies);
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (name, value) in [
+            ("DATABASE_URL", "nonsense"),
+            ("DATABASE_URL", "mysql://x"),
+            ("LEPTOS_SITE_ADDR", "localhost"),
+            ("PRODUCTION", "maybe"),
+            ("SECURE_COOKIES", "2"),
+            ("PUBLIC_URL", "shop.example.com"),
+            ("SMTP_URL", "mail.example.com"),
+            ("STRIPE_SECRET_KEY", "sk_test_1"),
+        ] {
+            let error = config(&[(name, value)]).unwrap_err();
+            assert!(error.to_string().starts_with(name), "{name}={value}: {error}");
+        }
+    }
+
+    #[test]
+    fn production_turns_on_secure_cookies_and_off_demo_data() {
+        let config = config(&[("PRODUCTION", "true"), ("DATABASE_URL", "postgres://shop@db/emporium")]).unwrap();
+        assert!(config.secure_cookies && !config.demo_data);
+        assert!(!format!("{config:?}").contains("shop@db"), "the database URL may hold a password");
+    }
+
+    #[test]
+    fn stripe_keys_come_as_a_set() {
+        let keys = [("STRIPE_SECRET_KEY", "sk_test_a"), ("STRIPE_PUBLISHABLE_KEY", "pk_test_b"), ("STRIPE_WEBHOOK_SECRET", "whsec_c")];
+        let stripe = config(&keys).unwrap().stripe.unwrap();
+        assert_eq!(stripe.publishable_key, "pk_test_b");
+        assert!(config(&keys[..2]).unwrap_err().to_string().starts_with("STRIPE_WEBHOOK_SECRET"));
+    }
+
+    #[test]
+    fn the_shipped_settings_parse() {
+        let settings = Settings::parse(include_str!("../../Leptos.toml")).unwrap();
+        assert!(!settings.shop.name.is_empty());
+        assert!(Settings::parse("[shop]\nname = 1").is_err());
+    }
+}

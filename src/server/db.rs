@@ -1,0 +1,145 @@
+//! One data layer for two engines. Repository code is written once and runs on whichever engine
+//! backs the shop: [`on_db!`] and [`in_tx!`] expand the same query code once per engine, so a
+//! query string written with `$1` placeholders and a `#[derive(FromRow)]` row serve both.
+
+use super::config::DatabaseUrl;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// An open transaction on either engine; dropped without [`Tx::commit`] it rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs `$body` with `$pool` bound to the engine's pool: `on_db!(db, pool => query.fetch_all(pool).await)`.
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::server::db::Db::Sqlite($pool) => $body,
+            $crate::server::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$conn` bound to the transaction's connection: `in_tx!(tx, conn => query.execute(conn).await)`.
+#[macro_export]
+macro_rules! in_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::server::db::Tx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::server::db::Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("DATABASE_URL: could not open the database: {0}")]
+    Open(sqlx::Error),
+    #[error("DATABASE_URL: the schema could not be migrated: {0}")]
+    Migrate(sqlx::migrate::MigrateError),
+}
+
+impl Db {
+    /// Opens a pool and brings the schema up to date.
+    pub async fn connect(url: &DatabaseUrl) -> Result<Db, ConnectError> {
+        let db = match url {
+            DatabaseUrl::Sqlite(url) => {
+                let options = SqliteConnectOptions::from_str(url)
+                    .map_err(ConnectError::Open)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5));
+                if let Some(parent) = options.get_filename().parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| ConnectError::Open(sqlx::Error::Io(e)))?;
+                }
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(options)
+                    .await
+                    .map_err(ConnectError::Open)?;
+                Db::Sqlite(pool)
+            }
+            DatabaseUrl::Postgres(url) => {
+                let options = PgConnectOptions::from_str(url.expose()).map_err(ConnectError::Open)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(options)
+                    .await
+                    .map_err(ConnectError::Open)?;
+                Db::Postgres(pool)
+            }
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> Result<(), ConnectError> {
+        match self {
+            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await,
+            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
+        }
+        .map_err(ConnectError::Migrate)
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self {
+            Db::Sqlite(_) => Engine::Sqlite,
+            Db::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            // IMMEDIATE takes SQLite's write lock up front, so two writers queue on busy_timeout
+            // instead of one failing when it upgrades a read lock mid-transaction.
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Answers whether the database takes queries, for the readiness probe.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        on_db!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, pool => pool.close().await)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+    }
+}

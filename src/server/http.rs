@@ -1,0 +1,270 @@
+//! The HTTP server: routes, middleware, static files, probes, start-up and graceful shutdown.
+//! [`Server::build`] is used by `main` and by the integration tests alike.
+
+use super::config::{Config, ConfigError, Settings};
+use super::db::{ConnectError, Db};
+use super::{AppState, demo, sessions};
+use crate::app::{App, shell};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_SECURITY_POLICY, HeaderName};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use leptos::config::LeptosOptions;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, ResponseOptions, generate_route_list};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::ExpiredDeletion;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Database(#[from] ConnectError),
+    #[error("demo data could not be loaded: {0}")]
+    Demo(#[from] demo::DemoError),
+    #[error("LEPTOS_SITE_ADDR: could not listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// A server that is bound and ready to serve.
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Server {
+    /// Connects and migrates the database, loads demo data into an empty one, builds the router and
+    /// binds the listen address (port 0 picks a free port).
+    pub async fn build(config: Config, settings: Settings, leptos_options: LeptosOptions) -> Result<Server, StartError> {
+        let db = Db::connect(&config.database_url).await?;
+        if config.demo_data {
+            if let Some(credentials) = demo::load_if_empty(&db, &config.media_dir, &settings).await? {
+                credentials.announce();
+            }
+        }
+        let state = AppState { leptos_options, db, config: Arc::new(config), settings: Arc::new(settings) };
+        let addr = state.config.listen_addr;
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
+        Ok(Server { listener, router: router(state.clone()), state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        // A bound listener always has an address.
+        self.listener.local_addr().unwrap_or(self.state.config.listen_addr)
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight and closes the pool.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let store = sessions::Store::new(&self.state.db);
+        let period = Duration::from_secs(self.state.settings.sessions.cleanup_interval_minutes.max(1) * 60);
+        let cleanup = tokio::spawn(async move {
+            if let Err(error) = store.continuously_delete_expired(period).await {
+                tracing::error!(%error, "expired-session cleanup stopped");
+            }
+        });
+        let result = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
+        cleanup.abort();
+        self.state.db.close().await;
+        result
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let options = state.leptos_options.clone();
+    let settings = state.settings.clone();
+    let routes = generate_route_list(App);
+    let page_context = {
+        let state = state.clone();
+        move || page_context(&state)
+    };
+    let app_shell = {
+        let options = options.clone();
+        move || shell(options.clone())
+    };
+
+    let hashed = if options.hash_files { IMMUTABLE.to_owned() } else { "no-cache".to_owned() };
+    let pkg = Router::new()
+        .fallback_service(ServeDir::new(format!("{}/{}", options.site_root, options.site_pkg_dir)))
+        .layer(SetResponseHeaderLayer::overriding(CACHE_CONTROL, header_value(&hashed)));
+    let media = Router::new()
+        .fallback_service(ServeDir::new(&state.config.media_dir))
+        .layer(SetResponseHeaderLayer::overriding(CACHE_CONTROL, header_value("public, max-age=86400")));
+
+    let session_layer =
+        sessions::layer(sessions::Store::new(&state.db), &state.config, &state.settings.sessions);
+
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
+        .nest_service("/media", media)
+        .leptos_routes_with_context(&state, routes, page_context.clone(), app_shell.clone())
+        .fallback(public_file_or_not_found)
+        .layer(session_layer)
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(CompressionLayer::new())
+                .layer(RequestBodyLimitLayer::new(settings.http.body_limit_bytes))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Duration::from_secs(settings.http.request_timeout_secs),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    HeaderName::from_static("x-content-type-options"),
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    HeaderName::from_static("referrer-policy"),
+                    HeaderValue::from_static("strict-origin-when-cross-origin"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    HeaderName::from_static("x-frame-options"),
+                    HeaderValue::from_static("DENY"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+                )),
+        )
+        .with_state(state)
+}
+
+fn header_value(text: &str) -> HeaderValue {
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("no-cache"))
+}
+
+/// Context for rendering a page: the shared state, and a Content-Security-Policy whose nonce is the
+/// one Leptos puts on its hydration scripts, so no other inline script can run.
+fn page_context(state: &AppState) {
+    provide_context(state.clone());
+    if let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<ResponseOptions>()) {
+        response.insert_header(CONTENT_SECURITY_POLICY, header_value(&content_security_policy(&nonce)));
+    }
+}
+
+/// Stripe.js and its frames are the only third party the shop talks to from the browser.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval' https://js.stripe.com; \
+         style-src 'self'; img-src 'self' data: https://*.stripe.com; connect-src 'self' https://api.stripe.com; \
+         frame-src https://js.stripe.com https://hooks.stripe.com; font-src 'self'; object-src 'none'; \
+         base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Files under the site root (favicon, robots) with a modest cache lifetime; anything else is the
+/// shop's styled 404 page.
+async fn public_file_or_not_found(State(state): State<AppState>, request: Request) -> Response {
+    let mut file_request = Request::builder().uri(request.uri().clone());
+    if let Some(encoding) = request.headers().get(ACCEPT_ENCODING) {
+        file_request = file_request.header(ACCEPT_ENCODING, encoding);
+    }
+    if let Ok(file_request) = file_request.body(Body::empty()) {
+        let Ok(mut response) = ServeDir::new(&*state.leptos_options.site_root).oneshot(file_request).await;
+        if response.status() == StatusCode::OK {
+            let max_age = format!("public, max-age={}", state.settings.http.public_max_age_secs);
+            response.headers_mut().insert(CACHE_CONTROL, header_value(&max_age));
+            return response.into_response();
+        }
+    }
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_to_stream_with_context(move || page_context(&state), move || shell(options.clone()));
+    render(request).await.into_response()
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready"),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database timed out"),
+    }
+}
+
+fn request_span(request: &Request<Body>) -> tracing::Span {
+    let id = request
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    tracing::info_span!("request", id, method = %request.method(), path = %loggable_path(request.uri().path()))
+}
+
+/// The path with one-time tokens (password reset, email verification) masked: they must not be logged.
+pub fn loggable_path(path: &str) -> String {
+    for prefix in ["/account/reset/", "/account/verify/"] {
+        if path.starts_with(prefix) && path.len() > prefix.len() {
+            return format!("{prefix}[redacted]");
+        }
+    }
+    path.to_owned()
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Reads the build layout, the environment and the settings file, failing on the first bad value.
+pub fn load_configuration() -> Result<(Config, Settings, LeptosOptions), ConfigError> {
+    let leptos_options = super::config::leptos_options()?;
+    let config = Config::from_env(&leptos_options)?;
+    let settings = Settings::load(&config.settings_file)?;
+    Ok((config, settings, leptos_options))
+}

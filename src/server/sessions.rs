@@ -1,0 +1,82 @@
+//! Cookie sessions stored in the shop's own database, whichever engine it is.
+
+use super::config::{Config, SessionSettings};
+use super::db::Db;
+use async_trait::async_trait;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::cookie::time::Duration;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+/// The `sessions` table is created by the shop's migrations, so the stores' own `migrate` is never run.
+const TABLE: &str = "sessions";
+
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+impl Store {
+    pub fn new(db: &Db) -> Self {
+        // The names are constants the stores accept; an error here is a programming mistake.
+        match db {
+            Db::Sqlite(pool) => {
+                Store::Sqlite(SqliteStore::new(pool.clone()).with_table_name(TABLE).expect("valid session table name"))
+            }
+            Db::Postgres(pool) => Store::Postgres(
+                PostgresStore::new(pool.clone())
+                    .with_schema_name("public")
+                    .and_then(|store| store.with_table_name(TABLE))
+                    .expect("valid session table name"),
+            ),
+        }
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            Store::Sqlite($store) => $call,
+            Store::Postgres($store) => $call,
+        }
+    };
+}
+
+#[async_trait]
+impl SessionStore for Store {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        delegate!(self, store => store.create(record).await)
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        delegate!(self, store => store.save(record).await)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        delegate!(self, store => store.load(id).await)
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        delegate!(self, store => store.delete(id).await)
+    }
+}
+
+#[async_trait]
+impl ExpiredDeletion for Store {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        delegate!(self, store => store.delete_expired().await)
+    }
+}
+
+/// HttpOnly, SameSite=Lax, Secure when configured; expires after `idle_days` without a request.
+pub fn layer(store: Store, config: &Config, settings: &SessionSettings) -> SessionManagerLayer<Store> {
+    SessionManagerLayer::new(store)
+        .with_name("emporium_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(Duration::days(settings.idle_days)))
+}
