@@ -53,7 +53,9 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Args(message) => AppError::BadRequest(format!("The request was not understood: {message}")),
+            ServerFnErrorErr::Args(message) => {
+                AppError::BadRequest(format!("The request was not understood: {message}"))
+            }
             ServerFnErrorErr::ServerError(_) => AppError::Internal,
             _ => AppError::Transport,
         }

@@ -17,11 +17,18 @@ async fn main() -> ExitCode {
         .init();
 
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let result = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         [] | ["serve"] => serve().await,
         ["generate-catalog", count] => match count.parse::<usize>() {
             Ok(count) if count > 0 => generate_catalog(count).await,
-            _ => Err(format!("COUNT must be a positive number, got '{count}'\n{USAGE}")),
+            _ => Err(format!(
+                "COUNT must be a positive number, got '{count}'\n{USAGE}"
+            )),
         },
         _ => Err(USAGE.to_owned()),
     };
@@ -36,16 +43,25 @@ async fn main() -> ExitCode {
 
 async fn serve() -> Result<(), String> {
     let (config, settings, leptos_options) = load_configuration().map_err(|e| e.to_string())?;
-    let server = Server::build(config, settings, leptos_options).await.map_err(|e| e.to_string())?;
+    let server = Server::build(config, settings, leptos_options)
+        .await
+        .map_err(|e| e.to_string())?;
     tracing::info!(engine = ?server.db().engine(), "listening on http://{}", server.local_addr());
-    server.run_until(shutdown_signal()).await.map_err(|e| format!("server stopped: {e}"))
+    server
+        .run_until(shutdown_signal())
+        .await
+        .map_err(|e| format!("server stopped: {e}"))
 }
 
 async fn generate_catalog(count: usize) -> Result<(), String> {
     let (config, settings, _) = load_configuration().map_err(|e| e.to_string())?;
-    let db = Db::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+    let db = Db::connect(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
     let started = std::time::Instant::now();
-    let made = demo::generate_catalog(&db, &config.media_dir, &settings, count).await.map_err(|e| e.to_string())?;
+    let made = demo::generate_catalog(&db, &config.media_dir, &settings, count)
+        .await
+        .map_err(|e| e.to_string())?;
     println!("added {made} products in {:.1?}", started.elapsed());
     db.close().await;
     Ok(())

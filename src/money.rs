@@ -16,7 +16,9 @@ impl Currency {
         let upper = code.trim().to_ascii_uppercase();
         match <[u8; 3]>::try_from(upper.as_bytes()) {
             Ok(bytes) if bytes.iter().all(u8::is_ascii_uppercase) => Ok(Currency(bytes)),
-            _ => Err(format!("'{code}' is not a three-letter currency code such as EUR or USD")),
+            _ => Err(format!(
+                "'{code}' is not a three-letter currency code such as EUR or USD"
+            )),
         }
     }
 
@@ -28,8 +30,8 @@ impl Currency {
     /// Digits after the decimal point, per ISO 4217.
     pub fn exponent(&self) -> u32 {
         match &self.0 {
-            b"BIF" | b"CLP" | b"DJF" | b"GNF" | b"ISK" | b"JPY" | b"KMF" | b"KRW" | b"PYG" | b"RWF"
-            | b"UGX" | b"VND" | b"VUV" | b"XAF" | b"XOF" | b"XPF" => 0,
+            b"BIF" | b"CLP" | b"DJF" | b"GNF" | b"ISK" | b"JPY" | b"KMF" | b"KRW" | b"PYG"
+            | b"RWF" | b"UGX" | b"VND" | b"VUV" | b"XAF" | b"XOF" | b"XPF" => 0,
             b"BHD" | b"IQD" | b"JOD" | b"KWD" | b"LYD" | b"OMR" | b"TND" => 3,
             _ => 2,
         }
@@ -90,20 +92,35 @@ impl Money {
         if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid());
         }
-        if !fraction.bytes().all(|b| b.is_ascii_digit()) || (digits.contains('.') && fraction.is_empty()) {
+        if !fraction.bytes().all(|b| b.is_ascii_digit())
+            || (digits.contains('.') && fraction.is_empty())
+        {
             return Err(invalid());
         }
         let exponent = currency.exponent();
         if fraction.len() > exponent as usize {
-            return Err(format!("{} allows at most {exponent} decimal places", currency.code()));
+            return Err(format!(
+                "{} allows at most {exponent} decimal places",
+                currency.code()
+            ));
         }
         let scale = 10_i64.pow(exponent);
         let too_large = || format!("'{input}' is too large an amount");
         let whole: i64 = whole.parse().map_err(|_| too_large())?;
         let padded = format!("{fraction:0<width$}", width = exponent as usize);
-        let fraction: i64 = if padded.is_empty() { 0 } else { padded.parse().map_err(|_| invalid())? };
-        let magnitude = whole.checked_mul(scale).and_then(|m| m.checked_add(fraction)).ok_or_else(too_large)?;
-        Ok(Money::new(if negative { -magnitude } else { magnitude }, currency))
+        let fraction: i64 = if padded.is_empty() {
+            0
+        } else {
+            padded.parse().map_err(|_| invalid())?
+        };
+        let magnitude = whole
+            .checked_mul(scale)
+            .and_then(|m| m.checked_add(fraction))
+            .ok_or_else(too_large)?;
+        Ok(Money::new(
+            if negative { -magnitude } else { magnitude },
+            currency,
+        ))
     }
 
     /// The amount as a plain decimal, the inverse of [`Money::parse_decimal`].
@@ -115,7 +132,12 @@ impl Money {
             return format!("{sign}{magnitude}");
         }
         let scale = 10_u64.pow(exponent);
-        format!("{sign}{}.{:0width$}", magnitude / scale, magnitude % scale, width = exponent as usize)
+        format!(
+            "{sign}{}.{:0width$}",
+            magnitude / scale,
+            magnitude % scale,
+            width = exponent as usize
+        )
     }
 }
 
@@ -141,15 +163,27 @@ mod tests {
     fn formats_with_symbol_or_code() {
         assert_eq!(Money::new(1250, Currency::EUR).to_string(), "€12.50");
         assert_eq!(Money::new(-5, Currency::USD).to_string(), "-$0.05");
-        assert_eq!(Money::new(1500, Currency::parse("jpy").unwrap()).to_string(), "¥1500");
-        assert_eq!(Money::new(1234, Currency::parse("KWD").unwrap()).to_string(), "1.234 KWD");
-        assert_eq!(Money::new(99, Currency::parse("chf").unwrap()).to_string(), "0.99 CHF");
+        assert_eq!(
+            Money::new(1500, Currency::parse("jpy").unwrap()).to_string(),
+            "¥1500"
+        );
+        assert_eq!(
+            Money::new(1234, Currency::parse("KWD").unwrap()).to_string(),
+            "1.234 KWD"
+        );
+        assert_eq!(
+            Money::new(99, Currency::parse("chf").unwrap()).to_string(),
+            "0.99 CHF"
+        );
     }
 
     #[test]
     fn refuses_bad_amounts_with_a_reason() {
         for bad in ["", "abc", "1.", ".5", "1.2.3", "1,50", "--1", "1e3", " . "] {
-            assert!(Money::parse_decimal(bad, Currency::EUR).is_err(), "{bad:?} was accepted");
+            assert!(
+                Money::parse_decimal(bad, Currency::EUR).is_err(),
+                "{bad:?} was accepted"
+            );
         }
         let err = Money::parse_decimal("1.234", Currency::EUR).unwrap_err();
         assert!(err.contains("2 decimal places"), "{err}");

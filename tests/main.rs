@@ -1,1 +1,10 @@
+//! The integration suite: the real server on port 0 with a fresh database per test, on SQLite by
+//! default and on PostgreSQL when TEST_DATABASE_URL names a server (scripts/test runs both).
 
+mod support;
+
+mod config;
+mod data;
+mod demo;
+mod http;
+mod schema;

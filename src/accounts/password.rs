@@ -1,9 +1,9 @@
 //! Password hashing with argon2id at OWASP's recommended cost (19 MiB, 2 passes, 1 lane: the
 //! argon2 crate's defaults). Hashing takes tens of milliseconds, so it runs off the async threads.
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 
 #[derive(Debug, thiserror::Error)]
 #[error("password hashing failed: {0}")]
@@ -25,7 +25,11 @@ pub async fn hash(password: String) -> Result<String, HashError> {
 pub async fn verify(password: String, stored: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&stored)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -38,7 +42,10 @@ pub fn generate(length: usize) -> String {
     let mut bytes = vec![0_u8; length];
     OsRng.fill_bytes(&mut bytes);
     // 256 is not a multiple of the alphabet size; the bias this leaves is far below what matters here.
-    bytes.iter().map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()])).collect()
+    bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect()
 }
 
 #[cfg(test)]
@@ -46,7 +53,10 @@ mod tests {
     #[tokio::test]
     async fn hashes_are_argon2id_and_verify() {
         let hash = super::hash("correct horse".into()).await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         assert!(super::verify("correct horse".into(), hash.clone()).await);
         assert!(!super::verify("wrong horse".into(), hash).await);
         assert!(!super::verify("x".into(), "not a hash".into()).await);

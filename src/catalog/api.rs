@@ -14,5 +14,9 @@ pub async fn fetch_home() -> Result<HomeContent, AppError> {
         repo::newest(&state.db, i64::from(catalog.home_new_arrivals)),
         repo::category_tree(&state.db),
     )?;
-    Ok(HomeContent { featured, new_arrivals, categories })
+    Ok(HomeContent {
+        featured,
+        new_arrivals,
+        categories,
+    })
 }

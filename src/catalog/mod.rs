@@ -29,7 +29,9 @@ impl Availability {
     pub fn from_counts(available: i64, low_stock_threshold: i64) -> Self {
         match available {
             n if n <= 0 => Availability::SoldOut,
-            n if n <= low_stock_threshold => Availability::Low(u32::try_from(n).unwrap_or(u32::MAX)),
+            n if n <= low_stock_threshold => {
+                Availability::Low(u32::try_from(n).unwrap_or(u32::MAX))
+            }
             _ => Availability::InStock,
         }
     }

@@ -44,7 +44,11 @@ fn HomeSections(home: HomeContent, shop: ShopInfo) -> impl IntoView {
 }
 
 #[component]
-fn ProductSection(id: &'static str, title: &'static str, products: Vec<super::ProductCard>) -> impl IntoView {
+fn ProductSection(
+    id: &'static str,
+    title: &'static str,
+    products: Vec<super::ProductCard>,
+) -> impl IntoView {
     let heading = format!("{id}-title");
     let labelled_by = heading.clone();
     view! {

@@ -23,7 +23,12 @@ struct CardRow {
 
 impl CardRow {
     fn into_card(self) -> ProductCard {
-        let image = match (self.image_path, self.image_alt, self.image_width, self.image_height) {
+        let image = match (
+            self.image_path,
+            self.image_alt,
+            self.image_width,
+            self.image_height,
+        ) {
             (Some(path), Some(alt), Some(width), Some(height)) => Some(Image {
                 url: media_url(&path),
                 alt,
@@ -37,7 +42,10 @@ impl CardRow {
             slug: self.slug,
             name: self.name,
             // The column is CHECKed to three letters; a bad row shows as the "no currency" code.
-            price: Money::new(self.price_minor, Currency::parse(&self.currency).unwrap_or(Currency::EUR)),
+            price: Money::new(
+                self.price_minor,
+                Currency::parse(&self.currency).unwrap_or(Currency::EUR),
+            ),
             image,
             availability: Availability::from_counts(self.available, self.low_stock_threshold),
         }
@@ -66,7 +74,8 @@ pub async fn featured(db: &Db, limit: i64) -> Result<Vec<ProductCard>, sqlx::Err
          WHERE p.featured AND p.status = 'active'
          ORDER BY p.created_at DESC, p.id DESC LIMIT $1"
     );
-    let rows: Vec<CardRow> = on_db!(db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)?;
+    let rows: Vec<CardRow> =
+        on_db!(db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)?;
     Ok(rows.into_iter().map(CardRow::into_card).collect())
 }
 
@@ -79,7 +88,8 @@ pub async fn newest(db: &Db, limit: i64) -> Result<Vec<ProductCard>, sqlx::Error
          WHERE p.status = 'active'
          ORDER BY p.created_at DESC, p.id DESC LIMIT $1"
     );
-    let rows: Vec<CardRow> = on_db!(db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)?;
+    let rows: Vec<CardRow> =
+        on_db!(db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)?;
     Ok(rows.into_iter().map(CardRow::into_card).collect())
 }
 
@@ -103,7 +113,11 @@ pub async fn category_tree(db: &Db) -> Result<Vec<CategoryNode>, sqlx::Error> {
 fn build_tree(rows: &[CategoryRow], parent: Option<i64>) -> Vec<CategoryNode> {
     rows.iter()
         .filter(|row| row.parent_id == parent)
-        .map(|row| CategoryNode { slug: row.slug.clone(), name: row.name.clone(), children: build_tree(rows, Some(row.id)) })
+        .map(|row| CategoryNode {
+            slug: row.slug.clone(),
+            name: row.name.clone(),
+            children: build_tree(rows, Some(row.id)),
+        })
         .collect()
 }
 
@@ -159,9 +173,15 @@ pub struct NewProduct {
 /// Inserts an active product with its variants, their opening stock (recorded in the ledger) and its
 /// images, inside the caller's transaction. The product's listing price is its cheapest variant's.
 pub async fn insert_product(tx: &mut Tx, product: &NewProduct) -> Result<i64, sqlx::Error> {
-    let cheapest = product.variants.iter().map(|v| v.price).min_by_key(|price| price.minor);
+    let cheapest = product
+        .variants
+        .iter()
+        .map(|v| v.price)
+        .min_by_key(|price| price.minor);
     let Some(price) = cheapest else {
-        return Err(sqlx::Error::Protocol("a product needs at least one variant".into()));
+        return Err(sqlx::Error::Protocol(
+            "a product needs at least one variant".into(),
+        ));
     };
     let product_id: i64 = in_tx!(tx, conn => sqlx::query_scalar(
         "INSERT INTO products (slug, name, description, category_id, status, featured, price_minor, currency,

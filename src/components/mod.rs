@@ -24,7 +24,10 @@ pub type ShopResource = Resource<Result<ShopInfo, AppError>>;
 #[server]
 pub async fn fetch_shop_info() -> Result<ShopInfo, AppError> {
     let state = crate::server::state()?;
-    Ok(ShopInfo { name: state.settings.shop.name.clone(), tagline: state.settings.shop.tagline.clone() })
+    Ok(ShopInfo {
+        name: state.settings.shop.name.clone(),
+        tagline: state.settings.shop.tagline.clone(),
+    })
 }
 
 /// A failed load, told in the shop's words, with the matching HTTP status on the server.

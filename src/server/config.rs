@@ -20,7 +20,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(name: &str, problem: impl Into<String>) -> Self {
-        ConfigError { name: name.to_owned(), problem: problem.into() }
+        ConfigError {
+            name: name.to_owned(),
+            problem: problem.into(),
+        }
     }
 }
 
@@ -53,13 +56,21 @@ impl DatabaseUrl {
             let path = rest.trim_start_matches("//");
             let path = path.split('?').next().unwrap_or_default();
             if path.is_empty() {
-                return Err("a sqlite: URL needs a file path, such as sqlite://data/emporium.db".into());
+                return Err(
+                    "a sqlite: URL needs a file path, such as sqlite://data/emporium.db".into(),
+                );
             }
             return Ok(DatabaseUrl::Sqlite(value.to_owned()));
         }
-        if let Some(rest) = value.strip_prefix("postgres://").or_else(|| value.strip_prefix("postgresql://")) {
+        if let Some(rest) = value
+            .strip_prefix("postgres://")
+            .or_else(|| value.strip_prefix("postgresql://"))
+        {
             if rest.is_empty() || rest.starts_with('/') && rest.len() == 1 {
-                return Err("a postgres:// URL needs a host, such as postgres://shop@localhost/emporium".into());
+                return Err(
+                    "a postgres:// URL needs a host, such as postgres://shop@localhost/emporium"
+                        .into(),
+                );
             }
             return Ok(DatabaseUrl::Postgres(Secret(value.to_owned())));
         }
@@ -100,11 +111,15 @@ impl Config {
 
     /// Reads the variables through `var`, so tests can configure a server without touching the
     /// process environment.
-    pub fn from_vars(leptos: &LeptosOptions, var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub fn from_vars(
+        leptos: &LeptosOptions,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         let get = |name: &str| var(name).filter(|value| !value.trim().is_empty());
 
-        let database_url = DatabaseUrl::parse(&get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()))
-            .map_err(|problem| ConfigError::new("DATABASE_URL", problem))?;
+        let database_url =
+            DatabaseUrl::parse(&get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()))
+                .map_err(|problem| ConfigError::new("DATABASE_URL", problem))?;
 
         let listen_addr = match get("LEPTOS_SITE_ADDR") {
             Some(text) => parse_addr("LEPTOS_SITE_ADDR", &text)?,
@@ -116,16 +131,30 @@ impl Config {
         let demo_data = parse_bool("DEMO_DATA", get("DEMO_DATA"), !production)?;
 
         let public_url = match get("PUBLIC_URL") {
-            Some(url) if url.starts_with("http://") || url.starts_with("https://") => url.trim_end_matches('/').to_owned(),
-            Some(_) => return Err(ConfigError::new("PUBLIC_URL", "expected an http:// or https:// URL, such as https://shop.example.com")),
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                url.trim_end_matches('/').to_owned()
+            }
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "PUBLIC_URL",
+                    "expected an http:// or https:// URL, such as https://shop.example.com",
+                ));
+            }
             None => format!("http://{listen_addr}"),
         };
 
         let stripe = parse_stripe(&get)?;
 
         let smtp_url = match get("SMTP_URL") {
-            Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => Some(Secret(url)),
-            Some(_) => return Err(ConfigError::new("SMTP_URL", "expected smtp://USER:PASSWORD@HOST:PORT or smtps://…")),
+            Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => {
+                Some(Secret(url))
+            }
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "SMTP_URL",
+                    "expected smtp://USER:PASSWORD@HOST:PORT or smtps://…",
+                ));
+            }
             None => None,
         };
 
@@ -134,7 +163,8 @@ impl Config {
             listen_addr,
             public_url,
             media_dir: get("MEDIA_DIR").map_or_else(|| PathBuf::from("data/media"), PathBuf::from),
-            settings_file: get("SETTINGS_FILE").map_or_else(|| PathBuf::from("Leptos.toml"), PathBuf::from),
+            settings_file: get("SETTINGS_FILE")
+                .map_or_else(|| PathBuf::from("Leptos.toml"), PathBuf::from),
             stripe,
             smtp_url,
             secure_cookies,
@@ -145,9 +175,12 @@ impl Config {
 }
 
 fn parse_addr(name: &str, text: &str) -> Result<SocketAddr, ConfigError> {
-    text.trim()
-        .parse()
-        .map_err(|_| ConfigError::new(name, format!("expected an address and port such as 127.0.0.1:3000, got '{text}'")))
+    text.trim().parse().map_err(|_| {
+        ConfigError::new(
+            name,
+            format!("expected an address and port such as 127.0.0.1:3000, got '{text}'"),
+        )
+    })
 }
 
 fn parse_bool(name: &str, value: Option<String>, default: bool) -> Result<bool, ConfigError> {
@@ -155,13 +188,19 @@ fn parse_bool(name: &str, value: Option<String>, default: bool) -> Result<bool, 
         None => Ok(default),
         Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
         Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
-        Some(v) => Err(ConfigError::new(name, format!("expected true or false, got '{v}'"))),
+        Some(v) => Err(ConfigError::new(
+            name,
+            format!("expected true or false, got '{v}'"),
+        )),
     }
 }
 
 fn parse_stripe(get: &impl Fn(&str) -> Option<String>) -> Result<Option<StripeKeys>, ConfigError> {
-    const NAMES: [(&str, &str); 3] =
-        [("STRIPE_SECRET_KEY", "sk_"), ("STRIPE_PUBLISHABLE_KEY", "pk_"), ("STRIPE_WEBHOOK_SECRET", "whsec_")];
+    const NAMES: [(&str, &str); 3] = [
+        ("STRIPE_SECRET_KEY", "sk_"),
+        ("STRIPE_PUBLISHABLE_KEY", "pk_"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_"),
+    ];
     let values: Vec<Option<String>> = NAMES.iter().map(|(name, _)| get(name)).collect();
     if values.iter().all(Option::is_none) {
         return Ok(None);
@@ -175,13 +214,20 @@ fn parse_stripe(get: &impl Fn(&str) -> Option<String>) -> Result<Option<StripeKe
                 ));
             }
             Some(value) if !value.starts_with(prefix) => {
-                return Err(ConfigError::new(name, format!("expected a key starting with {prefix}")));
+                return Err(ConfigError::new(
+                    name,
+                    format!("expected a key starting with {prefix}"),
+                ));
             }
             Some(_) => {}
         }
     }
     let [secret, publishable, webhook] = [0, 1, 2].map(|i| values[i].clone().unwrap_or_default());
-    Ok(Some(StripeKeys { secret_key: Secret(secret), publishable_key: publishable, webhook_secret: Secret(webhook) }))
+    Ok(Some(StripeKeys {
+        secret_key: Secret(secret),
+        publishable_key: publishable,
+        webhook_secret: Secret(webhook),
+    }))
 }
 
 /// The build layout cargo-leptos used, compiled in from Cargo.toml; LEPTOS_* variables override it.
@@ -189,8 +235,12 @@ pub fn leptos_options() -> Result<LeptosOptions, ConfigError> {
     if let Ok(text) = std::env::var("LEPTOS_SITE_ADDR") {
         parse_addr("LEPTOS_SITE_ADDR", &text)?;
     }
-    leptos::config::get_config_from_str(include_str!("../../Cargo.toml"))
-        .map_err(|error| ConfigError::new("LEPTOS_*", format!("the build layout could not be read: {error}")))
+    leptos::config::get_config_from_str(include_str!("../../Cargo.toml")).map_err(|error| {
+        ConfigError::new(
+            "LEPTOS_*",
+            format!("the build layout could not be read: {error}"),
+        )
+    })
 }
 
 /// The shop's site settings, from `Leptos.toml`.
@@ -237,9 +287,11 @@ pub struct SessionSettings {
 impl Settings {
     pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
         let name = "SETTINGS_FILE";
-        let text = std::fs::read_to_string(path)
-            .map_err(|error| ConfigError::new(name, format!("could not read {}: {error}", path.display())))?;
-        Self::parse(&text).map_err(|problem| ConfigError::new(name, format!("{}: {problem}", path.display())))
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            ConfigError::new(name, format!("could not read {}: {error}", path.display()))
+        })?;
+        Self::parse(&text)
+            .map_err(|problem| ConfigError::new(name, format!("{}: {problem}", path.display())))
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -263,14 +315,23 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Config::from_vars(&LeptosOptions::builder().output_name("emporium").build(), |name| map.get(name).cloned())
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_vars(
+            &LeptosOptions::builder().output_name("emporium").build(),
+            |name| map.get(name).cloned(),
+        )
     }
 
     #[test]
     fn defaults_run_on_sqlite_with_the_test_gateway() {
         let config = config(&[]).unwrap();
-        assert_eq!(config.database_url, DatabaseUrl::Sqlite(DEFAULT_DATABASE_URL.into()));
+        assert_eq!(
+            config.database_url,
+            DatabaseUrl::Sqlite(DEFAULT_DATABASE_URL.into())
+        );
         assert!(config.stripe.is_none() && config.smtp_url.is_none());
         assert!(config.demo_data && !config.production && !config.secure_cookies);
     }
@@ -285,26 +346,51 @@ mod tests {
             ("SECURE_COOKIES", "2"),
             ("PUBLIC_URL", "shop.example.com"),
             ("SMTP_URL", "mail.example.com"),
-            ("STRIPE_SECRET_KEY", "sk_test_1"),
         ] {
             let error = config(&[(name, value)]).unwrap_err();
-            assert!(error.to_string().starts_with(name), "{name}={value}: {error}");
+            assert!(
+                error.to_string().starts_with(name),
+                "{name}={value}: {error}"
+            );
         }
     }
 
     #[test]
     fn production_turns_on_secure_cookies_and_off_demo_data() {
-        let config = config(&[("PRODUCTION", "true"), ("DATABASE_URL", "postgres://shop@db/emporium")]).unwrap();
+        let config = config(&[
+            ("PRODUCTION", "true"),
+            ("DATABASE_URL", "postgres://shop@db/emporium"),
+        ])
+        .unwrap();
         assert!(config.secure_cookies && !config.demo_data);
-        assert!(!format!("{config:?}").contains("shop@db"), "the database URL may hold a password");
+        assert!(
+            !format!("{config:?}").contains("shop@db"),
+            "the database URL may hold a password"
+        );
     }
 
     #[test]
     fn stripe_keys_come_as_a_set() {
-        let keys = [("STRIPE_SECRET_KEY", "sk_test_a"), ("STRIPE_PUBLISHABLE_KEY", "pk_test_b"), ("STRIPE_WEBHOOK_SECRET", "whsec_c")];
+        let keys = [
+            ("STRIPE_SECRET_KEY", "sk_test_a"),
+            ("STRIPE_PUBLISHABLE_KEY", "pk_test_b"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_c"),
+        ];
         let stripe = config(&keys).unwrap().stripe.unwrap();
         assert_eq!(stripe.publishable_key, "pk_test_b");
-        assert!(config(&keys[..2]).unwrap_err().to_string().starts_with("STRIPE_WEBHOOK_SECRET"));
+        assert!(
+            config(&keys[..2])
+                .unwrap_err()
+                .to_string()
+                .starts_with("STRIPE_WEBHOOK_SECRET")
+        );
+        let swapped = [keys[1], ("STRIPE_SECRET_KEY", "pk_test_b"), keys[2]];
+        assert!(
+            config(&swapped)
+                .unwrap_err()
+                .to_string()
+                .starts_with("STRIPE_SECRET_KEY: expected a key starting with sk_")
+        );
     }
 
     #[test]

@@ -76,7 +76,8 @@ impl Db {
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(5));
                 if let Some(parent) = options.get_filename().parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| ConnectError::Open(sqlx::Error::Io(e)))?;
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| ConnectError::Open(sqlx::Error::Io(e)))?;
                 }
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
@@ -87,7 +88,8 @@ impl Db {
                 Db::Sqlite(pool)
             }
             DatabaseUrl::Postgres(url) => {
-                let options = PgConnectOptions::from_str(url.expose()).map_err(ConnectError::Open)?;
+                let options =
+                    PgConnectOptions::from_str(url.expose()).map_err(ConnectError::Open)?;
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(5))

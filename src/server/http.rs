@@ -17,12 +17,15 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, ResponseOptions, generate_route_list};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -40,8 +43,15 @@ pub enum StartError {
     Database(#[from] ConnectError),
     #[error("demo data could not be loaded: {0}")]
     Demo(#[from] demo::DemoError),
+    #[error(
+        "the build output is incomplete: {0} is missing; build the site with `cargo leptos build` (see README)"
+    )]
+    BuildOutput(String),
     #[error("LEPTOS_SITE_ADDR: could not listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// A server that is bound and ready to serve.
@@ -54,23 +64,42 @@ pub struct Server {
 impl Server {
     /// Connects and migrates the database, loads demo data into an empty one, builds the router and
     /// binds the listen address (port 0 picks a free port).
-    pub async fn build(config: Config, settings: Settings, leptos_options: LeptosOptions) -> Result<Server, StartError> {
+    pub async fn build(
+        config: Config,
+        settings: Settings,
+        leptos_options: LeptosOptions,
+    ) -> Result<Server, StartError> {
+        check_build_output(&leptos_options)?;
         let db = Db::connect(&config.database_url).await?;
         if config.demo_data {
-            if let Some(credentials) = demo::load_if_empty(&db, &config.media_dir, &settings).await? {
+            if let Some(credentials) =
+                demo::load_if_empty(&db, &config.media_dir, &settings).await?
+            {
                 credentials.announce();
             }
         }
-        let state = AppState { leptos_options, db, config: Arc::new(config), settings: Arc::new(settings) };
+        let state = AppState {
+            leptos_options,
+            db,
+            config: Arc::new(config),
+            settings: Arc::new(settings),
+        };
         let addr = state.config.listen_addr;
-        let listener =
-            tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
-        Ok(Server { listener, router: router(state.clone()), state })
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        Ok(Server {
+            listener,
+            router: router(state.clone()),
+            state,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         // A bound listener always has an address.
-        self.listener.local_addr().unwrap_or(self.state.config.listen_addr)
+        self.listener
+            .local_addr()
+            .unwrap_or(self.state.config.listen_addr)
     }
 
     pub fn db(&self) -> &Db {
@@ -78,20 +107,46 @@ impl Server {
     }
 
     /// Serves until `shutdown` resolves, then finishes the requests in flight and closes the pool.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let store = sessions::Store::new(&self.state.db);
-        let period = Duration::from_secs(self.state.settings.sessions.cleanup_interval_minutes.max(1) * 60);
+        let period =
+            Duration::from_secs(self.state.settings.sessions.cleanup_interval_minutes.max(1) * 60);
         let cleanup = tokio::spawn(async move {
             if let Err(error) = store.continuously_delete_expired(period).await {
                 tracing::error!(%error, "expired-session cleanup stopped");
             }
         });
-        let result = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let result = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         cleanup.abort();
         self.state.db.close().await;
         result
+    }
+}
+
+/// Leptos looks the hashed asset names up in a file beside the executable on every page; without it
+/// each page would fail, so a server without it does not start.
+fn check_build_output(options: &LeptosOptions) -> Result<(), StartError> {
+    if !options.hash_files {
+        return Ok(());
+    }
+    let exe_dir = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    let hash_file = exe_dir.join(&*options.hash_file);
+    if hash_file.is_file() {
+        Ok(())
+    } else {
+        Err(StartError::BuildOutput(hash_file.display().to_string()))
     }
 }
 
@@ -108,16 +163,32 @@ fn router(state: AppState) -> Router {
         move || shell(options.clone())
     };
 
-    let hashed = if options.hash_files { IMMUTABLE.to_owned() } else { "no-cache".to_owned() };
+    let hashed = if options.hash_files {
+        IMMUTABLE.to_owned()
+    } else {
+        "no-cache".to_owned()
+    };
     let pkg = Router::new()
-        .fallback_service(ServeDir::new(format!("{}/{}", options.site_root, options.site_pkg_dir)))
-        .layer(SetResponseHeaderLayer::overriding(CACHE_CONTROL, header_value(&hashed)));
+        .fallback_service(ServeDir::new(format!(
+            "{}/{}",
+            options.site_root, options.site_pkg_dir
+        )))
+        .layer(SetResponseHeaderLayer::overriding(
+            CACHE_CONTROL,
+            header_value(&hashed),
+        ));
     let media = Router::new()
         .fallback_service(ServeDir::new(&state.config.media_dir))
-        .layer(SetResponseHeaderLayer::overriding(CACHE_CONTROL, header_value("public, max-age=86400")));
+        .layer(SetResponseHeaderLayer::overriding(
+            CACHE_CONTROL,
+            header_value("public, max-age=86400"),
+        ));
 
-    let session_layer =
-        sessions::layer(sessions::Store::new(&state.db), &state.config, &state.settings.sessions);
+    let session_layer = sessions::layer(
+        sessions::Store::new(&state.db),
+        &state.config,
+        &state.settings.sessions,
+    );
 
     Router::new()
         .route("/healthz", get(healthz))
@@ -166,8 +237,13 @@ fn header_value(text: &str) -> HeaderValue {
 /// one Leptos puts on its hydration scripts, so no other inline script can run.
 fn page_context(state: &AppState) {
     provide_context(state.clone());
-    if let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<ResponseOptions>()) {
-        response.insert_header(CONTENT_SECURITY_POLICY, header_value(&content_security_policy(&nonce)));
+    if let (Some(nonce), Some(response)) =
+        (leptos::nonce::use_nonce(), use_context::<ResponseOptions>())
+    {
+        response.insert_header(
+            CONTENT_SECURITY_POLICY,
+            header_value(&content_security_policy(&nonce)),
+        );
     }
 }
 
@@ -189,15 +265,25 @@ async fn public_file_or_not_found(State(state): State<AppState>, request: Reques
         file_request = file_request.header(ACCEPT_ENCODING, encoding);
     }
     if let Ok(file_request) = file_request.body(Body::empty()) {
-        let Ok(mut response) = ServeDir::new(&*state.leptos_options.site_root).oneshot(file_request).await;
+        let Ok(mut response) = ServeDir::new(&*state.leptos_options.site_root)
+            .oneshot(file_request)
+            .await;
         if response.status() == StatusCode::OK {
-            let max_age = format!("public, max-age={}", state.settings.http.public_max_age_secs);
-            response.headers_mut().insert(CACHE_CONTROL, header_value(&max_age));
+            let max_age = format!(
+                "public, max-age={}",
+                state.settings.http.public_max_age_secs
+            );
+            response
+                .headers_mut()
+                .insert(CACHE_CONTROL, header_value(&max_age));
             return response.into_response();
         }
     }
     let options = state.leptos_options.clone();
-    let render = leptos_axum::render_app_to_stream_with_context(move || page_context(&state), move || shell(options.clone()));
+    let render = leptos_axum::render_app_to_stream_with_context(
+        move || page_context(&state),
+        move || shell(options.clone()),
+    );
     render(request).await.into_response()
 }
 

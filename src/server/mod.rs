@@ -38,17 +38,20 @@ pub fn state() -> Result<AppState, AppError> {
 
 /// The session of the request being handled.
 pub async fn session() -> Result<tower_sessions::Session, AppError> {
-    leptos_axum::extract::<tower_sessions::Session>().await.map_err(|error| {
-        tracing::error!(%error, "session unavailable");
-        AppError::Internal
-    })
+    leptos_axum::extract::<tower_sessions::Session>()
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "session unavailable");
+            AppError::Internal
+        })
 }
 
 /// Sets the HTTP status of the response being rendered, when there is one.
 pub fn set_status(status: u16) {
-    if let (Some(options), Ok(code)) =
-        (leptos::prelude::use_context::<leptos_axum::ResponseOptions>(), axum::http::StatusCode::from_u16(status))
-    {
+    if let (Some(options), Ok(code)) = (
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::StatusCode::from_u16(status),
+    ) {
         options.set_status(code);
     }
 }

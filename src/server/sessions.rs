@@ -23,9 +23,11 @@ impl Store {
     pub fn new(db: &Db) -> Self {
         // The names are constants the stores accept; an error here is a programming mistake.
         match db {
-            Db::Sqlite(pool) => {
-                Store::Sqlite(SqliteStore::new(pool.clone()).with_table_name(TABLE).expect("valid session table name"))
-            }
+            Db::Sqlite(pool) => Store::Sqlite(
+                SqliteStore::new(pool.clone())
+                    .with_table_name(TABLE)
+                    .expect("valid session table name"),
+            ),
             Db::Postgres(pool) => Store::Postgres(
                 PostgresStore::new(pool.clone())
                     .with_schema_name("public")
@@ -72,7 +74,11 @@ impl ExpiredDeletion for Store {
 }
 
 /// HttpOnly, SameSite=Lax, Secure when configured; expires after `idle_days` without a request.
-pub fn layer(store: Store, config: &Config, settings: &SessionSettings) -> SessionManagerLayer<Store> {
+pub fn layer(
+    store: Store,
+    config: &Config,
+    settings: &SessionSettings,
+) -> SessionManagerLayer<Store> {
     SessionManagerLayer::new(store)
         .with_name("emporium_session")
         .with_http_only(true)

@@ -1,0 +1,241 @@
+//! The HTTP surface: probes, pages, static files, headers and limits.
+
+use crate::support::{Options, TestApp, scratch_dir};
+use emporium::catalog::repo;
+use reqwest::StatusCode;
+use reqwest::header::{CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY};
+
+#[tokio::test]
+async fn liveness_and_readiness_probes_answer() {
+    let app = TestApp::spawn().await;
+    let live = app.get("/healthz").await;
+    assert_eq!(live.status(), StatusCode::OK);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(ready.text().await.unwrap(), "ready");
+}
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_is_gone() {
+    let app = TestApp::spawn().await;
+    app.db.close().await;
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        app.get("/healthz").await.status(),
+        StatusCode::OK,
+        "the process itself is still up"
+    );
+}
+
+#[tokio::test]
+async fn home_page_renders_the_catalog_from_the_database() {
+    let app = TestApp::spawn_with(Options {
+        demo_data: true,
+        ..Options::default()
+    })
+    .await;
+    let featured = repo::featured(&app.db, 8).await.unwrap();
+    let newest = repo::newest(&app.db, 8).await.unwrap();
+    let categories = repo::category_tree(&app.db).await.unwrap();
+    assert_eq!(featured.len(), 8);
+    assert!(newest.len() == 8 && categories.len() >= 2);
+
+    let response = app.get("/").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    for product in featured.iter().chain(&newest) {
+        assert!(
+            html.contains(&product.name),
+            "{} missing from the home page",
+            product.name
+        );
+        assert!(html.contains(&format!("href=\"/p/{}\"", product.slug)));
+        assert!(html.contains(&product.price.to_string().replace('&', "&amp;")));
+    }
+    for category in &categories {
+        assert!(html.contains(&format!("href=\"/c/{}\"", category.slug)));
+    }
+    assert!(
+        html.contains("<title>Emporium"),
+        "the page has its title in the server-rendered head"
+    );
+    assert!(html.contains("data-testid=\"cart-count\""));
+}
+
+#[tokio::test]
+async fn pages_carry_a_strict_csp_whose_nonce_matches_the_scripts() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/").await;
+    let csp = response.headers()[CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the CSP");
+    assert!(csp.contains("https://js.stripe.com") && csp.contains("frame-ancestors 'none'"));
+    assert!(!csp.contains("unsafe-inline"));
+    let html = response.text().await.unwrap();
+    let scripts = html.matches("<script").count();
+    assert!(scripts > 0);
+    assert_eq!(
+        html.matches(&format!("<script nonce=\"{nonce}\"")).count()
+            + html
+                .matches(&format!("<script type=\"module\" nonce=\"{nonce}\""))
+                .count(),
+        scripts
+    );
+
+    let second = app.get("/").await.headers()[CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(csp, second, "each response gets a new nonce");
+}
+
+#[tokio::test]
+async fn responses_have_request_ids_and_security_headers() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/healthz").await;
+    let id = response.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
+
+    let given = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        given.headers()["x-request-id"],
+        "trace-me-42",
+        "a caller's request id is kept"
+    );
+}
+
+#[tokio::test]
+async fn unknown_paths_get_the_styled_not_found_page() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/no/such/page").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Page not found"));
+    assert!(
+        html.contains("Back to the shop") && html.contains("role=\"search\""),
+        "inside the shop's shell"
+    );
+}
+
+#[tokio::test]
+async fn html_is_compressed_for_clients_that_accept_it() {
+    let app = TestApp::spawn_with(Options {
+        demo_data: true,
+        ..Options::default()
+    })
+    .await;
+    for encoding in ["br", "gzip"] {
+        let response = app
+            .client
+            .get(app.url("/"))
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[CONTENT_ENCODING], encoding);
+    }
+}
+
+#[tokio::test]
+async fn hashed_build_output_is_cached_for_a_year_and_public_files_briefly() {
+    let site = scratch_dir("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/emporium.Abc123.css"), "body{}").unwrap();
+    std::fs::write(site.join("robots.txt"), "User-agent: *\n").unwrap();
+    let app = TestApp::spawn_with(Options {
+        site_root: Some(site),
+        ..Options::default()
+    })
+    .await;
+
+    let css = app.get("/pkg/emporium.Abc123.css").await;
+    assert_eq!(css.status(), StatusCode::OK);
+    assert_eq!(
+        css.headers()[CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+
+    let robots = app.get("/robots.txt").await;
+    assert_eq!(robots.status(), StatusCode::OK);
+    assert_eq!(robots.headers()[CACHE_CONTROL], "public, max-age=3600");
+
+    assert_eq!(
+        app.get("/pkg/missing.js").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn product_media_is_served_from_the_media_dir() {
+    let app = TestApp::spawn().await;
+    std::fs::create_dir_all(app.media_dir.join("products")).unwrap();
+    std::fs::write(
+        app.media_dir.join("products/mug.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+    )
+    .unwrap();
+    let response = app.get("/media/products/mug.svg").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "image/svg+xml");
+    assert_eq!(response.headers()[CACHE_CONTROL], "public, max-age=86400");
+    assert_eq!(
+        app.get("/media/../Cargo.toml").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn oversized_request_bodies_are_refused() {
+    let app = TestApp::spawn().await;
+    let limit = crate::support::settings().http.body_limit_bytes;
+    let response = app
+        .client
+        .post(app.url("/api/anything"))
+        .body(vec![b'x'; limit + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn header_cart_count_is_zero_for_a_new_visitor_and_sets_no_cookie() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/").await;
+    assert!(
+        response.headers().get("set-cookie").is_none(),
+        "no session until there is something to keep"
+    );
+    let html = response.text().await.unwrap();
+    assert!(html.contains("aria-label=\"0 items in cart\""));
+}
+
+#[test]
+fn one_time_tokens_never_reach_the_log() {
+    use emporium::server::http::loggable_path;
+    assert_eq!(
+        loggable_path("/account/reset/s3cr3t"),
+        "/account/reset/[redacted]"
+    );
+    assert_eq!(
+        loggable_path("/account/verify/abc"),
+        "/account/verify/[redacted]"
+    );
+    assert_eq!(loggable_path("/p/mug"), "/p/mug");
+}

@@ -1,0 +1,240 @@
+//! The SQLite and PostgreSQL migrations describe the same schema: tables, columns, nullability,
+//! keys, unique and CHECK constraints, and indexes.
+
+use crate::support::{fresh_postgres_database, scratch_dir};
+use emporium::server::config::DatabaseUrl;
+use emporium::server::db::Db;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Table {
+    /// (name, NOT NULL) in declaration order.
+    columns: Vec<(String, bool)>,
+    primary_key: Vec<String>,
+    /// (columns, referenced table, referenced columns, ON DELETE action).
+    foreign_keys: BTreeSet<(Vec<String>, String, Vec<String>, String)>,
+    unique: BTreeSet<Vec<String>>,
+    checks: usize,
+    /// (name, unique, columns, partial).
+    indexes: BTreeSet<(String, bool, Vec<String>, bool)>,
+}
+
+type Schema = BTreeMap<String, Table>;
+
+#[tokio::test]
+async fn sqlite_and_postgres_schemas_match() {
+    let Ok(server) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("schema comparison runs in the PostgreSQL pass (TEST_DATABASE_URL unset)");
+        return;
+    };
+    let sqlite = Db::connect(
+        &DatabaseUrl::parse(&format!(
+            "sqlite://{}/schema.db",
+            scratch_dir("schema").display()
+        ))
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let postgres =
+        Db::connect(&DatabaseUrl::parse(&fresh_postgres_database(&server).await).unwrap())
+            .await
+            .unwrap();
+    let (Db::Sqlite(sqlite), Db::Postgres(postgres)) = (sqlite, postgres) else {
+        unreachable!()
+    };
+
+    let lite = sqlite_schema(&sqlite).await;
+    let pg = postgres_schema(&postgres).await;
+    assert!(lite.len() >= 19, "tables: {:?}", lite.keys());
+    assert_eq!(
+        lite.keys().collect::<Vec<_>>(),
+        pg.keys().collect::<Vec<_>>(),
+        "same tables"
+    );
+    for (name, table) in &lite {
+        assert_eq!(
+            table, &pg[name],
+            "table {name} differs (left: SQLite, right: PostgreSQL)"
+        );
+    }
+}
+
+#[test]
+fn both_engines_have_the_same_migration_files() {
+    let names = |engine: &str| {
+        let mut names: Vec<String> = std::fs::read_dir(format!(
+            "{}/migrations/{engine}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names("sqlite"), names("postgres"));
+}
+
+async fn sqlite_schema(pool: &sqlx::SqlitePool) -> Schema {
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut schema = Schema::new();
+    for (name, sql) in tables {
+        let mut table = Table {
+            checks: sql.matches("CHECK (").count(),
+            ..Table::default()
+        };
+        let columns: Vec<(String, bool, i64)> =
+            sqlx::query_as("SELECT name, \"notnull\", pk FROM pragma_table_info($1) ORDER BY cid")
+                .bind(&name)
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        let mut pk: Vec<(i64, String)> = Vec::new();
+        for (column, not_null, pk_position) in columns {
+            // A primary key column is NOT NULL in PostgreSQL whether or not it says so.
+            table
+                .columns
+                .push((column.clone(), not_null || pk_position > 0));
+            if pk_position > 0 {
+                pk.push((pk_position, column));
+            }
+        }
+        pk.sort();
+        table.primary_key = pk.into_iter().map(|(_, c)| c).collect();
+
+        let fks: Vec<(i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT id, \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list($1) ORDER BY id, seq",
+        )
+        .bind(&name)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        let mut grouped: BTreeMap<i64, (Vec<String>, String, Vec<String>, String)> =
+            BTreeMap::new();
+        for (id, target, from, to, on_delete) in fks {
+            let entry = grouped
+                .entry(id)
+                .or_insert_with(|| (vec![], target, vec![], on_delete));
+            entry.0.push(from);
+            entry.2.push(to);
+        }
+        table.foreign_keys = grouped.into_values().collect();
+
+        let indexes: Vec<(String, bool, String, bool)> =
+            sqlx::query_as("SELECT name, \"unique\", origin, partial FROM pragma_index_list($1)")
+                .bind(&name)
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        for (index, unique, origin, partial) in indexes {
+            let columns: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM pragma_index_info($1) ORDER BY seqno")
+                    .bind(&index)
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+            match origin.as_str() {
+                "u" => {
+                    table.unique.insert(columns);
+                }
+                "c" => {
+                    table.indexes.insert((index, unique, columns, partial));
+                }
+                _ => {}
+            }
+        }
+        schema.insert(name, table);
+    }
+    schema
+}
+
+async fn postgres_schema(pool: &sqlx::PgPool) -> Schema {
+    let mut schema = Schema::new();
+    let columns: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text, is_nullable::text FROM information_schema.columns
+         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations' ORDER BY table_name, ordinal_position",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    for (table, column, nullable) in columns {
+        schema
+            .entry(table)
+            .or_default()
+            .columns
+            .push((column, nullable == "NO"));
+    }
+
+    let constraints: Vec<(String, String, Vec<String>, Option<String>, Vec<String>, String)> = sqlx::query_as(
+        "SELECT rel.relname::text, c.contype::text,
+                ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(attnum, ord)
+                      JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum ORDER BY k.ord),
+                frel.relname::text,
+                ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(attnum, ord)
+                      JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.attnum ORDER BY k.ord),
+                c.confdeltype::text
+         FROM pg_constraint c
+         JOIN pg_class rel ON rel.oid = c.conrelid
+         JOIN pg_namespace n ON n.oid = rel.relnamespace
+         LEFT JOIN pg_class frel ON frel.oid = c.confrelid
+         WHERE n.nspname = 'public' AND rel.relname <> '_sqlx_migrations'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    for (table, kind, columns, target, target_columns, on_delete) in constraints {
+        let entry = schema.entry(table).or_default();
+        match kind.as_str() {
+            "p" => entry.primary_key = columns,
+            "u" => {
+                entry.unique.insert(columns);
+            }
+            "c" => entry.checks += 1,
+            "f" => {
+                let action = match on_delete.as_str() {
+                    "c" => "CASCADE",
+                    "r" => "RESTRICT",
+                    "n" => "SET NULL",
+                    "d" => "SET DEFAULT",
+                    _ => "NO ACTION",
+                };
+                entry.foreign_keys.insert((
+                    columns,
+                    target.unwrap_or_default(),
+                    target_columns,
+                    action.to_owned(),
+                ));
+            }
+            _ => {}
+        }
+    }
+
+    let indexes: Vec<(String, String, bool, bool, Vec<String>)> = sqlx::query_as(
+        "SELECT t.relname::text, i.relname::text, ix.indisunique, ix.indpred IS NOT NULL,
+                ARRAY(SELECT a.attname::text FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
+                      JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum ORDER BY k.ord)
+         FROM pg_index ix
+         JOIN pg_class i ON i.oid = ix.indexrelid
+         JOIN pg_class t ON t.oid = ix.indrelid
+         JOIN pg_namespace n ON n.oid = t.relnamespace
+         WHERE n.nspname = 'public' AND t.relname <> '_sqlx_migrations'
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid)",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    for (table, index, unique, partial, columns) in indexes {
+        schema
+            .entry(table)
+            .or_default()
+            .indexes
+            .insert((index, unique, columns, partial));
+    }
+    schema
+}

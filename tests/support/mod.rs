@@ -1,0 +1,136 @@
+//! Gives a test its own server and database in one line: `let app = TestApp::spawn().await;`.
+
+use emporium::server::config::{Config, Settings, leptos_options};
+use emporium::server::db::Db;
+use emporium::server::http::Server;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: Db,
+    pub media_dir: PathBuf,
+    pub client: reqwest::Client,
+    _stop: oneshot::Sender<()>,
+}
+
+#[derive(Default)]
+pub struct Options {
+    pub demo_data: bool,
+    /// A site root holding built assets, for tests of static file serving.
+    pub site_root: Option<PathBuf>,
+}
+
+/// A directory of the test's own under target/, removed by nobody: the next run reuses fresh names.
+pub fn scratch_dir(label: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{label}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// A fresh, empty database on the engine this run tests: its URL.
+pub async fn fresh_database_url(label: &str) -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(server) if !server.is_empty() => fresh_postgres_database(&server).await,
+        _ => format!("sqlite://{}/shop.db", scratch_dir(label).display()),
+    }
+}
+
+/// Creates a new database on the PostgreSQL server at `server_url` and returns its URL.
+pub async fn fresh_postgres_database(server_url: &str) -> String {
+    use sqlx::Connection;
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "emporium_test_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    let mut conn = sqlx::PgConnection::connect(server_url)
+        .await
+        .expect("TEST_DATABASE_URL reachable");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("drop");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create database");
+    let (base, _) = server_url
+        .rsplit_once('/')
+        .expect("a URL with a database path");
+    format!("{base}/{name}")
+}
+
+pub fn settings() -> Settings {
+    Settings::parse(include_str!("../../Leptos.toml")).expect("Leptos.toml parses")
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(Options::default()).await
+    }
+
+    pub async fn spawn_with(options: Options) -> TestApp {
+        let media_dir = scratch_dir("media");
+        let vars: HashMap<&str, String> = HashMap::from([
+            ("DATABASE_URL", fresh_database_url("app").await),
+            ("LEPTOS_SITE_ADDR", "127.0.0.1:0".to_owned()),
+            ("MEDIA_DIR", media_dir.display().to_string()),
+            ("DEMO_DATA", options.demo_data.to_string()),
+        ]);
+        let mut leptos = leptos_options().expect("build layout");
+        match &options.site_root {
+            Some(root) => {
+                std::fs::write(root.join("hash.txt"), "css: test\njs: test\nwasm: test\n")
+                    .expect("hash file");
+                leptos.site_root = root.display().to_string().into();
+                leptos.hash_file = root.join("hash.txt").display().to_string().into();
+            }
+            // Pages render without the built bundle's hashed names, which only cargo-leptos writes.
+            None => leptos.hash_files = false,
+        }
+        let config =
+            Config::from_vars(&leptos, |name| vars.get(name).cloned()).expect("test configuration");
+        let server = Server::build(config, settings(), leptos)
+            .await
+            .expect("server starts");
+        let addr = server.local_addr();
+        let db = server.db().clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(server.run_until(async move {
+            let _ = stopped.await;
+        }));
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("http client");
+        TestApp {
+            addr,
+            db,
+            media_dir,
+            client,
+            _stop: stop,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+}
