@@ -154,6 +154,16 @@ async fn sqlite_schema(pool: &sqlx::SqlitePool) -> Schema {
     schema
 }
 
+/// (table, kind, columns, referenced table, referenced columns, ON DELETE code) from pg_constraint.
+type ConstraintRow = (
+    String,
+    String,
+    Vec<String>,
+    Option<String>,
+    Vec<String>,
+    String,
+);
+
 async fn postgres_schema(pool: &sqlx::PgPool) -> Schema {
     let mut schema = Schema::new();
     let columns: Vec<(String, String, String)> = sqlx::query_as(
@@ -171,7 +181,7 @@ async fn postgres_schema(pool: &sqlx::PgPool) -> Schema {
             .push((column, nullable == "NO"));
     }
 
-    let constraints: Vec<(String, String, Vec<String>, Option<String>, Vec<String>, String)> = sqlx::query_as(
+    let constraints: Vec<ConstraintRow> = sqlx::query_as(
         "SELECT rel.relname::text, c.contype::text,
                 ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(attnum, ord)
                       JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum ORDER BY k.ord),

@@ -99,8 +99,8 @@ CREATE TABLE categories (
 );
 CREATE INDEX categories_parent_idx ON categories (parent_id, position);
 
--- price_minor and currency repeat the cheapest active variant's price so listings sort and filter
--- on one table; the repository updates them in the transaction that changes a variant's price.
+-- price_minor and currency repeat the cheapest variant's price so listings sort and filter on one
+-- table; any write to a product's variants updates them in the same transaction.
 CREATE TABLE products (
     id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     slug         TEXT NOT NULL UNIQUE,
@@ -161,6 +161,7 @@ CREATE TABLE stock_movements (
     created_at    TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX stock_movements_variant_idx ON stock_movements (variant_id, created_at);
+CREATE INDEX stock_movements_actor_idx ON stock_movements (actor_user_id);
 
 CREATE TABLE product_images (
     id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -174,6 +175,7 @@ CREATE TABLE product_images (
     created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     UNIQUE (product_id, position)
 );
+CREATE INDEX product_images_variant_idx ON product_images (variant_id);
 
 CREATE TABLE likes (
     user_id    BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -231,3 +233,4 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_entity_idx ON audit_log (entity_type, entity_id, created_at);
 CREATE INDEX audit_log_created_idx ON audit_log (created_at);
+CREATE INDEX audit_log_actor_idx ON audit_log (actor_user_id);

@@ -1,5 +1,5 @@
--- Roles and what each may do, as resource x action. The guard reads these rows; changing who may do
--- what is a migration, not a code change. Identical in migrations/postgres.
+-- Roles and what each may do, as resource x action. Authorization reads these rows, so changing who
+-- may do what is a migration, not a code change. Identical in migrations/postgres.
 
 INSERT INTO roles (name, description) VALUES
     ('customer', 'Shops, likes products, follows their own orders.'),

@@ -133,8 +133,10 @@ pub fn Footer() -> impl IntoView {
         <footer class="mt-16 border-t border-stone-200 bg-stone-50">
             <div class="mx-auto flex max-w-6xl flex-col gap-2 px-4 py-8 text-sm text-stone-700 sm:flex-row sm:justify-between">
                 <p>
-                    <ShopName />
-                    " · Prices include VAT · Free returns within 30 days"
+                    <span>
+                        <ShopName />
+                    </span>
+                    <span>" · Prices include VAT · Free returns within 30 days"</span>
                 </p>
                 <nav aria-label="Footer">
                     <ul class="flex gap-4">

@@ -534,7 +534,7 @@ fn demo_product(p: DemoProduct<'_>) -> NewProduct {
         name: p.name,
         description,
         category_id: p.category_id,
-        featured: p.serial % 5 == 0,
+        featured: p.serial.is_multiple_of(5),
         option1_name: (!p.sub.sizes.is_empty()).then(|| "Size".to_owned()),
         // Spread over the last four months, categories interleaved (37 is coprime with 80).
         created_at: p.now - Duration::hours(36 * i64::try_from((p.serial * 37) % 80).unwrap_or(0)),

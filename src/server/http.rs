@@ -71,12 +71,11 @@ impl Server {
     ) -> Result<Server, StartError> {
         check_build_output(&leptos_options)?;
         let db = Db::connect(&config.database_url).await?;
-        if config.demo_data {
-            if let Some(credentials) =
+        if config.demo_data
+            && let Some(credentials) =
                 demo::load_if_empty(&db, &config.media_dir, &settings).await?
-            {
-                credentials.announce();
-            }
+        {
+            credentials.announce();
         }
         let state = AppState {
             leptos_options,

@@ -1,0 +1,42 @@
+import { defineConfig } from "@playwright/test";
+
+// The debug build made by `cargo leptos build`, on its own port with a fresh SQLite database and demo data.
+const port = 3107;
+
+export default defineConfig({
+  testDir: "./tests",
+  fullyParallel: true,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  workers: 2,
+  reporter: [["list"]],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    launchOptions: {
+      // Debian's Chromium; Playwright's own browser download is not used.
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+    trace: "retain-on-failure",
+  },
+  webServer: {
+    command: "rm -rf target/e2e && exec target/debug/emporium",
+    cwd: "..",
+    url: `http://127.0.0.1:${port}/readyz`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    env: {
+      DATABASE_URL: "sqlite://target/e2e/shop.db",
+      MEDIA_DIR: "target/e2e/media",
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      DEMO_DATA: "true",
+      RUST_LOG: "warn",
+    },
+  },
+});
