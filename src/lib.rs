@@ -1,6 +1,10 @@
 //! Emporium: a server-rendered web shop. The same crate builds the server (feature `ssr`) and the
 //! browser bundle that hydrates its pages (feature `hydrate`).
 
+// Leptos views are nested generic types; without erased components (release builds) the page types
+// are deeper than the default limit.
+#![recursion_limit = "256"]
+
 pub mod accounts;
 pub mod app;
 pub mod cart;

@@ -11,6 +11,8 @@ pub struct Currency([u8; 3]);
 impl Currency {
     pub const EUR: Currency = Currency(*b"EUR");
     pub const USD: Currency = Currency(*b"USD");
+    /// ISO 4217's code for "no currency".
+    pub const XXX: Currency = Currency(*b"XXX");
 
     pub fn parse(code: &str) -> Result<Self, String> {
         let upper = code.trim().to_ascii_uppercase();

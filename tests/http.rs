@@ -226,6 +226,20 @@ async fn header_cart_count_is_zero_for_a_new_visitor_and_sets_no_cookie() {
     assert!(html.contains("aria-label=\"0 items in cart\""));
 }
 
+#[tokio::test]
+async fn a_panicking_handler_answers_with_the_error_page() {
+    let response =
+        emporium::server::http::internal_error_page(Box::new("index out of bounds".to_owned()));
+    assert_eq!(response.status(), 500);
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap();
+    let html = String::from_utf8_lossy(&body);
+    assert!(
+        html.contains("Something went wrong on our side") && !html.contains("index out of bounds")
+    );
+}
+
 #[test]
 fn one_time_tokens_never_reach_the_log() {
     use emporium::server::http::loggable_path;

@@ -44,7 +44,7 @@ impl CardRow {
             // The column is CHECKed to three letters; a bad row shows as the "no currency" code.
             price: Money::new(
                 self.price_minor,
-                Currency::parse(&self.currency).unwrap_or(Currency::EUR),
+                Currency::parse(&self.currency).unwrap_or(Currency::XXX),
             ),
             image,
             availability: Availability::from_counts(self.available, self.low_stock_threshold),

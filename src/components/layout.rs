@@ -16,7 +16,8 @@ fn ShopName() -> impl IntoView {
 #[component]
 pub fn Header() -> impl IntoView {
     let count = Resource::new(|| (), |()| cart_count());
-    // Set once the browser has taken over the server-rendered page.
+    // Set once the browser has taken over the server-rendered page, so styles and browser tests can
+    // tell a hydrated page from one that is still plain HTML.
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move || set_hydrated.set(true));
     view! {

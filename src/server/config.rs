@@ -66,7 +66,7 @@ impl DatabaseUrl {
             .strip_prefix("postgres://")
             .or_else(|| value.strip_prefix("postgresql://"))
         {
-            if rest.is_empty() || rest.starts_with('/') && rest.len() == 1 {
+            if rest.is_empty() || rest == "/" {
                 return Err(
                     "a postgres:// URL needs a host, such as postgres://shop@localhost/emporium"
                         .into(),

@@ -21,6 +21,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{
@@ -202,6 +203,7 @@ fn router(state: AppState) -> Router {
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(CatchPanicLayer::custom(internal_error_page))
                 .layer(CompressionLayer::new())
                 .layer(RequestBodyLimitLayer::new(settings.http.body_limit_bytes))
                 .layer(TimeoutLayer::with_status_code(
@@ -284,6 +286,38 @@ async fn public_file_or_not_found(State(state): State<AppState>, request: Reques
         move || shell(options.clone()),
     );
     render(request).await.into_response()
+}
+
+/// A bug must not take the connection down with it: the shopper gets a plain apology page with a 500,
+/// and the panic is logged inside the request's span.
+pub fn internal_error_page(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = message, "request handler panicked");
+    let page = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Something went wrong</title>\
+        <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>\
+        <body style=\"font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1c1917\">\
+        <h1>Something went wrong on our side</h1><p>Please try again in a moment.</p>\
+        <p><a href=\"/\">Back to the shop</a></p></body></html>";
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            // The page is a constant, so its one inline style is the only thing this policy allows.
+            (
+                CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+            ),
+        ],
+        page,
+    )
+        .into_response()
 }
 
 async fn healthz() -> &'static str {
