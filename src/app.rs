@@ -1,11 +1,11 @@
 //! The HTML shell and the route table.
 
-use crate::catalog::pages::HomePage;
+use crate::catalog::pages::{CategoryPage, HomePage, ProductsPage};
 use crate::components::{Footer, Header, NotFound, ShopResource, fetch_shop_info};
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 /// The document around every page; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -38,6 +38,8 @@ pub fn App() -> impl IntoView {
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("products") view=ProductsPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("c"), ParamSegment("slug")) view=CategoryPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <Footer />

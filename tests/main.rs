@@ -3,6 +3,7 @@
 
 mod support;
 
+mod catalog;
 mod config;
 mod data;
 mod demo;

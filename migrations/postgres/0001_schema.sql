@@ -119,7 +119,8 @@ CREATE TABLE products (
 CREATE INDEX products_category_idx ON products (category_id, status);
 CREATE INDEX products_newest_idx ON products (status, created_at, id);
 CREATE INDEX products_price_idx ON products (status, price_minor, id);
-CREATE INDEX products_name_idx ON products (status, name, id);
+-- COLLATE "C" orders names byte by byte, as SQLite does, so both engines list them alike.
+CREATE INDEX products_name_idx ON products (status, name COLLATE "C", id);
 CREATE INDEX products_featured_idx ON products (created_at, id) WHERE featured;
 
 CREATE TABLE product_variants (

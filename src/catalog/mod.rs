@@ -1,6 +1,7 @@
 //! The catalog: categories, products and their variants, images and stock as shoppers see them.
 
 pub mod api;
+pub mod listing;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod repo;
@@ -81,4 +82,16 @@ pub struct HomeContent {
     pub featured: Vec<ProductCard>,
     pub new_arrivals: Vec<ProductCard>,
     pub categories: Vec<CategoryNode>,
+}
+
+/// A category page: where it sits, what is under it, and its first page of products.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryContent {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    /// The parent category, for the breadcrumb.
+    pub parent: Option<CategoryNode>,
+    pub children: Vec<CategoryNode>,
+    pub page: listing::ProductPage,
 }

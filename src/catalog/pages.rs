@@ -1,10 +1,14 @@
 //! Catalog pages.
 
-use super::api::fetch_home;
-use super::{CategoryNode, HomeContent};
-use crate::components::{ErrorPanel, ProductGrid, ShopInfo, ShopResource};
+use super::api::{fetch_category, fetch_home, fetch_products};
+use super::listing::{ListingParams, ProductPage, Sort};
+use super::{CategoryContent, CategoryNode, HomeContent};
+use crate::components::{ErrorPanel, NotFound, ProductGrid, ShopInfo, ShopResource};
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -91,4 +95,163 @@ pub fn CategoryTree(categories: Vec<CategoryNode>) -> impl IntoView {
             </ul>
         </nav>
     }
+}
+
+/// `/products`: every active product, searched, filtered and sorted by the URL's parameters.
+#[component]
+pub fn ProductsPage() -> impl IntoView {
+    let query = use_query_map();
+    let params = Memo::new(move |_| ListingParams::from_query(&query.read()));
+    let page = Resource::new(move || params.get(), fetch_products);
+    let heading = move || match params.read().q.clone() {
+        Some(q) => format!("Results for “{q}”"),
+        None => "All products".to_owned(),
+    };
+    view! {
+        <Title text=heading />
+        <div class="mx-auto max-w-6xl px-4 py-8">
+            <h1 class="text-3xl font-semibold text-stone-900">{heading}</h1>
+            <ListingFilters params action="/products".to_owned() />
+            <Suspense fallback=|| view! { <p class="py-8 text-stone-600">"Loading products…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(page) => view! { <ListingResults page params=params.get_untracked() base="/products".to_owned() /> }.into_any(),
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+/// `/c/{slug}`: a category, its subcategories and its products.
+#[component]
+pub fn CategoryPage() -> impl IntoView {
+    let route = use_params_map();
+    let query = use_query_map();
+    let slug = Memo::new(move |_| route.read().get("slug").unwrap_or_default());
+    let params = Memo::new(move |_| ListingParams::from_query(&query.read()));
+    let content = Resource::new(
+        move || (slug.get(), params.get()),
+        |(slug, params)| fetch_category(slug, params),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="mx-auto max-w-6xl px-4 py-8 text-stone-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match content.await {
+                    Ok(category) => view! { <CategoryView category params=params.get_untracked() /> }.into_any(),
+                    Err(AppError::NotFound(_)) => view! { <NotFound /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn CategoryView(category: CategoryContent, params: ListingParams) -> impl IntoView {
+    let base = format!("/c/{}", category.slug);
+    let description = category.description.clone();
+    view! {
+        <Title text=category.name.clone() />
+        <Meta name="description" content=description />
+        <div class="mx-auto max-w-6xl px-4 py-8">
+            <nav aria-label="Breadcrumb" class="text-sm text-stone-600">
+                <ol class="flex flex-wrap gap-2">
+                    <li><a class="hover:underline" href="/">"Home"</a><span aria-hidden="true">" /"</span></li>
+                    {category.parent.clone().map(|parent| view! {
+                        <li><a class="hover:underline" href=parent.href()>{parent.name.clone()}</a><span aria-hidden="true">" /"</span></li>
+                    })}
+                    <li aria-current="page" class="text-stone-900">{category.name.clone()}</li>
+                </ol>
+            </nav>
+            <h1 class="mt-3 text-3xl font-semibold text-stone-900">{category.name.clone()}</h1>
+            <p class="mt-2 max-w-2xl text-stone-700">{category.description.clone()}</p>
+            {(!category.children.is_empty()).then(|| view! {
+                <nav aria-label="Subcategories" class="mt-4">
+                    <ul class="flex flex-wrap gap-2">
+                        {category.children.iter().map(|child| view! {
+                            <li>
+                                <a class="inline-block rounded-full border border-stone-300 px-3 py-1 text-sm text-stone-900 hover:bg-stone-100" href=child.href()>
+                                    {child.name.clone()}
+                                </a>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </nav>
+            })}
+            <ListingFilters params=Memo::new({
+                let params = params.clone();
+                move |_| params.clone()
+            }) action=base.clone() />
+            <ListingResults page=category.page params base />
+        </div>
+    }
+}
+
+/// The listing's filters as a plain GET form: it works without JavaScript, and with it the router
+/// navigates in place and keeps the URL in sync.
+#[component]
+fn ListingFilters(params: Memo<ListingParams>, action: String) -> impl IntoView {
+    let current = params.get_untracked();
+    let sort = current
+        .sort
+        .clone()
+        .unwrap_or_else(|| Sort::default().param().to_owned());
+    view! {
+        <Form method="GET" action=action attr:class="mt-6 flex flex-wrap items-end gap-4 rounded-lg border border-stone-200 bg-stone-50 p-4" attr:aria-label="Filter products">
+            {current.category.iter().map(|slug| view! { <input type="hidden" name="category" value=slug.clone() /> }).collect_view()}
+            {current.q.clone().map(|q| view! { <input type="hidden" name="q" value=q /> })}
+            <label class="flex flex-col text-sm text-stone-700">
+                "Sort by"
+                <select name="sort" class="mt-1 rounded-md border border-stone-300 bg-white px-2 py-2 text-stone-900">
+                    {Sort::ALL.into_iter().map(|option| view! {
+                        <option value=option.param() selected=option.param() == sort>{option.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label class="flex flex-col text-sm text-stone-700">
+                "Lowest price"
+                <input name="min_price" inputmode="decimal" value=current.min_price.clone().unwrap_or_default()
+                    class="mt-1 w-28 rounded-md border border-stone-300 px-2 py-2 text-stone-900" />
+            </label>
+            <label class="flex flex-col text-sm text-stone-700">
+                "Highest price"
+                <input name="max_price" inputmode="decimal" value=current.max_price.clone().unwrap_or_default()
+                    class="mt-1 w-28 rounded-md border border-stone-300 px-2 py-2 text-stone-900" />
+            </label>
+            <button type="submit" class="rounded-md bg-stone-900 px-4 py-2 font-medium text-white hover:bg-stone-700">"Apply"</button>
+        </Form>
+    }
+}
+
+#[component]
+fn ListingResults(page: ProductPage, params: ListingParams, base: String) -> impl IntoView {
+    if page.products.is_empty() {
+        return view! {
+            <section class="py-12 text-center" aria-live="polite">
+                <h2 class="text-xl font-semibold text-stone-900">"No products match"</h2>
+                <p class="mt-2 text-stone-700">"Try a wider price range or another category, or "<a class="underline" href="/products">"browse everything"</a>"."</p>
+            </section>
+        }
+        .into_any();
+    }
+    let next = page
+        .next
+        .map(|after| format!("{base}{}", params.with_after(Some(after)).to_query_string()));
+    let first = params
+        .after
+        .is_some()
+        .then(|| format!("{base}{}", params.with_after(None).to_query_string()));
+    view! {
+        <section aria-label="Products" class="mt-8">
+            <ProductGrid products=page.products />
+            <nav aria-label="Pages" class="mt-10 flex justify-between">
+                {first.map(|href| view! { <a class="font-medium underline" href=href>"← First page"</a> })}
+                <span></span>
+                {next.map(|href| view! { <a class="font-medium underline" href=href rel="next">"Next page →"</a> })}
+            </nav>
+        </section>
+    }
+    .into_any()
 }

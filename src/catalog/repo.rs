@@ -1,10 +1,11 @@
 //! Catalog SQL, one text for both engines.
 
+use super::listing::{Cursor, CursorKey, ListingQuery, PAGE_SIZE, ProductPage, Sort};
 use super::{Availability, CategoryNode, Image, ProductCard};
 use crate::money::{Currency, Money};
-use crate::server::db::{Db, Tx};
+use crate::server::db::{Db, Engine, Tx};
 use crate::{in_tx, on_db};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 #[derive(sqlx::FromRow)]
 struct CardRow {
@@ -19,6 +20,7 @@ struct CardRow {
     image_alt: Option<String>,
     image_width: Option<i32>,
     image_height: Option<i32>,
+    created_at: DateTime<Utc>,
 }
 
 impl CardRow {
@@ -63,7 +65,8 @@ const CARD_COLUMNS: &str = "
        JOIN inventory i ON i.variant_id = v.id WHERE v.product_id = p.id) AS available,
     CAST((SELECT COALESCE(MAX(i.low_stock_threshold), 0) FROM product_variants v
        JOIN inventory i ON i.variant_id = v.id WHERE v.product_id = p.id) AS BIGINT) AS low_stock_threshold,
-    img.path AS image_path, img.alt AS image_alt, img.width AS image_width, img.height AS image_height";
+    img.path AS image_path, img.alt AS image_alt, img.width AS image_width, img.height AS image_height,
+    p.created_at";
 
 /// Featured active products, newest first.
 #[tracing::instrument(skip(db))]
@@ -91,6 +94,160 @@ pub async fn newest(db: &Db, limit: i64) -> Result<Vec<ProductCard>, sqlx::Error
     let rows: Vec<CardRow> =
         on_db!(db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)?;
     Ok(rows.into_iter().map(CardRow::into_card).collect())
+}
+
+/// A value bound to a query assembled at run time.
+enum Arg {
+    Int(i64),
+    Text(String),
+    Time(DateTime<Utc>),
+}
+
+/// A query text with `$n` placeholders and the values they stand for, in order.
+#[derive(Default)]
+struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    fn bind(&mut self, arg: Arg) -> &mut Self {
+        self.args.push(arg);
+        self.text.push_str(&format!("${}", self.args.len()));
+        self
+    }
+}
+
+/// Escapes LIKE's wildcards so a shopper's text matches only itself.
+fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// One page of active products matching `query`, in its order, starting after its cursor.
+/// Keyset pagination: each page is an index range scan, however deep the shopper pages.
+#[tracing::instrument(skip(db))]
+pub async fn list_products(db: &Db, query: &ListingQuery) -> Result<ProductPage, sqlx::Error> {
+    // SQLite compares text byte by byte; PostgreSQL is told to do the same, so both engines agree.
+    let name = match db.engine() {
+        Engine::Sqlite => "p.name",
+        Engine::Postgres => "p.name COLLATE \"C\"",
+    };
+    let mut sql = Sql::default();
+    sql.push(&format!(
+        "SELECT {CARD_COLUMNS} FROM products p
+         LEFT JOIN product_images img ON img.product_id = p.id AND img.position = 0
+         WHERE p.status = 'active'"
+    ));
+    if let Some(search) = &query.search {
+        let pattern = like_pattern(search);
+        sql.push(" AND (lower(p.name) LIKE ")
+            .bind(Arg::Text(pattern.clone()))
+            .push(" ESCAPE '\\'");
+        sql.push(" OR EXISTS (SELECT 1 FROM product_variants v WHERE v.product_id = p.id AND lower(v.sku) LIKE ")
+            .bind(Arg::Text(pattern))
+            .push(" ESCAPE '\\'))");
+    }
+    if !query.categories.is_empty() {
+        let slugs = |sql: &mut Sql| {
+            for (i, slug) in query.categories.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(Arg::Text(slug.clone()));
+            }
+        };
+        // A category includes its subcategories.
+        sql.push(" AND p.category_id IN (SELECT c.id FROM categories c WHERE c.slug IN (");
+        slugs(&mut sql);
+        sql.push(") OR c.parent_id IN (SELECT c2.id FROM categories c2 WHERE c2.slug IN (");
+        slugs(&mut sql);
+        sql.push(")))");
+    }
+    if let Some(min) = query.min_price {
+        sql.push(" AND p.price_minor >= ").bind(Arg::Int(min.minor));
+    }
+    if let Some(max) = query.max_price {
+        sql.push(" AND p.price_minor <= ").bind(Arg::Int(max.minor));
+    }
+    let (key, direction) = match query.sort {
+        Sort::Newest => ("p.created_at", "DESC"),
+        Sort::PriceAsc => ("p.price_minor", "ASC"),
+        Sort::PriceDesc => ("p.price_minor", "DESC"),
+        Sort::Name => (name, "ASC"),
+    };
+    if let Some(Cursor { key: after, id }) = &query.after {
+        let beyond = if direction == "ASC" { ">" } else { "<" };
+        let value = || match after {
+            // A timestamp no product can have makes an out-of-range cursor an empty page.
+            CursorKey::Created(micros) => Arg::Time(
+                DateTime::from_timestamp_micros(*micros).unwrap_or(DateTime::<Utc>::MIN_UTC),
+            ),
+            CursorKey::Price(minor) => Arg::Int(*minor),
+            CursorKey::Name(name) => Arg::Text(name.clone()),
+        };
+        sql.push(&format!(" AND ({key} {beyond} ")).bind(value());
+        sql.push(&format!(" OR ({key} = ")).bind(value());
+        sql.push(&format!(" AND p.id {beyond} "))
+            .bind(Arg::Int(*id))
+            .push("))");
+    }
+    sql.push(&format!(
+        " ORDER BY {key} {direction}, p.id {direction} LIMIT "
+    ));
+    sql.bind(Arg::Int(i64::try_from(PAGE_SIZE + 1).unwrap_or(i64::MAX)));
+
+    let mut rows: Vec<CardRow> = on_db!(db, pool => {
+        let mut statement = sqlx::query_as(&sql.text);
+        for arg in &sql.args {
+            statement = match arg {
+                Arg::Int(value) => statement.bind(*value),
+                Arg::Text(value) => statement.bind(value.as_str()),
+                Arg::Time(value) => statement.bind(*value),
+            };
+        }
+        statement.fetch_all(pool).await
+    })?;
+    let next = if rows.len() > PAGE_SIZE {
+        rows.truncate(PAGE_SIZE);
+        rows.last().map(|last| {
+            let key = match query.sort {
+                Sort::Newest => CursorKey::Created(last.created_at.timestamp_micros()),
+                Sort::PriceAsc | Sort::PriceDesc => CursorKey::Price(last.price_minor),
+                Sort::Name => CursorKey::Name(last.name.clone()),
+            };
+            Cursor { key, id: last.id }.encode()
+        })
+    } else {
+        None
+    };
+    Ok(ProductPage {
+        products: rows.into_iter().map(CardRow::into_card).collect(),
+        next,
+    })
+}
+
+/// A category as its page shows it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CategoryRecord {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+}
+
+pub async fn category_by_slug(db: &Db, slug: &str) -> Result<Option<CategoryRecord>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT slug, name, description FROM categories WHERE slug = $1"
+    ).bind(slug).fetch_optional(pool).await)
 }
 
 #[derive(sqlx::FromRow)]
@@ -173,6 +330,8 @@ pub struct NewProduct {
 /// Inserts an active product with its variants, their opening stock (recorded in the ledger) and its
 /// images, inside the caller's transaction. The product's listing price is its cheapest variant's.
 pub async fn insert_product(tx: &mut Tx, product: &NewProduct) -> Result<i64, sqlx::Error> {
+    // Both engines keep microseconds, so a listing cursor made from this time finds it again exactly.
+    let created_at = product.created_at.trunc_subsecs(6);
     let cheapest = product
         .variants
         .iter()
@@ -196,7 +355,7 @@ pub async fn insert_product(tx: &mut Tx, product: &NewProduct) -> Result<i64, sq
     .bind(price.minor)
     .bind(price.currency.code())
     .bind(&product.option1_name)
-    .bind(product.created_at)
+    .bind(created_at)
     .fetch_one(conn)
     .await)?;
 
@@ -213,7 +372,7 @@ pub async fn insert_product(tx: &mut Tx, product: &NewProduct) -> Result<i64, sq
         .bind(variant.price.minor)
         .bind(variant.price.currency.code())
         .bind(position)
-        .bind(product.created_at)
+        .bind(created_at)
         .fetch_one(conn)
         .await)?;
         in_tx!(tx, conn => sqlx::query(
@@ -222,7 +381,7 @@ pub async fn insert_product(tx: &mut Tx, product: &NewProduct) -> Result<i64, sq
         .bind(variant_id)
         .bind(variant.on_hand)
         .bind(variant.low_stock_threshold)
-        .bind(product.created_at)
+        .bind(created_at)
         .execute(conn)
         .await
         .map(|done| done.rows_affected()))?;
@@ -232,7 +391,7 @@ pub async fn insert_product(tx: &mut Tx, product: &NewProduct) -> Result<i64, sq
             )
             .bind(variant_id)
             .bind(variant.on_hand)
-            .bind(product.created_at)
+            .bind(created_at)
             .execute(conn)
             .await
             .map(|done| done.rows_affected()))?;
@@ -251,7 +410,7 @@ pub async fn insert_product(tx: &mut Tx, product: &NewProduct) -> Result<i64, sq
         .bind(&image.alt)
         .bind(image.width)
         .bind(image.height)
-        .bind(product.created_at)
+        .bind(created_at)
         .execute(conn)
         .await
         .map(|done| done.rows_affected()))?;

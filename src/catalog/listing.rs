@@ -1,0 +1,365 @@
+//! The product listing's query: what a shopper can ask for in the URL, checked once into a
+//! [`ListingQuery`], and the keyset cursor that pages through the answer.
+
+use super::ProductCard;
+use crate::error::AppError;
+use crate::money::{Currency, Money};
+use leptos_router::params::ParamsMap;
+use serde::{Deserialize, Serialize};
+
+/// Products per page.
+pub const PAGE_SIZE: usize = 24;
+/// Longest search text accepted.
+const MAX_QUERY_CHARS: usize = 100;
+/// Most categories one listing can combine.
+const MAX_CATEGORIES: usize = 20;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Sort {
+    #[default]
+    Newest,
+    PriceAsc,
+    PriceDesc,
+    Name,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 4] = [Sort::Newest, Sort::PriceAsc, Sort::PriceDesc, Sort::Name];
+
+    pub fn param(&self) -> &'static str {
+        match self {
+            Sort::Newest => "newest",
+            Sort::PriceAsc => "price_asc",
+            Sort::PriceDesc => "price_desc",
+            Sort::Name => "name",
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Sort::Newest => "Newest",
+            Sort::PriceAsc => "Price: low to high",
+            Sort::PriceDesc => "Price: high to low",
+            Sort::Name => "Name",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Sort, AppError> {
+        Sort::ALL
+            .into_iter()
+            .find(|sort| sort.param() == text)
+            .ok_or_else(|| {
+                AppError::bad_request(format!(
+                    "'{text}' is not a way to sort; use newest, price_asc, price_desc or name"
+                ))
+            })
+    }
+}
+
+/// The listing's parameters as they arrive in the URL, unchecked. The same struct travels to the
+/// server function, which checks it again: the browser is never trusted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingParams {
+    pub q: Option<String>,
+    pub category: Vec<String>,
+    pub min_price: Option<String>,
+    pub max_price: Option<String>,
+    pub sort: Option<String>,
+    pub after: Option<String>,
+}
+
+impl ListingParams {
+    pub fn from_query(query: &ParamsMap) -> Self {
+        let text = |key: &str| query.get(key).filter(|value| !value.trim().is_empty());
+        ListingParams {
+            q: text("q"),
+            category: query
+                .get_all("category")
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|c| !c.is_empty())
+                .collect(),
+            min_price: text("min_price"),
+            max_price: text("max_price"),
+            sort: text("sort"),
+            after: text("after"),
+        }
+    }
+
+    /// `?…` for these parameters, for links such as the next page.
+    pub fn to_query_string(&self) -> String {
+        let mut pairs: Vec<(&'static str, String)> = Vec::new();
+        pairs.extend(self.q.clone().map(|v| ("q", v)));
+        pairs.extend(self.category.iter().map(|c| ("category", c.clone())));
+        pairs.extend(self.min_price.clone().map(|v| ("min_price", v)));
+        pairs.extend(self.max_price.clone().map(|v| ("max_price", v)));
+        pairs.extend(self.sort.clone().map(|v| ("sort", v)));
+        pairs.extend(self.after.clone().map(|v| ("after", v)));
+        pairs.into_iter().collect::<ParamsMap>().to_query_string()
+    }
+
+    pub fn with_after(&self, after: Option<String>) -> Self {
+        ListingParams {
+            after,
+            ..self.clone()
+        }
+    }
+}
+
+/// A checked listing query: every field is valid and within bounds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListingQuery {
+    pub search: Option<String>,
+    pub categories: Vec<String>,
+    pub min_price: Option<Money>,
+    pub max_price: Option<Money>,
+    pub sort: Sort,
+    pub after: Option<Cursor>,
+}
+
+impl ListingQuery {
+    pub fn parse(params: &ListingParams, currency: Currency) -> Result<Self, AppError> {
+        let search = params
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_owned);
+        if search
+            .as_ref()
+            .is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS)
+        {
+            return Err(AppError::bad_request(format!(
+                "Search for at most {MAX_QUERY_CHARS} characters."
+            )));
+        }
+        if params.category.len() > MAX_CATEGORIES {
+            return Err(AppError::bad_request(format!(
+                "Choose at most {MAX_CATEGORIES} categories."
+            )));
+        }
+        if let Some(bad) = params.category.iter().find(|slug| !is_slug(slug)) {
+            return Err(AppError::bad_request(format!("'{bad}' is not a category.")));
+        }
+        let price = |label: &str, text: &Option<String>| -> Result<Option<Money>, AppError> {
+            match text {
+                None => Ok(None),
+                Some(text) => match Money::parse_decimal(text, currency) {
+                    Ok(money) if money.minor >= 0 => Ok(Some(money)),
+                    Ok(_) => Err(AppError::bad_request(format!(
+                        "The {label} price cannot be negative."
+                    ))),
+                    Err(problem) => Err(AppError::bad_request(format!(
+                        "The {label} price: {problem}."
+                    ))),
+                },
+            }
+        };
+        let min_price = price("lowest", &params.min_price)?;
+        let max_price = price("highest", &params.max_price)?;
+        if let (Some(min), Some(max)) = (min_price, max_price)
+            && min.minor > max.minor
+        {
+            return Err(AppError::bad_request(
+                "The lowest price is above the highest price.",
+            ));
+        }
+        let sort = params
+            .sort
+            .as_deref()
+            .map(Sort::parse)
+            .transpose()?
+            .unwrap_or_default();
+        let after = params
+            .after
+            .as_deref()
+            .map(|text| Cursor::decode(text, sort))
+            .transpose()?;
+        Ok(ListingQuery {
+            search,
+            categories: params.category.clone(),
+            min_price,
+            max_price,
+            sort,
+            after,
+        })
+    }
+}
+
+fn is_slug(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 100
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Where the previous page ended: the sort key and id of its last product. The next page starts
+/// strictly after it, so inserts and deletes never shift or repeat what a shopper sees.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub key: CursorKey,
+    pub id: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CursorKey {
+    /// Microseconds since the Unix epoch, for the newest-first order.
+    Created(i64),
+    Price(i64),
+    Name(String),
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        match &self.key {
+            CursorKey::Created(micros) => format!("{micros}~{}", self.id),
+            CursorKey::Price(minor) => format!("{minor}~{}", self.id),
+            CursorKey::Name(name) => format!("{name}~{}", self.id),
+        }
+    }
+
+    pub fn decode(text: &str, sort: Sort) -> Result<Cursor, AppError> {
+        let invalid = || {
+            AppError::bad_request(
+                "That page link is not valid any more. Start again from the first page.",
+            )
+        };
+        let (key, id) = text.rsplit_once('~').ok_or_else(invalid)?;
+        let id: i64 = id.parse().map_err(|_| invalid())?;
+        let key = match sort {
+            Sort::Newest => CursorKey::Created(key.parse().map_err(|_| invalid())?),
+            Sort::PriceAsc | Sort::PriceDesc => {
+                CursorKey::Price(key.parse().map_err(|_| invalid())?)
+            }
+            Sort::Name if key.len() <= 300 => CursorKey::Name(key.to_owned()),
+            Sort::Name => return Err(invalid()),
+        };
+        Ok(Cursor { key, id })
+    }
+}
+
+/// One page of a listing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductPage {
+    pub products: Vec<ProductCard>,
+    /// The `after` parameter of the next page, when there is one.
+    pub next: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parse(params: ListingParams) -> Result<ListingQuery, AppError> {
+        ListingQuery::parse(&params, Currency::EUR)
+    }
+
+    #[test]
+    fn bad_parameters_get_a_clear_message() {
+        let cases = [
+            (
+                ListingParams {
+                    sort: Some("cheapest".into()),
+                    ..Default::default()
+                },
+                "not a way to sort",
+            ),
+            (
+                ListingParams {
+                    min_price: Some("ten".into()),
+                    ..Default::default()
+                },
+                "lowest price",
+            ),
+            (
+                ListingParams {
+                    max_price: Some("-5".into()),
+                    ..Default::default()
+                },
+                "cannot be negative",
+            ),
+            (
+                ListingParams {
+                    min_price: Some("20".into()),
+                    max_price: Some("10".into()),
+                    ..Default::default()
+                },
+                "above the highest",
+            ),
+            (
+                ListingParams {
+                    category: vec!["<script>".into()],
+                    ..Default::default()
+                },
+                "is not a category",
+            ),
+            (
+                ListingParams {
+                    after: Some("garbage".into()),
+                    ..Default::default()
+                },
+                "not valid any more",
+            ),
+            (
+                ListingParams {
+                    q: Some("x".repeat(101)),
+                    ..Default::default()
+                },
+                "at most 100",
+            ),
+        ];
+        for (params, expected) in cases {
+            match parse(params.clone()) {
+                Err(AppError::BadRequest(message)) => {
+                    assert!(message.contains(expected), "{params:?}: {message}")
+                }
+                other => panic!("{params:?} gave {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn good_parameters_become_a_query() {
+        let query = parse(ListingParams {
+            q: Some("  mug ".into()),
+            category: vec!["kitchen".into()],
+            min_price: Some("5".into()),
+            max_price: Some("12.50".into()),
+            sort: Some("price_desc".into()),
+            after: Some("1250~7".into()),
+        })
+        .expect("valid");
+        assert_eq!(query.search.as_deref(), Some("mug"));
+        assert_eq!(query.min_price, Some(Money::new(500, Currency::EUR)));
+        assert_eq!(query.max_price, Some(Money::new(1250, Currency::EUR)));
+        assert_eq!(query.sort, Sort::PriceDesc);
+        assert_eq!(
+            query.after,
+            Some(Cursor {
+                key: CursorKey::Price(1250),
+                id: 7
+            })
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn cursors_round_trip(name in "\\PC{0,40}", id in any::<i64>(), key in any::<i64>()) {
+            for (cursor, sort) in [
+                (Cursor { key: CursorKey::Name(name.clone()), id }, Sort::Name),
+                (Cursor { key: CursorKey::Price(key), id }, Sort::PriceAsc),
+                (Cursor { key: CursorKey::Created(key), id }, Sort::Newest),
+            ] {
+                prop_assert_eq!(Cursor::decode(&cursor.encode(), sort), Ok(cursor));
+            }
+        }
+
+        #[test]
+        fn any_url_parameters_parse_or_fail_cleanly(q in proptest::option::of("\\PC{0,120}"), min in proptest::option::of("\\PC{0,12}"),
+                                                    sort in proptest::option::of("\\PC{0,12}"), after in proptest::option::of("\\PC{0,30}")) {
+            let _ = parse(ListingParams { q, min_price: min, sort, after, ..Default::default() });
+        }
+    }
+}
