@@ -1,6 +1,7 @@
 //! The HTML shell and the route table.
 
-use crate::catalog::pages::{CategoryPage, HomePage, ProductsPage};
+use crate::cart::pages::{CartActions, CartPage};
+use crate::catalog::pages::{CategoryPage, HomePage, ProductPage, ProductsPage};
 use crate::components::{Footer, Header, NotFound, ShopResource, fetch_shop_info};
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, provide_meta_context};
@@ -32,6 +33,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let shop: ShopResource = Resource::new_blocking(|| (), |()| fetch_shop_info());
     provide_context(shop);
+    provide_context(CartActions::new());
     view! {
         <Router>
             <Header />
@@ -40,6 +42,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
                     <Route path=StaticSegment("products") view=ProductsPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("c"), ParamSegment("slug")) view=CategoryPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("p"), ParamSegment("slug")) view=ProductPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("cart") view=CartPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <Footer />

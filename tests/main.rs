@@ -3,6 +3,7 @@
 
 mod support;
 
+mod cart;
 mod catalog;
 mod config;
 mod data;

@@ -1,17 +1,142 @@
+//! Cart server functions. Each answers with the cart's new item count, for the header.
+
+use super::CartView;
 use crate::error::AppError;
 use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+mod session_cart {
+    use crate::error::AppError;
+    use tower_sessions::Session;
+
+    fn session_error(error: impl std::fmt::Display) -> AppError {
+        tracing::error!(%error, "session store failed");
+        AppError::Internal
+    }
+
+    /// The session's cart, if it has one.
+    pub async fn existing(session: &Session) -> Result<Option<i64>, AppError> {
+        session
+            .get(super::super::SESSION_CART_ID)
+            .await
+            .map_err(session_error)
+    }
+
+    /// The session's cart, made on first use.
+    pub async fn get_or_create(
+        session: &Session,
+        db: &crate::server::db::Db,
+    ) -> Result<i64, AppError> {
+        if let Some(id) = existing(session).await? {
+            return Ok(id);
+        }
+        let id = super::super::repo::create(db).await?;
+        session
+            .insert(super::super::SESSION_CART_ID, id)
+            .await
+            .map_err(session_error)?;
+        Ok(id)
+    }
+
+    pub fn refused(error: super::super::repo::CartError) -> AppError {
+        use super::super::repo::CartError;
+        match error {
+            CartError::Unknown => AppError::not_found("That product"),
+            CartError::NotEnoughStock { available: 0, .. } => {
+                AppError::Conflict("Sorry, that is out of stock.".into())
+            }
+            CartError::NotEnoughStock {
+                available,
+                in_cart: 0,
+            } => AppError::Conflict(format!(
+                "Only {available} left in stock; choose {available} or fewer."
+            )),
+            CartError::NotEnoughStock { available, in_cart } => AppError::Conflict(format!(
+                "Only {available} left in stock, and {in_cart} already in your cart."
+            )),
+        }
+    }
+}
 
 /// How many items are in the current session's cart, for the header.
 #[server]
 pub async fn cart_count() -> Result<u32, AppError> {
-    let state = crate::server::state()?;
-    let session = crate::server::session().await?;
-    let cart_id: Option<i64> = session.get(super::SESSION_CART_ID).await.map_err(|error| {
-        tracing::error!(%error, "session could not be read");
-        AppError::Internal
-    })?;
-    match cart_id {
-        Some(cart_id) => Ok(super::repo::item_count(&state.db, cart_id).await?),
-        None => Ok(0),
-    }
+    crate::server::respond(
+        async move {
+            let state = crate::server::state()?;
+            let session = crate::server::session().await?;
+            match session_cart::existing(&session).await? {
+                Some(cart_id) => Ok(super::repo::item_count(&state.db, cart_id).await?),
+                None => Ok(0),
+            }
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn fetch_cart() -> Result<CartView, AppError> {
+    crate::server::respond(
+        async move {
+            let state = crate::server::state()?;
+            let session = crate::server::session().await?;
+            let cart_id = session_cart::existing(&session).await?;
+            Ok(super::repo::view(&state.db, cart_id, state.settings.shop.currency).await?)
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn add_to_cart(variant_id: i64, quantity: String) -> Result<u32, AppError> {
+    crate::server::respond(
+        async move {
+            let quantity = super::Quantity::to_add(&quantity)?;
+            let state = crate::server::state()?;
+            let session = crate::server::session().await?;
+            let cart_id = session_cart::get_or_create(&session, &state.db).await?;
+            super::repo::add(&state.db, cart_id, variant_id, quantity)
+                .await?
+                .map_err(session_cart::refused)?;
+            Ok(super::repo::item_count(&state.db, cart_id).await?)
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn update_cart_line(variant_id: i64, quantity: String) -> Result<u32, AppError> {
+    crate::server::respond(
+        async move {
+            let quantity = super::Quantity::to_set(&quantity)?;
+            let state = crate::server::state()?;
+            let session = crate::server::session().await?;
+            let cart_id = session_cart::existing(&session)
+                .await?
+                .ok_or_else(|| AppError::not_found("That cart line"))?;
+            super::repo::set_quantity(&state.db, cart_id, variant_id, quantity)
+                .await?
+                .map_err(session_cart::refused)?;
+            Ok(super::repo::item_count(&state.db, cart_id).await?)
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn remove_cart_line(variant_id: i64) -> Result<u32, AppError> {
+    crate::server::respond(
+        async move {
+            let state = crate::server::state()?;
+            let session = crate::server::session().await?;
+            let cart_id = session_cart::existing(&session)
+                .await?
+                .ok_or_else(|| AppError::not_found("That cart line"))?;
+            super::repo::remove(&state.db, cart_id, variant_id)
+                .await?
+                .map_err(session_cart::refused)?;
+            Ok(super::repo::item_count(&state.db, cart_id).await?)
+        }
+        .await,
+    )
 }

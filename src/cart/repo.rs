@@ -1,5 +1,21 @@
-use crate::on_db;
-use crate::server::db::Db;
+//! Cart SQL, one text for both engines. Writes that read stock and change a line run in one
+//! transaction, so the check and the write see the same stock.
+
+use super::{CartLine, CartView, Quantity};
+use crate::catalog::Image;
+use crate::catalog::repo::media_url;
+use crate::money::{Currency, Money};
+use crate::server::db::{Db, Tx};
+use crate::{in_tx, on_db};
+use chrono::Utc;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum CartError {
+    /// No such variant of an active product, or no such line in the cart.
+    Unknown,
+    /// The cart would hold more than is in stock.
+    NotEnoughStock { available: u32, in_cart: u32 },
+}
 
 /// Total quantity across a cart's lines.
 #[tracing::instrument(skip(db))]
@@ -11,4 +27,214 @@ pub async fn item_count(db: &Db, cart_id: i64) -> Result<u32, sqlx::Error> {
     .fetch_one(pool)
     .await)?;
     Ok(u32::try_from(total).unwrap_or(u32::MAX))
+}
+
+pub async fn create(db: &Db) -> Result<i64, sqlx::Error> {
+    let now = Utc::now();
+    on_db!(db, pool => sqlx::query_scalar("INSERT INTO carts (created_at, updated_at) VALUES ($1, $1) RETURNING id")
+        .bind(now)
+        .fetch_one(pool)
+        .await)
+}
+
+/// Stock a shopper may buy of a variant of an active product.
+async fn available(tx: &mut Tx, variant_id: i64) -> Result<Option<u32>, sqlx::Error> {
+    let available: Option<i64> = in_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT CAST(i.on_hand - i.reserved AS BIGINT) FROM inventory i
+         JOIN product_variants v ON v.id = i.variant_id JOIN products p ON p.id = v.product_id
+         WHERE v.id = $1 AND p.status = 'active'"
+    ).bind(variant_id).fetch_optional(conn).await)?;
+    Ok(available.map(|n| u32::try_from(n.max(0)).unwrap_or(u32::MAX)))
+}
+
+async fn in_cart(tx: &mut Tx, cart_id: i64, variant_id: i64) -> Result<Option<u32>, sqlx::Error> {
+    let quantity: Option<i64> = in_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT CAST(quantity AS BIGINT) FROM cart_items WHERE cart_id = $1 AND variant_id = $2"
+    ).bind(cart_id).bind(variant_id).fetch_optional(conn).await)?;
+    Ok(quantity.map(|n| u32::try_from(n).unwrap_or(0)))
+}
+
+async fn write_line(
+    tx: &mut Tx,
+    cart_id: i64,
+    variant_id: i64,
+    quantity: u32,
+) -> Result<(), sqlx::Error> {
+    let now = Utc::now();
+    let quantity = i32::try_from(quantity).unwrap_or(i32::MAX);
+    in_tx!(tx, conn => sqlx::query(
+        "INSERT INTO cart_items (cart_id, variant_id, quantity, added_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = excluded.quantity"
+    ).bind(cart_id).bind(variant_id).bind(quantity).bind(now).execute(conn).await.map(drop))?;
+    touch(tx, cart_id).await
+}
+
+async fn touch(tx: &mut Tx, cart_id: i64) -> Result<(), sqlx::Error> {
+    let now = Utc::now();
+    in_tx!(tx, conn => sqlx::query("UPDATE carts SET updated_at = $1 WHERE id = $2")
+        .bind(now).bind(cart_id).execute(conn).await.map(drop))
+}
+
+/// Adds `quantity` of a variant, refusing (and changing nothing) if the line would exceed stock.
+#[tracing::instrument(skip(db))]
+pub async fn add(
+    db: &Db,
+    cart_id: i64,
+    variant_id: i64,
+    quantity: Quantity,
+) -> Result<Result<(), CartError>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let Some(available) = available(&mut tx, variant_id).await? else {
+        return Ok(Err(CartError::Unknown));
+    };
+    let in_cart = in_cart(&mut tx, cart_id, variant_id).await?.unwrap_or(0);
+    let wanted = in_cart.saturating_add(quantity.0);
+    if wanted > available || wanted > super::MAX_QUANTITY {
+        return Ok(Err(CartError::NotEnoughStock {
+            available: available.min(super::MAX_QUANTITY),
+            in_cart,
+        }));
+    }
+    write_line(&mut tx, cart_id, variant_id, wanted).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Sets a line's quantity; zero removes it.
+#[tracing::instrument(skip(db))]
+pub async fn set_quantity(
+    db: &Db,
+    cart_id: i64,
+    variant_id: i64,
+    quantity: Quantity,
+) -> Result<Result<(), CartError>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let Some(in_cart) = in_cart(&mut tx, cart_id, variant_id).await? else {
+        return Ok(Err(CartError::Unknown));
+    };
+    if quantity.0 == 0 {
+        remove_line(&mut tx, cart_id, variant_id).await?;
+    } else {
+        let available = available(&mut tx, variant_id).await?.unwrap_or(0);
+        if quantity.0 > available {
+            return Ok(Err(CartError::NotEnoughStock { available, in_cart }));
+        }
+        write_line(&mut tx, cart_id, variant_id, quantity.0).await?;
+    }
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn remove(
+    db: &Db,
+    cart_id: i64,
+    variant_id: i64,
+) -> Result<Result<(), CartError>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    if remove_line(&mut tx, cart_id, variant_id).await? == 0 {
+        return Ok(Err(CartError::Unknown));
+    }
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+async fn remove_line(tx: &mut Tx, cart_id: i64, variant_id: i64) -> Result<u64, sqlx::Error> {
+    let removed = in_tx!(tx, conn => sqlx::query("DELETE FROM cart_items WHERE cart_id = $1 AND variant_id = $2")
+        .bind(cart_id).bind(variant_id).execute(conn).await.map(|done| done.rows_affected()))?;
+    touch(tx, cart_id).await?;
+    Ok(removed)
+}
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    variant_id: i64,
+    slug: String,
+    name: String,
+    title: String,
+    variant_count: i64,
+    price_minor: i64,
+    currency: String,
+    quantity: i64,
+    available: i64,
+    image_path: Option<String>,
+    image_alt: Option<String>,
+    image_width: Option<i32>,
+    image_height: Option<i32>,
+}
+
+/// The cart's lines at today's prices and stock, in the order they were added.
+#[tracing::instrument(skip(db))]
+pub async fn view(
+    db: &Db,
+    cart_id: Option<i64>,
+    currency: Currency,
+) -> Result<CartView, sqlx::Error> {
+    let rows: Vec<LineRow> = match cart_id {
+        None => Vec::new(),
+        Some(cart_id) => on_db!(db, pool => sqlx::query_as(
+            "SELECT v.id AS variant_id, p.slug, p.name, v.title,
+                    (SELECT COUNT(*) FROM product_variants sibling WHERE sibling.product_id = p.id) AS variant_count,
+                    v.price_minor, v.currency, CAST(ci.quantity AS BIGINT) AS quantity,
+                    CAST(i.on_hand - i.reserved AS BIGINT) AS available,
+                    img.path AS image_path, img.alt AS image_alt, img.width AS image_width, img.height AS image_height
+             FROM cart_items ci
+             JOIN product_variants v ON v.id = ci.variant_id
+             JOIN products p ON p.id = v.product_id
+             JOIN inventory i ON i.variant_id = v.id
+             LEFT JOIN product_images img ON img.product_id = p.id AND img.position = 0
+             WHERE ci.cart_id = $1
+             ORDER BY ci.added_at, v.id"
+        ).bind(cart_id).fetch_all(pool).await)?,
+    };
+    let lines: Vec<CartLine> = rows
+        .into_iter()
+        .map(|row| {
+            let unit_price = Money::new(
+                row.price_minor,
+                Currency::parse(&row.currency).unwrap_or(Currency::XXX),
+            );
+            let quantity = u32::try_from(row.quantity).unwrap_or(0);
+            CartLine {
+                variant_id: row.variant_id,
+                product_slug: row.slug,
+                product_name: row.name,
+                variant_title: (row.variant_count > 1).then_some(row.title),
+                image: match (
+                    row.image_path,
+                    row.image_alt,
+                    row.image_width,
+                    row.image_height,
+                ) {
+                    (Some(path), Some(alt), Some(width), Some(height)) => Some(Image {
+                        url: media_url(&path),
+                        alt,
+                        width: u32::try_from(width).unwrap_or(0),
+                        height: u32::try_from(height).unwrap_or(0),
+                    }),
+                    _ => None,
+                },
+                unit_price,
+                quantity,
+                line_total: Money::new(
+                    unit_price.minor.saturating_mul(i64::from(quantity)),
+                    unit_price.currency,
+                ),
+                available: u32::try_from(row.available.max(0)).unwrap_or(u32::MAX),
+            }
+        })
+        .collect();
+    let subtotal = Money::new(
+        lines
+            .iter()
+            .map(|line| line.line_total.minor)
+            .fold(0_i64, i64::saturating_add),
+        currency,
+    );
+    let item_count = lines.iter().map(|line| line.quantity).sum();
+    Ok(CartView {
+        lines,
+        subtotal,
+        item_count,
+    })
 }

@@ -1,7 +1,7 @@
 //! Catalog server functions: who is asking, what they asked for, the repository's answer.
 
 use super::listing::{ListingParams, ProductPage};
-use super::{CategoryContent, HomeContent};
+use super::{CategoryContent, HomeContent, ProductDetail};
 use crate::error::AppError;
 use leptos::prelude::*;
 // JSON carries the listing's lists and absent fields faithfully; the default form encoding does not.
@@ -9,28 +9,38 @@ use leptos::server_fn::codec::Json;
 
 #[server]
 pub async fn fetch_home() -> Result<HomeContent, AppError> {
-    use super::repo;
-    let state = crate::server::state()?;
-    let catalog = &state.settings.catalog;
-    let (featured, new_arrivals, categories) = tokio::try_join!(
-        repo::featured(&state.db, i64::from(catalog.home_featured)),
-        repo::newest(&state.db, i64::from(catalog.home_new_arrivals)),
-        repo::category_tree(&state.db),
-    )?;
-    Ok(HomeContent {
-        featured,
-        new_arrivals,
-        categories,
-    })
+    crate::server::respond(
+        async move {
+            use super::repo;
+            let state = crate::server::state()?;
+            let catalog = &state.settings.catalog;
+            let (featured, new_arrivals, categories) = tokio::try_join!(
+                repo::featured(&state.db, i64::from(catalog.home_featured)),
+                repo::newest(&state.db, i64::from(catalog.home_new_arrivals)),
+                repo::category_tree(&state.db),
+            )?;
+            Ok(HomeContent {
+                featured,
+                new_arrivals,
+                categories,
+            })
+        }
+        .await,
+    )
 }
 
 /// A page of the product listing for the URL's parameters, checked here whatever the browser sent.
 #[server(input = Json)]
 pub async fn fetch_products(params: ListingParams) -> Result<ProductPage, AppError> {
-    use super::listing::ListingQuery;
-    let state = crate::server::state()?;
-    let query = ListingQuery::parse(&params, state.settings.shop.currency)?;
-    Ok(super::repo::list_products(&state.db, &query).await?)
+    crate::server::respond(
+        async move {
+            use super::listing::ListingQuery;
+            let state = crate::server::state()?;
+            let query = ListingQuery::parse(&params, state.settings.shop.currency)?;
+            Ok(super::repo::list_products(&state.db, &query).await?)
+        }
+        .await,
+    )
 }
 
 /// A category with its subcategories and a page of its products (subcategories' included).
@@ -39,42 +49,60 @@ pub async fn fetch_category(
     slug: String,
     params: ListingParams,
 ) -> Result<CategoryContent, AppError> {
-    use super::listing::ListingQuery;
-    use super::repo;
-    let state = crate::server::state()?;
-    let category = repo::category_by_slug(&state.db, &slug)
-        .await?
-        .ok_or_else(|| AppError::not_found("That category"))?;
-    let query = ListingQuery::parse(
-        &ListingParams {
-            category: vec![category.slug.clone()],
-            ..params
-        },
-        state.settings.shop.currency,
-    )?;
-    let (tree, page) = tokio::try_join!(
-        repo::category_tree(&state.db),
-        repo::list_products(&state.db, &query)
-    )?;
-    let parent = tree
-        .iter()
-        .find(|top| top.children.iter().any(|child| child.slug == category.slug))
-        .map(|top| super::CategoryNode {
-            slug: top.slug.clone(),
-            name: top.name.clone(),
-            children: Vec::new(),
-        });
-    let children = tree
-        .into_iter()
-        .find(|top| top.slug == category.slug)
-        .map(|top| top.children)
-        .unwrap_or_default();
-    Ok(CategoryContent {
-        slug: category.slug,
-        name: category.name,
-        description: category.description,
-        parent,
-        children,
-        page,
-    })
+    crate::server::respond(
+        async move {
+            use super::listing::ListingQuery;
+            use super::repo;
+            let state = crate::server::state()?;
+            let category = repo::category_by_slug(&state.db, &slug)
+                .await?
+                .ok_or_else(|| AppError::not_found("That category"))?;
+            let query = ListingQuery::parse(
+                &ListingParams {
+                    category: vec![category.slug.clone()],
+                    ..params
+                },
+                state.settings.shop.currency,
+            )?;
+            let (tree, page) = tokio::try_join!(
+                repo::category_tree(&state.db),
+                repo::list_products(&state.db, &query)
+            )?;
+            let parent = tree
+                .iter()
+                .find(|top| top.children.iter().any(|child| child.slug == category.slug))
+                .map(|top| super::CategoryNode {
+                    slug: top.slug.clone(),
+                    name: top.name.clone(),
+                    children: Vec::new(),
+                });
+            let children = tree
+                .into_iter()
+                .find(|top| top.slug == category.slug)
+                .map(|top| top.children)
+                .unwrap_or_default();
+            Ok(CategoryContent {
+                slug: category.slug,
+                name: category.name,
+                description: category.description,
+                parent,
+                children,
+                page,
+            })
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn fetch_product(slug: String) -> Result<ProductDetail, AppError> {
+    crate::server::respond(
+        async move {
+            let state = crate::server::state()?;
+            super::repo::product_detail(&state.db, &slug)
+                .await?
+                .ok_or_else(|| AppError::not_found("That product"))
+        }
+        .await,
+    )
 }

@@ -95,3 +95,41 @@ pub struct CategoryContent {
     pub children: Vec<CategoryNode>,
     pub page: listing::ProductPage,
 }
+
+/// One purchasable version of a product (a size, a colour).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantView {
+    pub id: i64,
+    pub sku: String,
+    pub title: String,
+    pub price: Money,
+    pub availability: Availability,
+    /// How many a shopper may put in the cart now.
+    pub available: u32,
+}
+
+/// Everything the product page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductDetail {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub category: CategoryNode,
+    pub parent_category: Option<CategoryNode>,
+    pub images: Vec<Image>,
+    /// The name of the option the variants differ by ("Size"), when there is more than one variant.
+    pub option_name: Option<String>,
+    pub variants: Vec<VariantView>,
+    pub related: Vec<ProductCard>,
+}
+
+impl ProductDetail {
+    /// The lowest price of the variants, shown before a variant is chosen.
+    pub fn from_price(&self) -> Option<Money> {
+        self.variants
+            .iter()
+            .map(|variant| variant.price)
+            .min_by_key(|price| price.minor)
+    }
+}

@@ -1,8 +1,9 @@
 //! Catalog pages.
 
-use super::api::{fetch_category, fetch_home, fetch_products};
+use super::api::{fetch_category, fetch_home, fetch_product, fetch_products};
 use super::listing::{ListingParams, ProductPage, Sort};
-use super::{CategoryContent, CategoryNode, HomeContent};
+use super::{CategoryContent, CategoryNode, HomeContent, ProductDetail};
+use crate::cart::pages::AddToCartForm;
 use crate::components::{ErrorPanel, NotFound, ProductGrid, ShopInfo, ShopResource};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -254,4 +255,99 @@ fn ListingResults(page: ProductPage, params: ListingParams, base: String) -> imp
         </section>
     }
     .into_any()
+}
+
+/// `/p/{slug}`: a product with its gallery, variants, add-to-cart form and related products.
+#[component]
+pub fn ProductPage() -> impl IntoView {
+    let route = use_params_map();
+    let slug = Memo::new(move |_| route.read().get("slug").unwrap_or_default());
+    let product = Resource::new(move || slug.get(), fetch_product);
+    view! {
+        <Suspense fallback=|| view! { <p class="mx-auto max-w-6xl px-4 py-8 text-stone-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match product.await {
+                    Ok(product) => view! { <ProductView product /> }.into_any(),
+                    Err(AppError::NotFound(_)) => view! { <NotFound /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ProductView(product: ProductDetail) -> impl IntoView {
+    let query = use_query_map();
+    let image_count = product.images.len();
+    // `?image=N` picks the large image, so the gallery works as plain links.
+    let selected = Memo::new(move |_| {
+        query
+            .read()
+            .get("image")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n < image_count)
+            .unwrap_or(0)
+    });
+    let images = StoredValue::new(product.images.clone());
+    let price = product.from_price().map(|price| {
+        let varies = product.variants.iter().any(|v| v.price != price);
+        if varies {
+            format!("From {price}")
+        } else {
+            price.to_string()
+        }
+    });
+    let summary: String = product.description.chars().take(155).collect();
+    view! {
+        <Title text=product.name.clone() />
+        <Meta name="description" content=summary />
+        <div class="mx-auto max-w-6xl px-4 py-8">
+            <nav aria-label="Breadcrumb" class="text-sm text-stone-600">
+                <ol class="flex flex-wrap gap-2">
+                    <li><a class="hover:underline" href="/">"Home"</a><span aria-hidden="true">" /"</span></li>
+                    {product.parent_category.clone().map(|parent| view! {
+                        <li><a class="hover:underline" href=parent.href()>{parent.name.clone()}</a><span aria-hidden="true">" /"</span></li>
+                    })}
+                    <li><a class="hover:underline" href=product.category.href()>{product.category.name.clone()}</a><span aria-hidden="true">" /"</span></li>
+                    <li aria-current="page" class="text-stone-900">{product.name.clone()}</li>
+                </ol>
+            </nav>
+            <div class="mt-6 grid gap-10 md:grid-cols-2">
+                <section aria-label="Images">
+                    <div class="aspect-square overflow-hidden rounded-lg bg-stone-100">
+                        {move || images.with_value(|images| images.get(selected.get()).cloned()).map(|image| view! {
+                            <img src=image.url alt=image.alt width=image.width height=image.height class="h-full w-full object-cover" data-testid="main-image" />
+                        })}
+                    </div>
+                    <ul class="mt-3 flex gap-3" aria-label="More images">
+                        {product.images.iter().enumerate().map(|(n, image)| {
+                            let label = format!("Show image {} of {image_count}", n + 1);
+                            view! {
+                                <li>
+                                    <a href=format!("?image={n}") aria-label=label
+                                        aria-current=move || (selected.get() == n).then_some("true")
+                                        class="block h-20 w-20 overflow-hidden rounded-md border-2 border-transparent aria-[current=true]:border-stone-900">
+                                        <img src=image.url.clone() alt="" width="80" height="80" class="h-full w-full object-cover" />
+                                    </a>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </section>
+                <section aria-labelledby="product-name">
+                    <h1 id="product-name" class="text-3xl font-semibold text-stone-900">{product.name.clone()}</h1>
+                    <p class="mt-2 text-xl text-stone-900" data-testid="price">{price}</p>
+                    <p class="mt-4 text-stone-700">{product.description.clone()}</p>
+                    <AddToCartForm variants=product.variants.clone() option_name=product.option_name.clone() />
+                </section>
+            </div>
+            {(!product.related.is_empty()).then(|| view! {
+                <section class="mt-16" aria-labelledby="related-title">
+                    <h2 id="related-title" class="mb-4 text-2xl font-semibold text-stone-900">"More from " {product.category.name.clone()}</h2>
+                    <ProductGrid products=product.related.clone() />
+                </section>
+            })}
+        </div>
+    }
 }

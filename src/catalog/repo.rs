@@ -1,7 +1,7 @@
 //! Catalog SQL, one text for both engines.
 
 use super::listing::{Cursor, CursorKey, ListingQuery, PAGE_SIZE, ProductPage, Sort};
-use super::{Availability, CategoryNode, Image, ProductCard};
+use super::{Availability, CategoryNode, Image, ProductCard, ProductDetail, VariantView};
 use crate::money::{Currency, Money};
 use crate::server::db::{Db, Engine, Tx};
 use crate::{in_tx, on_db};
@@ -234,6 +234,119 @@ pub async fn list_products(db: &Db, query: &ListingQuery) -> Result<ProductPage,
         products: rows.into_iter().map(CardRow::into_card).collect(),
         next,
     })
+}
+
+#[derive(sqlx::FromRow)]
+struct ProductRow {
+    id: i64,
+    slug: String,
+    name: String,
+    description: String,
+    option1_name: Option<String>,
+    category_id: i64,
+    category_slug: String,
+    category_name: String,
+    parent_slug: Option<String>,
+    parent_name: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct VariantRow {
+    id: i64,
+    sku: String,
+    title: String,
+    price_minor: i64,
+    currency: String,
+    available: i64,
+    low_stock_threshold: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ImageRow {
+    path: String,
+    alt: String,
+    width: i32,
+    height: i32,
+}
+
+/// An active product with its variants, images and a few related products; `None` if there is no
+/// such active product.
+#[tracing::instrument(skip(db))]
+pub async fn product_detail(db: &Db, slug: &str) -> Result<Option<ProductDetail>, sqlx::Error> {
+    let product: Option<ProductRow> = on_db!(db, pool => sqlx::query_as(
+        "SELECT p.id, p.slug, p.name, p.description, p.option1_name, p.category_id,
+                c.slug AS category_slug, c.name AS category_name, pc.slug AS parent_slug, pc.name AS parent_name
+         FROM products p
+         JOIN categories c ON c.id = p.category_id
+         LEFT JOIN categories pc ON pc.id = c.parent_id
+         WHERE p.slug = $1 AND p.status = 'active'"
+    ).bind(slug).fetch_optional(pool).await)?;
+    let Some(product) = product else {
+        return Ok(None);
+    };
+
+    let variants: Vec<VariantRow> = on_db!(db, pool => sqlx::query_as(
+        "SELECT v.id, v.sku, v.title, v.price_minor, v.currency,
+                CAST(i.on_hand - i.reserved AS BIGINT) AS available, CAST(i.low_stock_threshold AS BIGINT) AS low_stock_threshold
+         FROM product_variants v JOIN inventory i ON i.variant_id = v.id
+         WHERE v.product_id = $1 ORDER BY v.position, v.id"
+    ).bind(product.id).fetch_all(pool).await)?;
+    let images: Vec<ImageRow> = on_db!(db, pool => sqlx::query_as(
+        "SELECT path, alt, width, height FROM product_images WHERE product_id = $1 ORDER BY position"
+    ).bind(product.id).fetch_all(pool).await)?;
+    let related_sql = format!(
+        "SELECT {CARD_COLUMNS} FROM products p
+         LEFT JOIN product_images img ON img.product_id = p.id AND img.position = 0
+         WHERE p.status = 'active' AND p.category_id = $1 AND p.id <> $2
+         ORDER BY p.created_at DESC, p.id DESC LIMIT 4"
+    );
+    let related: Vec<CardRow> = on_db!(db, pool => sqlx::query_as(&related_sql).bind(product.category_id).bind(product.id).fetch_all(pool).await)?;
+
+    let variants: Vec<VariantView> = variants
+        .into_iter()
+        .map(|v| VariantView {
+            id: v.id,
+            sku: v.sku,
+            title: v.title,
+            price: Money::new(
+                v.price_minor,
+                Currency::parse(&v.currency).unwrap_or(Currency::XXX),
+            ),
+            availability: Availability::from_counts(v.available, v.low_stock_threshold),
+            available: u32::try_from(v.available.max(0)).unwrap_or(u32::MAX),
+        })
+        .collect();
+    Ok(Some(ProductDetail {
+        id: product.id,
+        slug: product.slug,
+        name: product.name,
+        description: product.description,
+        category: CategoryNode {
+            slug: product.category_slug,
+            name: product.category_name,
+            children: Vec::new(),
+        },
+        parent_category: match (product.parent_slug, product.parent_name) {
+            (Some(slug), Some(name)) => Some(CategoryNode {
+                slug,
+                name,
+                children: Vec::new(),
+            }),
+            _ => None,
+        },
+        images: images
+            .into_iter()
+            .map(|i| Image {
+                url: media_url(&i.path),
+                alt: i.alt,
+                width: u32::try_from(i.width).unwrap_or(0),
+                height: u32::try_from(i.height).unwrap_or(0),
+            })
+            .collect(),
+        option_name: product.option1_name.filter(|_| variants.len() > 1),
+        variants,
+        related: related.into_iter().map(CardRow::into_card).collect(),
+    }))
 }
 
 /// A category as its page shows it.

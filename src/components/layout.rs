@@ -1,5 +1,6 @@
 use super::ShopResource;
 use crate::cart::api::cart_count;
+use crate::cart::pages::CartActions;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -15,7 +16,8 @@ fn ShopName() -> impl IntoView {
 
 #[component]
 pub fn Header() -> impl IntoView {
-    let count = Resource::new(|| (), |()| cart_count());
+    let actions = expect_context::<CartActions>();
+    let count = Resource::new(move || actions.version(), |_| cart_count());
     // Set once the browser has taken over the server-rendered page, so styles and browser tests can
     // tell a hydrated page from one that is still plain HTML.
     let (hydrated, set_hydrated) = signal(false);

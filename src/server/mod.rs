@@ -55,3 +55,23 @@ pub fn set_status(status: u16) {
         options.set_status(code);
     }
 }
+
+/// A server function's result, with an error's HTTP status on the response: 400 for bad input,
+/// 404, 409 and so on, not a blanket 500. A plain form post (no JavaScript) keeps the redirect back
+/// to its page that carries the error instead.
+pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(error) = &result {
+        let form_post =
+            leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+                parts
+                    .headers
+                    .get(axum::http::header::ACCEPT)
+                    .and_then(|accept| accept.to_str().ok())
+                    .is_some_and(|accept| accept.contains("text/html"))
+            });
+        if !form_post {
+            set_status(error.status());
+        }
+    }
+    result
+}
