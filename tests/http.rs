@@ -157,7 +157,11 @@ async fn hashed_build_output_is_cached_for_a_year_and_public_files_briefly() {
     let site = scratch_dir("site");
     std::fs::create_dir_all(site.join("pkg")).unwrap();
     std::fs::write(site.join("pkg/emporium.Abc123.css"), "body{}").unwrap();
-    std::fs::write(site.join("robots.txt"), "User-agent: *\n").unwrap();
+    std::fs::write(
+        site.join("favicon.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+    )
+    .unwrap();
     let app = TestApp::spawn_with(Options {
         site_root: Some(site),
         ..Options::default()
@@ -171,9 +175,9 @@ async fn hashed_build_output_is_cached_for_a_year_and_public_files_briefly() {
         "public, max-age=31536000, immutable"
     );
 
-    let robots = app.get("/robots.txt").await;
-    assert_eq!(robots.status(), StatusCode::OK);
-    assert_eq!(robots.headers()[CACHE_CONTROL], "public, max-age=3600");
+    let favicon = app.get("/favicon.svg").await;
+    assert_eq!(favicon.status(), StatusCode::OK);
+    assert_eq!(favicon.headers()[CACHE_CONTROL], "public, max-age=3600");
 
     assert_eq!(
         app.get("/pkg/missing.js").await.status(),

@@ -10,3 +10,4 @@ mod data;
 mod demo;
 mod http;
 mod schema;
+mod seo;

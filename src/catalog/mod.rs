@@ -5,6 +5,8 @@ pub mod listing;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod repo;
+#[cfg(feature = "ssr")]
+pub mod seo;
 
 use crate::money::Money;
 use serde::{Deserialize, Serialize};

@@ -4,10 +4,9 @@ use super::api::{fetch_category, fetch_home, fetch_product, fetch_products};
 use super::listing::{ListingParams, ProductPage, Sort};
 use super::{CategoryContent, CategoryNode, HomeContent, ProductDetail};
 use crate::cart::pages::AddToCartForm;
-use crate::components::{ErrorPanel, NotFound, ProductGrid, ShopInfo, ShopResource};
+use crate::components::{ErrorPanel, NotFound, PageMeta, ProductGrid, ShopInfo, ShopResource};
 use crate::error::AppError;
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -30,8 +29,7 @@ pub fn HomePage() -> impl IntoView {
 #[component]
 fn HomeSections(home: HomeContent, shop: ShopInfo) -> impl IntoView {
     view! {
-        <Title text=format!("{} — {}", shop.name, shop.tagline) />
-        <Meta name="description" content=shop.tagline.clone() />
+        <PageMeta title=format!("{} — {}", shop.name, shop.tagline) description=shop.tagline.clone() public_url=shop.public_url.clone() path="/" />
         <section class="bg-stone-900 text-stone-50" aria-labelledby="hero-title">
             <div class="mx-auto max-w-6xl px-4 py-14">
                 <h1 id="hero-title" class="text-4xl font-semibold tracking-tight">{shop.name.clone()}</h1>
@@ -104,20 +102,29 @@ pub fn ProductsPage() -> impl IntoView {
     let query = use_query_map();
     let params = Memo::new(move |_| ListingParams::from_query(&query.read()));
     let page = Resource::new(move || params.get(), fetch_products);
+    let shop = expect_context::<ShopResource>();
     let heading = move || match params.read().q.clone() {
         Some(q) => format!("Results for “{q}”"),
         None => "All products".to_owned(),
     };
     view! {
-        <Title text=heading />
         <div class="mx-auto max-w-6xl px-4 py-8">
             <h1 class="text-3xl font-semibold text-stone-900">{heading}</h1>
             <ListingFilters params action="/products".to_owned() />
             <Suspense fallback=|| view! { <p class="py-8 text-stone-600">"Loading products…"</p> }>
                 {move || Suspend::new(async move {
-                    match page.await {
-                        Ok(page) => view! { <ListingResults page params=params.get_untracked() base="/products".to_owned() /> }.into_any(),
-                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    match (page.await, shop.await) {
+                        (Ok(page), Ok(shop)) => {
+                            let params = params.get_untracked();
+                            let path = format!("/products{}", params.to_query_string());
+                            view! {
+                                <PageMeta title=heading() description="Everything in the shop, to search, filter and sort."
+                                    public_url=shop.public_url path />
+                                <ListingResults page params base="/products".to_owned() />
+                            }
+                            .into_any()
+                        }
+                        (Err(error), _) | (_, Err(error)) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -136,13 +143,16 @@ pub fn CategoryPage() -> impl IntoView {
         move || (slug.get(), params.get()),
         |(slug, params)| fetch_category(slug, params),
     );
+    let shop = expect_context::<ShopResource>();
     view! {
         <Suspense fallback=|| view! { <p class="mx-auto max-w-6xl px-4 py-8 text-stone-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match content.await {
-                    Ok(category) => view! { <CategoryView category params=params.get_untracked() /> }.into_any(),
-                    Err(AppError::NotFound(_)) => view! { <NotFound /> }.into_any(),
-                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                match (content.await, shop.await) {
+                    (Ok(category), Ok(shop)) => {
+                        view! { <CategoryView category params=params.get_untracked() public_url=shop.public_url /> }.into_any()
+                    }
+                    (Err(AppError::NotFound(_)), _) => view! { <NotFound /> }.into_any(),
+                    (Err(error), _) | (_, Err(error)) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -150,12 +160,15 @@ pub fn CategoryPage() -> impl IntoView {
 }
 
 #[component]
-fn CategoryView(category: CategoryContent, params: ListingParams) -> impl IntoView {
+fn CategoryView(
+    category: CategoryContent,
+    params: ListingParams,
+    public_url: String,
+) -> impl IntoView {
     let base = format!("/c/{}", category.slug);
     let description = category.description.clone();
     view! {
-        <Title text=category.name.clone() />
-        <Meta name="description" content=description />
+        <PageMeta title=category.name.clone() description public_url path=base.clone() />
         <div class="mx-auto max-w-6xl px-4 py-8">
             <nav aria-label="Breadcrumb" class="text-sm text-stone-600">
                 <ol class="flex flex-wrap gap-2">
@@ -245,7 +258,8 @@ fn ListingResults(page: ProductPage, params: ListingParams, base: String) -> imp
         .is_some()
         .then(|| format!("{base}{}", params.with_after(None).to_query_string()));
     view! {
-        <section aria-label="Products" class="mt-8">
+        <section aria-labelledby="results-title" class="mt-8">
+            <h2 id="results-title" class="sr-only">"Products"</h2>
             <ProductGrid products=page.products />
             <nav aria-label="Pages" class="mt-10 flex justify-between">
                 {first.map(|href| view! { <a class="font-medium underline" href=href>"← First page"</a> })}
@@ -263,13 +277,14 @@ pub fn ProductPage() -> impl IntoView {
     let route = use_params_map();
     let slug = Memo::new(move |_| route.read().get("slug").unwrap_or_default());
     let product = Resource::new(move || slug.get(), fetch_product);
+    let shop = expect_context::<ShopResource>();
     view! {
         <Suspense fallback=|| view! { <p class="mx-auto max-w-6xl px-4 py-8 text-stone-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match product.await {
-                    Ok(product) => view! { <ProductView product /> }.into_any(),
-                    Err(AppError::NotFound(_)) => view! { <NotFound /> }.into_any(),
-                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                match (product.await, shop.await) {
+                    (Ok(product), Ok(shop)) => view! { <ProductView product public_url=shop.public_url /> }.into_any(),
+                    (Err(AppError::NotFound(_)), _) => view! { <NotFound /> }.into_any(),
+                    (Err(error), _) | (_, Err(error)) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -277,7 +292,7 @@ pub fn ProductPage() -> impl IntoView {
 }
 
 #[component]
-fn ProductView(product: ProductDetail) -> impl IntoView {
+fn ProductView(product: ProductDetail, public_url: String) -> impl IntoView {
     let query = use_query_map();
     let image_count = product.images.len();
     // `?image=N` picks the large image, so the gallery works as plain links.
@@ -298,10 +313,11 @@ fn ProductView(product: ProductDetail) -> impl IntoView {
             price.to_string()
         }
     });
-    let summary: String = product.description.chars().take(155).collect();
+    let summary = summarise(&product.description, 155);
     view! {
-        <Title text=product.name.clone() />
-        <Meta name="description" content=summary />
+        <PageMeta title=product.name.clone() description=summary public_url=public_url.clone() path=format!("/p/{}", product.slug)
+            image=product.images.first().map(|image| image.url.clone()) kind="product" />
+        <script type="application/ld+json" inner_html=structured_data(&product, &public_url)></script>
         <div class="mx-auto max-w-6xl px-4 py-8">
             <nav aria-label="Breadcrumb" class="text-sm text-stone-600">
                 <ol class="flex flex-wrap gap-2">
@@ -350,4 +366,52 @@ fn ProductView(product: ProductDetail) -> impl IntoView {
             })}
         </div>
     }
+}
+
+/// schema.org `Product` with one `Offer` per variant, for search engines' rich results. `<` is
+/// escaped so no text in it can close the script element.
+fn structured_data(product: &ProductDetail, public_url: &str) -> String {
+    use super::Availability;
+    let url = format!("{public_url}/p/{}", product.slug);
+    let offers: Vec<serde_json::Value> = product
+        .variants
+        .iter()
+        .map(|variant| {
+            serde_json::json!({
+                "@type": "Offer",
+                "sku": variant.sku,
+                "name": variant.title,
+                "price": variant.price.to_decimal_string(),
+                "priceCurrency": variant.price.currency.code(),
+                "availability": match variant.availability {
+                    Availability::InStock => "https://schema.org/InStock",
+                    Availability::Low(_) => "https://schema.org/LimitedAvailability",
+                    Availability::SoldOut => "https://schema.org/OutOfStock",
+                },
+                "url": url,
+            })
+        })
+        .collect();
+    let data = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": product.name,
+        "description": product.description,
+        "sku": product.variants.first().map(|variant| variant.sku.clone()),
+        "image": product.images.iter().map(|image| format!("{public_url}{}", image.url)).collect::<Vec<_>>(),
+        "category": product.category.name,
+        "url": url,
+        "offers": offers,
+    });
+    data.to_string().replace('<', "\\u003c")
+}
+
+/// The text cut at a word boundary to at most `limit` characters, with an ellipsis when cut.
+fn summarise(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(limit).collect();
+    let words = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{}…", words.trim_end_matches([',', '.', ';', ':']))
 }

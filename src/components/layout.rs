@@ -34,7 +34,7 @@ pub fn Header() -> impl IntoView {
             data-hydrated=move || hydrated.get().then_some("true")
         >
             <div class="mx-auto flex max-w-6xl flex-wrap items-center gap-4 px-4 py-3">
-                <a href="/" class="text-xl font-bold tracking-tight text-stone-900" aria-label="Home">
+                <a href="/" class="text-xl font-bold tracking-tight text-stone-900">
                     <ShopName />
                 </a>
                 <form action="/products" method="get" role="search" class="order-last flex w-full gap-2 sm:order-none sm:w-auto sm:flex-1">

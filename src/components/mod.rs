@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 pub struct ShopInfo {
     pub name: String,
     pub tagline: String,
+    /// The shop's public address without a trailing slash, for canonical and shared links.
+    pub public_url: String,
 }
 
 /// Loaded once per page render and shared through context.
@@ -27,7 +29,38 @@ pub async fn fetch_shop_info() -> Result<ShopInfo, AppError> {
     Ok(ShopInfo {
         name: state.settings.shop.name.clone(),
         tagline: state.settings.shop.tagline.clone(),
+        public_url: state.config.public_url.clone(),
     })
+}
+
+/// A page's title, description, canonical address and OpenGraph card.
+#[component]
+pub fn PageMeta(
+    #[prop(into)] title: String,
+    #[prop(into)] description: String,
+    /// The shop's public address ([`ShopInfo::public_url`]).
+    #[prop(into)]
+    public_url: String,
+    /// The page's path and query, such as `/p/mug`.
+    #[prop(into)]
+    path: String,
+    /// A path under the shop, such as an image in `/media`.
+    #[prop(optional_no_strip)]
+    image: Option<String>,
+    #[prop(default = "website")] kind: &'static str,
+) -> impl IntoView {
+    use leptos_meta::{Link, Meta, Title};
+    let url = format!("{public_url}{path}");
+    view! {
+        <Title text=title.clone() />
+        <Meta name="description" content=description.clone() />
+        <Link rel="canonical" href=url.clone() />
+        <Meta property="og:type" content=kind />
+        <Meta property="og:title" content=title />
+        <Meta property="og:description" content=description />
+        <Meta property="og:url" content=url />
+        {image.map(|image| view! { <Meta property="og:image" content=format!("{public_url}{image}") /> })}
+    }
 }
 
 /// A failed load, told in the shop's words, with the matching HTTP status on the server.

@@ -25,9 +25,10 @@ pub fn ProductCardView(product: ProductCard) -> impl IntoView {
             <a href=href class="block rounded-lg focus-visible:outline-2 focus-visible:outline-offset-4">
                 <div class="aspect-square overflow-hidden rounded-lg bg-stone-100">
                     {product.image.map(|image| view! {
+                        // The link already says the product's name; the picture adds nothing to read out.
                         <img
                             src=image.url
-                            alt=image.alt
+                            alt=""
                             width=image.width
                             height=image.height
                             loading="lazy"

@@ -193,6 +193,7 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .merge(crate::catalog::seo::routes())
         .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
         .nest_service("/media", media)
         .leptos_routes_with_context(&state, routes, page_context.clone(), app_shell.clone())

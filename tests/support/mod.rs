@@ -6,8 +6,22 @@ use emporium::server::http::Server;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::oneshot;
+
+/// Test servers run on one long-lived multi-threaded runtime, as in production, rather than on each
+/// test's own single-threaded runtime, which stops whenever its test is not awaiting.
+static SERVERS: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("server runtime")
+});
+
+/// The public address test servers believe they have, for canonical links and sitemaps.
+pub const PUBLIC_URL: &str = "https://shop.test";
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -83,6 +97,7 @@ impl TestApp {
         let vars: HashMap<&str, String> = HashMap::from([
             ("DATABASE_URL", fresh_database_url("app").await),
             ("LEPTOS_SITE_ADDR", "127.0.0.1:0".to_owned()),
+            ("PUBLIC_URL", PUBLIC_URL.to_owned()),
             ("MEDIA_DIR", media_dir.display().to_string()),
             ("DEMO_DATA", options.demo_data.to_string()),
         ]);
@@ -99,15 +114,20 @@ impl TestApp {
         }
         let config =
             Config::from_vars(&leptos, |name| vars.get(name).cloned()).expect("test configuration");
-        let server = Server::build(config, settings(), leptos)
-            .await
-            .expect("server starts");
-        let addr = server.local_addr();
-        let db = server.db().clone();
+        let (started, ready) = oneshot::channel();
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(server.run_until(async move {
-            let _ = stopped.await;
-        }));
+        SERVERS.spawn(async move {
+            let server = Server::build(config, settings(), leptos)
+                .await
+                .expect("server starts");
+            let _ = started.send((server.local_addr(), server.db().clone()));
+            server
+                .run_until(async move {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        let (addr, db) = ready.await.expect("the server started");
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .cookie_store(true)
