@@ -2,8 +2,7 @@
 //! transaction, so the check and the write see the same stock.
 
 use super::{CartLine, CartView, Quantity};
-use crate::catalog::Image;
-use crate::catalog::repo::media_url;
+use crate::catalog::repo::ImageColumns;
 use crate::money::{Currency, Money};
 use crate::server::db::{Db, Tx};
 use crate::{in_tx, on_db};
@@ -157,10 +156,8 @@ struct LineRow {
     currency: String,
     quantity: i64,
     available: i64,
-    image_path: Option<String>,
-    image_alt: Option<String>,
-    image_width: Option<i32>,
-    image_height: Option<i32>,
+    #[sqlx(flatten)]
+    image: ImageColumns,
 }
 
 /// The cart's lines at today's prices and stock, in the order they were added.
@@ -200,20 +197,7 @@ pub async fn view(
                 product_slug: row.slug,
                 product_name: row.name,
                 variant_title: (row.variant_count > 1).then_some(row.title),
-                image: match (
-                    row.image_path,
-                    row.image_alt,
-                    row.image_width,
-                    row.image_height,
-                ) {
-                    (Some(path), Some(alt), Some(width), Some(height)) => Some(Image {
-                        url: media_url(&path),
-                        alt,
-                        width: u32::try_from(width).unwrap_or(0),
-                        height: u32::try_from(height).unwrap_or(0),
-                    }),
-                    _ => None,
-                },
+                image: row.image.into_image(),
                 unit_price,
                 quantity,
                 line_total: Money::new(

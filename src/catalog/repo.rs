@@ -16,16 +16,23 @@ struct CardRow {
     currency: String,
     available: i64,
     low_stock_threshold: i64,
+    #[sqlx(flatten)]
+    image: ImageColumns,
+    created_at: DateTime<Utc>,
+}
+
+/// A product's first image as a LEFT JOIN yields it: every column NULL when there is none.
+#[derive(sqlx::FromRow)]
+pub struct ImageColumns {
     image_path: Option<String>,
     image_alt: Option<String>,
     image_width: Option<i32>,
     image_height: Option<i32>,
-    created_at: DateTime<Utc>,
 }
 
-impl CardRow {
-    fn into_card(self) -> ProductCard {
-        let image = match (
+impl ImageColumns {
+    pub fn into_image(self) -> Option<Image> {
+        match (
             self.image_path,
             self.image_alt,
             self.image_width,
@@ -38,7 +45,13 @@ impl CardRow {
                 height: u32::try_from(height).unwrap_or(0),
             }),
             _ => None,
-        };
+        }
+    }
+}
+
+impl CardRow {
+    fn into_card(self) -> ProductCard {
+        let image = self.image.into_image();
         ProductCard {
             id: self.id,
             slug: self.slug,
