@@ -10,6 +10,8 @@ export default defineConfig({
   retries: 0,
   workers: 2,
   reporter: [["list"]],
+  // Hydration loads the debug build's large WASM; on a busy 2-core machine that can take seconds.
+  expect: { timeout: 15_000 },
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     launchOptions: {

@@ -167,6 +167,23 @@ async fn filters_narrow_the_listing() {
         .count();
     assert_eq!(priced.len(), expected);
 
+    let in_stock = walk(
+        &app,
+        ListingParams {
+            in_stock: Some("true".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let sold_out: HashSet<i64> = everything
+        .iter()
+        .filter(|p| p.availability == emporium::catalog::Availability::SoldOut)
+        .map(|p| p.id)
+        .collect();
+    assert!(!sold_out.is_empty());
+    assert_eq!(in_stock.len(), everything.len() - sold_out.len());
+    assert!(in_stock.iter().all(|p| !sold_out.contains(&p.id)));
+
     let mugs = walk(
         &app,
         ListingParams {

@@ -73,6 +73,16 @@ for (const javaScriptEnabled of [false, true]) {
       expect(shown.length).toBeGreaterThan(0);
       for (const price of shown) expect(price >= 20 && price <= 30).toBe(true);
 
+      await page.getByLabel("Lowest price").fill("");
+      await page.getByLabel("Highest price").fill("");
+      await page.getByLabel("Sort by").selectOption("price_asc");
+      await page.getByLabel("In stock only").check();
+      await page.getByRole("button", { name: "Apply" }).click();
+      await expect(page).toHaveURL(/in_stock=true/);
+      await expect(page.getByLabel("In stock only")).toBeChecked();
+      await expect(page.getByTestId("product-card")).toHaveCount(24);
+      await expect(page.getByTestId("product-card").filter({ hasText: "Out of stock" })).toHaveCount(0);
+
       await page.getByLabel("Lowest price").fill("999999");
       await page.getByLabel("Highest price").fill("");
       await page.getByRole("button", { name: "Apply" }).click();

@@ -64,6 +64,7 @@ pub struct ListingParams {
     pub category: Vec<String>,
     pub min_price: Option<String>,
     pub max_price: Option<String>,
+    pub in_stock: Option<String>,
     pub sort: Option<String>,
     pub after: Option<String>,
 }
@@ -81,6 +82,7 @@ impl ListingParams {
                 .collect(),
             min_price: text("min_price"),
             max_price: text("max_price"),
+            in_stock: text("in_stock"),
             sort: text("sort"),
             after: text("after"),
         }
@@ -93,6 +95,7 @@ impl ListingParams {
         pairs.extend(self.category.iter().map(|c| ("category", c.clone())));
         pairs.extend(self.min_price.clone().map(|v| ("min_price", v)));
         pairs.extend(self.max_price.clone().map(|v| ("max_price", v)));
+        pairs.extend(self.in_stock.clone().map(|v| ("in_stock", v)));
         pairs.extend(self.sort.clone().map(|v| ("sort", v)));
         pairs.extend(self.after.clone().map(|v| ("after", v)));
         pairs.into_iter().collect::<ParamsMap>().to_query_string()
@@ -113,6 +116,8 @@ pub struct ListingQuery {
     pub categories: Vec<String>,
     pub min_price: Option<Money>,
     pub max_price: Option<Money>,
+    /// Only products with at least one variant that can be bought now.
+    pub in_stock: bool,
     pub sort: Sort,
     pub after: Option<Cursor>,
 }
@@ -164,6 +169,15 @@ impl ListingQuery {
                 "The lowest price is above the highest price.",
             ));
         }
+        let in_stock = match params.in_stock.as_deref().map(str::trim) {
+            None | Some("false" | "0") => false,
+            Some("true" | "on" | "1") => true,
+            Some(other) => {
+                return Err(AppError::bad_request(format!(
+                    "'{other}' is not a choice for in stock; use true or false."
+                )));
+            }
+        };
         let sort = params
             .sort
             .as_deref()
@@ -180,6 +194,7 @@ impl ListingQuery {
             categories: params.category.clone(),
             min_price,
             max_price,
+            in_stock,
             sort,
             after,
         })
@@ -297,6 +312,13 @@ mod tests {
             ),
             (
                 ListingParams {
+                    in_stock: Some("maybe".into()),
+                    ..Default::default()
+                },
+                "not a choice for in stock",
+            ),
+            (
+                ListingParams {
                     after: Some("garbage".into()),
                     ..Default::default()
                 },
@@ -327,10 +349,12 @@ mod tests {
             category: vec!["kitchen".into()],
             min_price: Some("5".into()),
             max_price: Some("12.50".into()),
+            in_stock: Some("on".into()),
             sort: Some("price_desc".into()),
             after: Some("1250~7".into()),
         })
         .expect("valid");
+        assert!(query.in_stock);
         assert_eq!(query.search.as_deref(), Some("mug"));
         assert_eq!(query.min_price, Some(Money::new(500, Currency::EUR)));
         assert_eq!(query.max_price, Some(Money::new(1250, Currency::EUR)));

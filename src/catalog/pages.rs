@@ -212,6 +212,7 @@ fn ListingFilters(params: Memo<ListingParams>, action: String) -> impl IntoView 
         .sort
         .clone()
         .unwrap_or_else(|| Sort::default().param().to_owned());
+    let in_stock = matches!(current.in_stock.as_deref(), Some("true" | "on" | "1"));
     view! {
         <Form method="GET" action=action attr:class="mt-6 flex flex-wrap items-end gap-4 rounded-lg border border-stone-200 bg-stone-50 p-4" attr:aria-label="Filter products">
             {current.category.iter().map(|slug| view! { <input type="hidden" name="category" value=slug.clone() /> }).collect_view()}
@@ -233,6 +234,10 @@ fn ListingFilters(params: Memo<ListingParams>, action: String) -> impl IntoView 
                 "Highest price"
                 <input name="max_price" inputmode="decimal" value=current.max_price.clone().unwrap_or_default()
                     class="mt-1 w-28 rounded-md border border-stone-300 px-2 py-2 text-stone-900" />
+            </label>
+            <label class="flex items-center gap-2 self-center text-sm text-stone-700">
+                <input type="checkbox" name="in_stock" value="true" checked=in_stock class="h-4 w-4" />
+                "In stock only"
             </label>
             <button type="submit" class="rounded-md bg-stone-900 px-4 py-2 font-medium text-white hover:bg-stone-700">"Apply"</button>
         </Form>

@@ -192,6 +192,12 @@ pub async fn list_products(db: &Db, query: &ListingQuery) -> Result<ProductPage,
     if let Some(max) = query.max_price {
         sql.push(" AND p.price_minor <= ").bind(Arg::Int(max.minor));
     }
+    if query.in_stock {
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM product_variants v JOIN inventory i ON i.variant_id = v.id
+                          WHERE v.product_id = p.id AND i.on_hand > i.reserved)",
+        );
+    }
     let (key, direction) = match query.sort {
         Sort::Newest => ("p.created_at", "DESC"),
         Sort::PriceAsc => ("p.price_minor", "ASC"),
