@@ -170,15 +170,7 @@ fn CategoryView(
     view! {
         <PageMeta title=category.name.clone() description public_url path=base.clone() />
         <div class="mx-auto max-w-6xl px-4 py-8">
-            <nav aria-label="Breadcrumb" class="text-sm text-stone-600">
-                <ol class="flex flex-wrap gap-2">
-                    <li><a class="hover:underline" href="/">"Home"</a><span aria-hidden="true">" /"</span></li>
-                    {category.parent.clone().map(|parent| view! {
-                        <li><a class="hover:underline" href=parent.href()>{parent.name.clone()}</a><span aria-hidden="true">" /"</span></li>
-                    })}
-                    <li aria-current="page" class="text-stone-900">{category.name.clone()}</li>
-                </ol>
-            </nav>
+            <Breadcrumb trail=category.parent.clone().into_iter().collect() current=category.name.clone() />
             <h1 class="mt-3 text-3xl font-semibold text-stone-900">{category.name.clone()}</h1>
             <p class="mt-2 max-w-2xl text-stone-700">{category.description.clone()}</p>
             {(!category.children.is_empty()).then(|| view! {
@@ -324,16 +316,10 @@ fn ProductView(product: ProductDetail, public_url: String) -> impl IntoView {
             image=product.images.first().map(|image| image.url.clone()) kind="product" />
         <script type="application/ld+json" inner_html=structured_data(&product, &public_url)></script>
         <div class="mx-auto max-w-6xl px-4 py-8">
-            <nav aria-label="Breadcrumb" class="text-sm text-stone-600">
-                <ol class="flex flex-wrap gap-2">
-                    <li><a class="hover:underline" href="/">"Home"</a><span aria-hidden="true">" /"</span></li>
-                    {product.parent_category.clone().map(|parent| view! {
-                        <li><a class="hover:underline" href=parent.href()>{parent.name.clone()}</a><span aria-hidden="true">" /"</span></li>
-                    })}
-                    <li><a class="hover:underline" href=product.category.href()>{product.category.name.clone()}</a><span aria-hidden="true">" /"</span></li>
-                    <li aria-current="page" class="text-stone-900">{product.name.clone()}</li>
-                </ol>
-            </nav>
+            <Breadcrumb
+                trail=product.parent_category.clone().into_iter().chain([product.category.clone()]).collect()
+                current=product.name.clone()
+            />
             <div class="mt-6 grid gap-10 md:grid-cols-2">
                 <section aria-label="Images">
                     <div class="aspect-square overflow-hidden rounded-lg bg-stone-100">
@@ -419,4 +405,20 @@ fn summarise(text: &str, limit: usize) -> String {
     let cut: String = text.chars().take(limit).collect();
     let words = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
     format!("{}…", words.trim_end_matches([',', '.', ';', ':']))
+}
+
+/// Home, then `trail`'s categories, then the current page.
+#[component]
+fn Breadcrumb(trail: Vec<CategoryNode>, current: String) -> impl IntoView {
+    view! {
+        <nav aria-label="Breadcrumb" class="text-sm text-stone-600">
+            <ol class="flex flex-wrap gap-2">
+                <li><a class="hover:underline" href="/">"Home"</a><span aria-hidden="true">" /"</span></li>
+                {trail.into_iter().map(|category| view! {
+                    <li><a class="hover:underline" href=category.href()>{category.name.clone()}</a><span aria-hidden="true">" /"</span></li>
+                }).collect_view()}
+                <li aria-current="page" class="text-stone-900">{current}</li>
+            </ol>
+        </nav>
+    }
 }

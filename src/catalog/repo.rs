@@ -280,14 +280,6 @@ struct VariantRow {
     low_stock_threshold: i64,
 }
 
-#[derive(sqlx::FromRow)]
-struct ImageRow {
-    path: String,
-    alt: String,
-    width: i32,
-    height: i32,
-}
-
 /// An active product with its variants, images and a few related products; `None` if there is no
 /// such active product.
 #[tracing::instrument(skip(db))]
@@ -310,8 +302,9 @@ pub async fn product_detail(db: &Db, slug: &str) -> Result<Option<ProductDetail>
          FROM product_variants v JOIN inventory i ON i.variant_id = v.id
          WHERE v.product_id = $1 ORDER BY v.position, v.id"
     ).bind(product.id).fetch_all(pool).await)?;
-    let images: Vec<ImageRow> = on_db!(db, pool => sqlx::query_as(
-        "SELECT path, alt, width, height FROM product_images WHERE product_id = $1 ORDER BY position"
+    let images: Vec<ImageColumns> = on_db!(db, pool => sqlx::query_as(
+        "SELECT path AS image_path, alt AS image_alt, width AS image_width, height AS image_height
+         FROM product_images WHERE product_id = $1 ORDER BY position"
     ).bind(product.id).fetch_all(pool).await)?;
     let related_sql = format!(
         "SELECT {CARD_COLUMNS} FROM products p
@@ -355,12 +348,7 @@ pub async fn product_detail(db: &Db, slug: &str) -> Result<Option<ProductDetail>
         },
         images: images
             .into_iter()
-            .map(|i| Image {
-                url: media_url(&i.path),
-                alt: i.alt,
-                width: u32::try_from(i.width).unwrap_or(0),
-                height: u32::try_from(i.height).unwrap_or(0),
-            })
+            .filter_map(ImageColumns::into_image)
             .collect(),
         option_name: product.option1_name.filter(|_| variants.len() > 1),
         variants,
