@@ -1,7 +1,7 @@
 import { defineConfig } from "@playwright/test";
 
-// The debug build made by `cargo leptos build`, on its own port with a fresh SQLite database and demo data.
-const port = 3107;
+// The debug build made by `cargo leptos build`, on its own port (E2E_PORT, default 3107) with a fresh SQLite database and demo data.
+const port = Number(process.env.E2E_PORT ?? 3107);
 
 export default defineConfig({
   testDir: "./tests",
