@@ -1,11 +1,15 @@
 //! The HTML shell and the route table.
 
+use crate::accounts::pages::{
+    AccountPage, ConfirmEmailPage, ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage,
+};
 use crate::cart::pages::{CartActions, CartPage};
 use crate::catalog::pages::{CategoryPage, HomePage, ProductPage, ProductsPage};
 use crate::components::{Footer, Header, NotFound, ShopResource, fetch_shop_info};
+use crate::manage::pages::{ManageHome, ManageLayout, UserPage, UsersPage};
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 /// The document around every page; rendered on the server only.
@@ -44,6 +48,17 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("c"), ParamSegment("slug")) view=CategoryPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("p"), ParamSegment("slug")) view=ProductPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("cart") view=CartPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("account"), StaticSegment("signup")) view=SignUpPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("account"), StaticSegment("login")) view=SignInPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("account"), StaticSegment("forgot")) view=ForgotPasswordPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("account"), StaticSegment("reset"), ParamSegment("token")) view=ResetPasswordPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("account"), StaticSegment("verify"), ParamSegment("token")) view=ConfirmEmailPage ssr=SsrMode::Async />
+                    <ParentRoute path=StaticSegment("manage") view=ManageLayout ssr=SsrMode::Async>
+                        <Route path=StaticSegment("") view=ManageHome />
+                        <Route path=StaticSegment("users") view=UsersPage />
+                        <Route path=(StaticSegment("users"), ParamSegment("id")) view=UserPage />
+                    </ParentRoute>
                 </Routes>
             </main>
             <Footer />

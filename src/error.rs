@@ -17,8 +17,8 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("Too many requests. Please wait a moment and try again.")]
-    TooManyRequests,
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     /// The request never reached the server function, or its answer could not be read.
@@ -35,6 +35,10 @@ impl AppError {
         AppError::NotFound(what.into())
     }
 
+    pub fn too_many_requests() -> Self {
+        AppError::TooManyRequests("Too many requests. Please wait a moment and try again.".into())
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             AppError::BadRequest(_) => 400,
@@ -42,7 +46,7 @@ impl AppError {
             AppError::Forbidden => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
-            AppError::TooManyRequests => 429,
+            AppError::TooManyRequests(_) => 429,
             AppError::Internal | AppError::Transport => 500,
         }
     }

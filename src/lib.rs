@@ -11,6 +11,7 @@ pub mod cart;
 pub mod catalog;
 pub mod components;
 pub mod error;
+pub mod manage;
 pub mod money;
 #[cfg(feature = "ssr")]
 pub mod server;

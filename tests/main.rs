@@ -3,6 +3,7 @@
 
 mod support;
 
+mod accounts;
 mod cart;
 mod catalog;
 mod config;

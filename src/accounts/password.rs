@@ -5,6 +5,40 @@ use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
+use crate::error::AppError;
+
+/// OWASP asks for at least 8; a little more costs shoppers nothing with a password manager.
+pub const MIN_LENGTH: usize = 10;
+/// argon2 takes any length, but a cap keeps hashing time bounded.
+pub const MAX_LENGTH: usize = 128;
+
+/// Passwords that appear at the top of every breach list, lower-cased.
+const COMMON: &str = include_str!("common_passwords.txt");
+
+/// A new password's rules: long enough, not absurdly long, not a well-known password and not the
+/// account's own email address.
+pub fn check_new(password: &str, email: &str) -> Result<(), AppError> {
+    let length = password.chars().count();
+    if length < MIN_LENGTH {
+        return Err(AppError::bad_request(format!(
+            "Use at least {MIN_LENGTH} characters for your password."
+        )));
+    }
+    if length > MAX_LENGTH {
+        return Err(AppError::bad_request(format!(
+            "Use at most {MAX_LENGTH} characters for your password."
+        )));
+    }
+    let lowered = password.to_lowercase();
+    let local_part = email.split('@').next().unwrap_or_default();
+    if COMMON.lines().any(|common| common == lowered) || lowered == email || lowered == local_part {
+        return Err(AppError::bad_request(
+            "That password is too easy to guess. Choose something less common.",
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
@@ -36,6 +70,17 @@ pub async fn verify(password: String, stored: String) -> bool {
     .unwrap_or(false)
 }
 
+/// Spends the time of a real check on a hash nobody's password matches, so a sign-in for an unknown
+/// address answers no faster than one for a registered address.
+pub async fn verify_against_nothing(password: String) {
+    static DECOY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    let decoy = DECOY
+        .get_or_init(|| async { hash(generate(24)).await.unwrap_or_default() })
+        .await
+        .clone();
+    verify(password, decoy).await;
+}
+
 /// A random password of `length` characters from an alphabet without look-alikes (no 0/O, 1/l/I).
 pub fn generate(length: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -60,6 +105,23 @@ mod tests {
         assert!(super::verify("correct horse".into(), hash.clone()).await);
         assert!(!super::verify("wrong horse".into(), hash).await);
         assert!(!super::verify("x".into(), "not a hash".into()).await);
+    }
+
+    #[test]
+    fn weak_passwords_are_refused() {
+        let email = "ada.lovelace@example.com";
+        for weak in [
+            "short",
+            "password123",
+            "Password123",
+            "QWERTYUIOP",
+            "ada.lovelace@example.com",
+            "ada.lovelace",
+        ] {
+            assert!(super::check_new(weak, email).is_err(), "{weak}");
+        }
+        assert!(super::check_new("analytical engine 1843", email).is_ok());
+        assert!(super::check_new(&"x".repeat(129), email).is_err());
     }
 
     #[test]

@@ -30,7 +30,10 @@ mod session_cart {
         if let Some(id) = existing(session).await? {
             return Ok(id);
         }
-        let id = super::super::repo::create(db).await?;
+        let owner = crate::accounts::auth::current_user()
+            .await?
+            .map(|user| user.id);
+        let id = super::super::repo::create(db, owner).await?;
         session
             .insert(super::super::SESSION_CART_ID, id)
             .await

@@ -4,13 +4,9 @@
 use super::CartView;
 use super::api::{AddToCart, RemoveCartLine, UpdateCartLine, fetch_cart};
 use crate::catalog::VariantView;
-use crate::components::ErrorPanel;
-use crate::error::AppError;
+use crate::components::{ErrorPanel, FormFeedback};
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
-use leptos::server_fn::error::ServerFnUrlError;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 /// The cart's actions, shared so that any change refreshes everything that shows the cart.
 #[derive(Clone, Copy)]
@@ -38,43 +34,6 @@ impl CartActions {
 impl Default for CartActions {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// The outcome of a form's last submission: from the action when JavaScript ran it, or from the
-/// `__err` the server put in the URL when the browser posted the form itself.
-#[component]
-fn FormMessage<A>(action: ServerAction<A>, success: &'static str) -> impl IntoView
-where
-    A: ServerFn<Output = u32, Error = AppError> + Clone + Send + Sync + 'static,
-    A::Output: Send + Sync + 'static,
-{
-    let query = use_query_map();
-    let from_url = move || {
-        let query = query.read();
-        (query.get("__path").as_deref() == Some(A::PATH))
-            .then(|| {
-                query
-                    .get("__err")
-                    .map(|err| ServerFnUrlError::<AppError>::decode_err(&err))
-            })
-            .flatten()
-    };
-    move || {
-        let message = match action.value().get() {
-            Some(Ok(_)) => Some((false, success.to_owned())),
-            Some(Err(error)) => Some((true, error.to_string())),
-            None => from_url().map(|error| (true, error.to_string())),
-        };
-        message.map(|(is_error, text)| {
-            let tone = if is_error { "border-red-200 bg-red-50 text-red-900" } else { "border-green-200 bg-green-50 text-green-900" };
-            view! {
-                <p role=if is_error { "alert" } else { "status" } class=format!("mt-3 rounded-md border px-3 py-2 text-sm {tone}")>
-                    {text}
-                    {(!is_error).then(|| view! { " " <a class="font-medium underline" href="/cart">"View cart"</a> })}
-                </p>
-            }
-        })
     }
 }
 
@@ -131,7 +90,7 @@ pub fn AddToCartForm(variants: Vec<VariantView>, option_name: Option<String>) ->
                 </button>
             </div>
         </ActionForm>
-        <FormMessage action=actions.add success="Added to your cart." />
+        <FormFeedback action=actions.add success="Added to your cart." success_link=("View cart", "/cart") />
     }
 }
 
@@ -144,8 +103,8 @@ pub fn CartPage() -> impl IntoView {
         <Title text="Your cart" />
         <div class="mx-auto max-w-4xl px-4 py-8">
             <h1 class="text-3xl font-semibold text-stone-900">"Your cart"</h1>
-            <FormMessage action=actions.update success="Cart updated." />
-            <FormMessage action=actions.remove success="Removed from your cart." />
+            <FormFeedback action=actions.update success="Cart updated." />
+            <FormFeedback action=actions.remove success="Removed from your cart." />
             <Transition fallback=|| view! { <p class="py-8 text-stone-600">"Loading your cart…"</p> }>
                 {move || Suspend::new(async move {
                     match cart.await {

@@ -28,12 +28,25 @@ pub async fn item_count(db: &Db, cart_id: i64) -> Result<u32, sqlx::Error> {
     Ok(u32::try_from(total).unwrap_or(u32::MAX))
 }
 
-pub async fn create(db: &Db) -> Result<i64, sqlx::Error> {
+/// A new guest cart, or for a signed-in shopper their one cart (made if they have none yet).
+pub async fn create(db: &Db, owner: Option<i64>) -> Result<i64, sqlx::Error> {
     let now = Utc::now();
-    on_db!(db, pool => sqlx::query_scalar("INSERT INTO carts (created_at, updated_at) VALUES ($1, $1) RETURNING id")
-        .bind(now)
-        .fetch_one(pool)
-        .await)
+    match owner {
+        None => {
+            on_db!(db, pool => sqlx::query_scalar("INSERT INTO carts (created_at, updated_at) VALUES ($1, $1) RETURNING id")
+            .bind(now)
+            .fetch_one(pool)
+            .await)
+        }
+        Some(user_id) => on_db!(db, pool => sqlx::query_scalar(
+            "INSERT INTO carts (user_id, created_at, updated_at) VALUES ($1, $2, $2)
+             ON CONFLICT (user_id) DO UPDATE SET updated_at = excluded.updated_at RETURNING id"
+        )
+            .bind(user_id)
+            .bind(now)
+            .fetch_one(pool)
+            .await),
+    }
 }
 
 /// Stock a shopper may buy of a variant of an active product.
@@ -221,4 +234,55 @@ pub async fn view(
         subtotal,
         item_count,
     })
+}
+
+/// At sign-in: the session's guest cart becomes the account's cart, or, when the account already
+/// has one, its lines are added to it (each capped by stock and the line maximum) and the guest
+/// cart is deleted. Only a cart without an owner is taken, so a session can never pull in someone
+/// else's cart. Answers the account's cart, if it has one now.
+#[tracing::instrument(skip(tx))]
+pub async fn adopt_guest_cart(
+    tx: &mut Tx,
+    guest_cart_id: Option<i64>,
+    user_id: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let owned: Option<i64> = in_tx!(tx, conn => sqlx::query_scalar("SELECT id FROM carts WHERE user_id = $1")
+        .bind(user_id).fetch_optional(conn).await)?;
+    let guest: Option<i64> = match guest_cart_id {
+        Some(id) => {
+            in_tx!(tx, conn => sqlx::query_scalar("SELECT id FROM carts WHERE id = $1 AND user_id IS NULL")
+            .bind(id).fetch_optional(conn).await)?
+        }
+        None => None,
+    };
+    match (owned, guest) {
+        (owned, None) => Ok(owned),
+        (None, Some(guest)) => {
+            in_tx!(tx, conn => sqlx::query("UPDATE carts SET user_id = $1 WHERE id = $2")
+                .bind(user_id).bind(guest).execute(conn).await.map(drop))?;
+            touch(tx, guest).await?;
+            Ok(Some(guest))
+        }
+        (Some(owned), Some(guest)) => {
+            let lines: Vec<(i64, i64)> = in_tx!(tx, conn => sqlx::query_as(
+                "SELECT variant_id, CAST(quantity AS BIGINT) FROM cart_items WHERE cart_id = $1 ORDER BY variant_id"
+            ).bind(guest).fetch_all(conn).await)?;
+            for (variant_id, quantity) in lines {
+                let Some(available) = available(tx, variant_id).await? else {
+                    continue;
+                };
+                let current = in_cart(tx, owned, variant_id).await?.unwrap_or(0);
+                let wanted = current
+                    .saturating_add(u32::try_from(quantity).unwrap_or(0))
+                    .min(available)
+                    .min(super::MAX_QUANTITY);
+                if wanted > current {
+                    write_line(tx, owned, variant_id, wanted).await?;
+                }
+            }
+            in_tx!(tx, conn => sqlx::query("DELETE FROM carts WHERE id = $1")
+                .bind(guest).execute(conn).await.map(drop))?;
+            Ok(Some(owned))
+        }
+    }
 }

@@ -1,4 +1,6 @@
 use super::ShopResource;
+use crate::accounts::api::{SignOut, current_account};
+use crate::accounts::pages::account_links;
 use crate::cart::api::cart_count;
 use crate::cart::pages::CartActions;
 use leptos::prelude::*;
@@ -81,9 +83,16 @@ fn CartBadge(count: u32) -> impl IntoView {
 }
 
 /// Without JavaScript the button is a link to the account page; with it, it opens a menu in place.
+/// Its entries follow who is signed in, read again on every navigation.
 #[component]
 fn AccountMenu() -> impl IntoView {
     let (open, set_open) = signal(false);
+    let location = leptos_router::hooks::use_location();
+    let sign_out = ServerAction::<SignOut>::new();
+    let account = Resource::new(
+        move || (location.pathname.get(), sign_out.version().get()),
+        |_| current_account(),
+    );
     view! {
         <div
             class="relative"
@@ -115,16 +124,26 @@ fn AccountMenu() -> impl IntoView {
                 hidden=move || !open.get()
                 class="absolute right-0 z-20 mt-2 w-48 rounded-md border border-stone-200 bg-white py-1 shadow-lg"
             >
-                <li role="none">
-                    <a role="menuitem" href="/account/login" class="block px-4 py-2 text-stone-900 hover:bg-stone-100">
-                        "Sign in"
-                    </a>
-                </li>
-                <li role="none">
-                    <a role="menuitem" href="/account/signup" class="block px-4 py-2 text-stone-900 hover:bg-stone-100">
-                        "Create an account"
-                    </a>
-                </li>
+                <Transition>
+                    {move || Suspend::new(async move {
+                        let user = account.await.ok().flatten();
+                        let signed_in = user.is_some();
+                        view! {
+                            {account_links(user.as_ref()).into_iter().map(|(label, href)| view! {
+                                <li role="none">
+                                    <a role="menuitem" href=href class="block px-4 py-2 text-stone-900 hover:bg-stone-100">{label}</a>
+                                </li>
+                            }).collect_view()}
+                            {signed_in.then(|| view! {
+                                <li role="none">
+                                    <ActionForm action=sign_out>
+                                        <button type="submit" role="menuitem" class="block w-full px-4 py-2 text-left text-stone-900 hover:bg-stone-100">"Sign out"</button>
+                                    </ActionForm>
+                                </li>
+                            })}
+                        }
+                    })}
+                </Transition>
             </ul>
         </div>
     }

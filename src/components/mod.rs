@@ -1,9 +1,11 @@
 //! View pieces shared by every feature: the shell's header and footer, product grids, error and
 //! not-found panels.
 
+mod form;
 mod layout;
 mod product;
 
+pub use form::{Field, FormFeedback, Submit};
 pub use layout::{Footer, Header, NotFound};
 pub use product::{ProductCardView, ProductGrid};
 

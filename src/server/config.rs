@@ -251,6 +251,8 @@ pub struct Settings {
     pub catalog: CatalogSettings,
     pub http: HttpSettings,
     pub sessions: SessionSettings,
+    pub mail: MailSettings,
+    pub limits: LimitSettings,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -281,7 +283,30 @@ pub struct HttpSettings {
 #[serde(deny_unknown_fields)]
 pub struct SessionSettings {
     pub idle_days: i64,
+    /// A sign-in ends this long after it began, however active.
+    pub absolute_days: i64,
+    /// Sign-ins one user may keep; the oldest ends when another begins. 0 means no limit.
+    pub max_per_user: u32,
     pub cleanup_interval_minutes: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    /// The sender of the shop's mail, such as `Emporium <shop@example.com>`.
+    pub from: String,
+}
+
+/// Requests one client IP may make in a window, per kind.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    /// Sign-in, sign-up and password-reset requests.
+    pub auth_requests: u32,
+    pub auth_window_minutes: u64,
+    /// Every other request that is not a GET.
+    pub write_requests: u32,
+    pub write_window_minutes: u64,
 }
 
 impl Settings {
@@ -304,6 +329,20 @@ impl Settings {
         }
         if settings.sessions.idle_days <= 0 {
             return Err("sessions.idle_days must be positive".into());
+        }
+        if settings.sessions.absolute_days < settings.sessions.idle_days {
+            return Err("sessions.absolute_days must be at least sessions.idle_days".into());
+        }
+        if !settings.mail.from.contains('@') {
+            return Err("mail.from must be an address such as Shop <shop@example.com>".into());
+        }
+        let limits = &settings.limits;
+        if limits.auth_requests == 0
+            || limits.write_requests == 0
+            || limits.auth_window_minutes == 0
+            || limits.write_window_minutes == 0
+        {
+            return Err("limits: every count and window must be positive".into());
         }
         Ok(settings)
     }

@@ -3,7 +3,7 @@
 
 use super::config::{Config, ConfigError, Settings};
 use super::db::{ConnectError, Db};
-use super::{AppState, demo, sessions};
+use super::{AppState, demo, limits, mail, sessions};
 use crate::app::{App, shell};
 use axum::Router;
 use axum::body::Body;
@@ -81,6 +81,8 @@ impl Server {
         let state = AppState {
             leptos_options,
             db,
+            limiter: Arc::new(limits::RateLimiter::new(settings.limits.clone())),
+            outbox: mail::Outbox::default(),
             config: Arc::new(config),
             settings: Arc::new(settings),
         };
@@ -119,6 +121,22 @@ impl Server {
                 tracing::error!(%error, "expired-session cleanup stopped");
             }
         });
+        let db = self.state.db.clone();
+        let forget_failures = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(period);
+            loop {
+                ticks.tick().await;
+                if let Err(error) = crate::accounts::repo::forget_old_failures(&db).await {
+                    tracing::warn!(%error, "old sign-in failures could not be cleared");
+                }
+            }
+        });
+        let mailer = tokio::spawn(mail::run_worker(
+            self.state.db.clone(),
+            self.state.config.smtp_url.clone(),
+            self.state.settings.mail.from.clone(),
+            self.state.outbox.clone(),
+        ));
         let result = axum::serve(
             self.listener,
             self.router
@@ -127,6 +145,8 @@ impl Server {
         .with_graceful_shutdown(shutdown)
         .await;
         cleanup.abort();
+        forget_failures.abort();
+        mailer.abort();
         self.state.db.close().await;
         result
     }
@@ -194,10 +214,15 @@ fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(crate::catalog::seo::routes())
+        .merge(mail::mailbox_routes())
         .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
         .nest_service("/media", media)
         .leptos_routes_with_context(&state, routes, page_context.clone(), app_shell.clone())
         .fallback(public_file_or_not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::guard_writes,
+        ))
         .layer(session_layer)
         .layer(
             tower::ServiceBuilder::new()

@@ -5,6 +5,8 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod http;
+pub mod limits;
+pub mod mail;
 pub mod sessions;
 
 use crate::error::AppError;
@@ -20,6 +22,8 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub settings: Arc<Settings>,
+    pub limiter: Arc<limits::RateLimiter>,
+    pub outbox: mail::Outbox,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

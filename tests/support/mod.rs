@@ -36,6 +36,8 @@ pub struct Options {
     pub demo_data: bool,
     /// A site root holding built assets, for tests of static file serving.
     pub site_root: Option<PathBuf>,
+    /// Site settings other than the shipped Leptos.toml.
+    pub settings: Option<Settings>,
 }
 
 /// A directory of the test's own under target/, removed by nobody: the next run reuses fresh names.
@@ -114,10 +116,11 @@ impl TestApp {
         }
         let config =
             Config::from_vars(&leptos, |name| vars.get(name).cloned()).expect("test configuration");
+        let settings = options.settings.unwrap_or_else(settings);
         let (started, ready) = oneshot::channel();
         let (stop, stopped) = oneshot::channel::<()>();
         SERVERS.spawn(async move {
-            let server = Server::build(config, settings(), leptos)
+            let server = Server::build(config, settings, leptos)
                 .await
                 .expect("server starts");
             let _ = started.send((server.local_addr(), server.db().clone()));

@@ -1,0 +1,248 @@
+//! Who is asking: the signed-in user behind a session, the one guard every protected server
+//! function and page uses, and the session changes at sign-in and sign-out.
+//!
+//! A session carries a random sign-in id; the `user_sessions` row under that id is what makes the
+//! session signed in. Ending a sign-in from another device (or by an admin, or by a password
+//! change) deletes the row, and the session is signed out on its next request.
+
+use super::repo::{self, Failures};
+use super::{CurrentUser, Permission, Role};
+use crate::cart::SESSION_CART_ID;
+use crate::error::AppError;
+use crate::server::AppState;
+use chrono::{DateTime, Duration, Utc};
+
+/// Session key of the sign-in id.
+pub const SESSION_SIGN_IN: &str = "sign_in";
+
+fn session_error(error: impl std::fmt::Display) -> AppError {
+    tracing::error!(%error, "session store failed");
+    AppError::Internal
+}
+
+/// The requesting device, for the active-sessions list, throttling and the audit log.
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+pub async fn client() -> Client {
+    let ip = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .await
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_else(|_| "unknown".into());
+    let user_agent = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|ua| ua.chars().take(300).collect())
+        })
+        .unwrap_or_default();
+    Client { ip, user_agent }
+}
+
+/// The signed-in user of this request, if any.
+pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
+    let state = crate::server::state()?;
+    let session = crate::server::session().await?;
+    let Some(sign_in) = session
+        .get::<String>(SESSION_SIGN_IN)
+        .await
+        .map_err(session_error)?
+    else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    let found = repo::signed_in(&state.db, &sign_in).await?;
+    let Some(row) = found.filter(|row| {
+        now - row.signed_in_at < Duration::days(state.settings.sessions.absolute_days)
+    }) else {
+        // Ended elsewhere, expired, or the account was disabled: forget the whole session, so
+        // neither the sign-in nor the account's cart stays reachable from it.
+        repo::end_session(&state.db, &sign_in).await?;
+        session.flush().await.map_err(session_error)?;
+        return Ok(None);
+    };
+    // Last-seen is for people reading the sessions list; a minute's precision saves a write per request.
+    if now - row.last_seen_at > Duration::minutes(1) {
+        repo::touch_session(&state.db, &sign_in, &client().await.ip).await?;
+    }
+    let role = Role::parse(&row.role).map_err(|_| AppError::Internal)?;
+    Ok(Some(CurrentUser {
+        id: row.user_id,
+        email: row.email,
+        display_name: row.display_name,
+        role,
+        permissions: repo::permissions_of(&state.db, &row.role).await?,
+    }))
+}
+
+/// The one guard for anything that needs a signed-in user.
+pub async fn require_user() -> Result<CurrentUser, AppError> {
+    current_user().await?.ok_or(AppError::Unauthorized)
+}
+
+/// The one guard for anything that needs a permission: 401 when signed out, 403 without it.
+pub async fn require(permission: Permission) -> Result<CurrentUser, AppError> {
+    let user = require_user().await?;
+    if user.can(permission) {
+        Ok(user)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// The sign-in id of this session, if signed in.
+pub async fn sign_in_id() -> Result<Option<String>, AppError> {
+    let session = crate::server::session().await?;
+    session
+        .get::<String>(SESSION_SIGN_IN)
+        .await
+        .map_err(session_error)
+}
+
+/// Signs this session in as `user_id`: a new session id (so an id planted before sign-in is
+/// worthless), a new sign-in row, the device limit applied, and the guest cart adopted.
+pub async fn sign_in(state: &AppState, user_id: i64, client: &Client) -> Result<(), AppError> {
+    let session = crate::server::session().await?;
+    if let Some(previous) = session
+        .get::<String>(SESSION_SIGN_IN)
+        .await
+        .map_err(session_error)?
+    {
+        repo::end_session(&state.db, &previous).await?;
+    }
+    let guest_cart: Option<i64> = session.get(SESSION_CART_ID).await.map_err(session_error)?;
+    let sign_in = repo::random_token();
+    let mut tx = state.db.begin().await?;
+    repo::start_session(&mut tx, &sign_in, user_id, &client.user_agent, &client.ip).await?;
+    repo::keep_newest_sessions(&mut tx, user_id, state.settings.sessions.max_per_user).await?;
+    let cart = crate::cart::repo::adopt_guest_cart(&mut tx, guest_cart, user_id).await?;
+    tx.commit().await?;
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(SESSION_SIGN_IN, sign_in)
+        .await
+        .map_err(session_error)?;
+    match cart {
+        Some(cart) => session.insert(SESSION_CART_ID, cart).await,
+        None => session.remove::<i64>(SESSION_CART_ID).await.map(drop),
+    }
+    .map_err(session_error)
+}
+
+/// Ends this session's sign-in and forgets the session entirely.
+pub async fn sign_out(state: &AppState) -> Result<(), AppError> {
+    let session = crate::server::session().await?;
+    if let Some(sign_in) = session
+        .get::<String>(SESSION_SIGN_IN)
+        .await
+        .map_err(session_error)?
+    {
+        repo::end_session(&state.db, &sign_in).await?;
+    }
+    session.flush().await.map_err(session_error)
+}
+
+/// Failed sign-ins allowed before each further one makes the account wait.
+const FREE_FAILURES: i64 = 4;
+/// From this many failures on, the account is locked for [`LOCK_MINUTES`].
+const LOCK_AT: i64 = 10;
+const LOCK_MINUTES: i64 = 15;
+/// Failures from one IP (across any accounts) before that IP is locked.
+const IP_LOCK_AT: i64 = 50;
+/// Failures older than this no longer count.
+const FAILURE_MEMORY_HOURS: i64 = 24;
+
+/// When the next attempt may be made after `failures` failures in a row: free at first, then a
+/// wait that doubles (2, 4, 8, 16, 32 seconds), then a lock of a quarter of an hour.
+pub fn account_lock(failures: i64, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    match failures {
+        n if n <= FREE_FAILURES => None,
+        n if n < LOCK_AT => Some(now + Duration::seconds(1_i64 << (n - FREE_FAILURES))),
+        _ => Some(now + Duration::minutes(LOCK_MINUTES)),
+    }
+}
+
+fn ip_lock(failures: i64, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    (failures >= IP_LOCK_AT).then(|| now + Duration::minutes(LOCK_MINUTES))
+}
+
+fn current(failures: Option<Failures>, now: DateTime<Utc>) -> Option<Failures> {
+    failures.filter(|f| {
+        now - f.last_failed_at < Duration::hours(FAILURE_MEMORY_HOURS)
+            || f.locked_until.is_some_and(|until| until > now)
+    })
+}
+
+fn wait_message(until: DateTime<Utc>, now: DateTime<Utc>) -> AppError {
+    let seconds = (until - now).num_seconds().max(1);
+    let wait = if seconds < 90 {
+        format!("{seconds} seconds")
+    } else {
+        format!("{} minutes", (seconds + 59) / 60)
+    };
+    AppError::TooManyRequests(format!(
+        "Too many sign-in attempts. Please wait {wait} and try again."
+    ))
+}
+
+/// Subjects counted for a sign-in attempt: the address typed (registered or not) and the client IP.
+pub fn throttle_subjects(email: &str, ip: &str) -> [String; 2] {
+    [format!("account:{email}"), format!("ip:{ip}")]
+}
+
+/// Refuses the attempt while the account or the IP must wait.
+pub async fn check_throttle(state: &AppState, subjects: &[String; 2]) -> Result<(), AppError> {
+    let now = Utc::now();
+    for subject in subjects {
+        if let Some(until) = current(repo::failures(&state.db, subject).await?, now)
+            .and_then(|f| f.locked_until)
+            .filter(|until| *until > now)
+        {
+            return Err(wait_message(until, now));
+        }
+    }
+    Ok(())
+}
+
+pub async fn record_failure(state: &AppState, subjects: &[String; 2]) -> Result<(), AppError> {
+    let now = Utc::now();
+    for (index, subject) in subjects.iter().enumerate() {
+        let failures =
+            current(repo::failures(&state.db, subject).await?, now).map_or(0, |f| f.failures) + 1;
+        let lock = if index == 0 {
+            account_lock(failures, now)
+        } else {
+            ip_lock(failures, now)
+        };
+        repo::record_failure(&state.db, subject, failures, lock).await?;
+    }
+    Ok(())
+}
+
+/// A successful sign-in clears the account's count; the IP's count stays, so one good account
+/// cannot be used to reset guessing at others.
+pub async fn clear_failures(state: &AppState, subjects: &[String; 2]) -> Result<(), AppError> {
+    Ok(repo::clear_failures(&state.db, &subjects[0]).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_grow_then_lock() {
+        let now = Utc::now();
+        let wait = |n| account_lock(n, now).map(|until| (until - now).num_seconds());
+        assert_eq!(wait(1), None);
+        assert_eq!(wait(4), None);
+        assert_eq!(wait(5), Some(2));
+        assert_eq!(wait(9), Some(32));
+        assert_eq!(wait(10), Some(15 * 60));
+        assert_eq!(wait(25), Some(15 * 60));
+    }
+}

@@ -1,0 +1,266 @@
+//! Guards in front of every write: an Origin check against cross-site requests, and rate limits
+//! per client IP (a tight one for authentication, a general one for all other writes). Counts live
+//! in memory, per process, in fixed windows.
+
+use super::AppState;
+use super::config::LimitSettings;
+use crate::error::AppError;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{
+    ACCEPT, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HOST, ORIGIN, RETRY_AFTER,
+};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Server functions under this prefix are the authentication endpoints.
+pub const AUTH_PREFIX: &str = "/api/auth";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Auth,
+    Write,
+}
+
+#[derive(Debug)]
+pub struct RateLimiter {
+    limits: LimitSettings,
+    windows: Mutex<HashMap<(Kind, IpAddr), (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn new(limits: LimitSettings) -> Self {
+        RateLimiter {
+            limits,
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn rule(&self, kind: Kind) -> (u32, Duration) {
+        match kind {
+            Kind::Auth => (
+                self.limits.auth_requests,
+                Duration::from_secs(self.limits.auth_window_minutes * 60),
+            ),
+            Kind::Write => (
+                self.limits.write_requests,
+                Duration::from_secs(self.limits.write_window_minutes * 60),
+            ),
+        }
+    }
+
+    /// Counts a request; when over the limit, answers how long until the window ends.
+    pub fn check(&self, kind: Kind, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+        let (limit, window) = self.rule(kind);
+        // A poisoned lock only means another request panicked mid-count; the counts are still usable.
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if windows.len() > 100_000 {
+            windows.retain(|(kind, _), (started, _)| {
+                now.duration_since(*started) < self.rule(*kind).1
+            });
+        }
+        let entry = windows.entry((kind, ip)).or_insert((now, 0));
+        if now.duration_since(entry.0) >= window {
+            *entry = (now, 0);
+        }
+        if entry.1 >= limit {
+            return Err(window.saturating_sub(now.duration_since(entry.0)));
+        }
+        entry.1 += 1;
+        Ok(())
+    }
+}
+
+/// A write is same-origin when its Origin header names this host (or the shop's public URL, for
+/// a shop behind a proxy); browsers that send no Origin still send Sec-Fetch-Site, and a request
+/// with neither is not from a browser page at all.
+pub fn is_same_origin(headers: &HeaderMap, public_url: &str) -> bool {
+    let host = headers.get(HOST).and_then(|h| h.to_str().ok());
+    match headers.get(ORIGIN).map(|o| o.to_str()) {
+        Some(Ok(origin)) if origin == public_url => true,
+        Some(Ok(origin)) => {
+            let origin_host = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
+            origin_host.is_some() && origin_host == host
+        }
+        Some(Err(_)) => false,
+        None => headers
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|site| site != "cross-site"),
+    }
+}
+
+pub async fn guard_writes(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    let wants_html = request
+        .headers()
+        .get(ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if !is_same_origin(request.headers(), &state.config.public_url) {
+        tracing::warn!(path = %request.uri().path(), "cross-site write refused");
+        return refusal(StatusCode::FORBIDDEN, AppError::Forbidden, wants_html, None);
+    }
+    let kind = if request.uri().path().starts_with(AUTH_PREFIX) {
+        Kind::Auth
+    } else {
+        Kind::Write
+    };
+    if let Err(retry_after) = state.limiter.check(kind, peer.ip(), Instant::now()) {
+        tracing::warn!(?kind, ip = %peer.ip(), "rate limit reached");
+        return refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            AppError::too_many_requests(),
+            wants_html,
+            Some(retry_after),
+        );
+    }
+    next.run(request).await
+}
+
+/// A plain form post gets a page; a server-function call gets the shop's error in its encoding.
+fn refusal(
+    status: StatusCode,
+    error: AppError,
+    wants_html: bool,
+    retry_after: Option<Duration>,
+) -> Response {
+    let mut response = if wants_html {
+        let (title, advice) = match status {
+            StatusCode::TOO_MANY_REQUESTS => (
+                "Too many requests",
+                "You have sent a lot of requests in a short time. Please wait a few minutes, then go back and try again.",
+            ),
+            _ => (
+                "Request refused",
+                "This form was sent from another site, so the shop did not act on it. Go back to the shop and try again there.",
+            ),
+        };
+        let page = format!(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>\
+             <body style=\"font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1c1917\">\
+             <p style=\"color:#57534e\">{code}</p><h1>{title}</h1><p>{advice}</p><p><a href=\"/\">Back to the shop</a></p></body></html>",
+            code = status.as_u16()
+        );
+        (
+            status,
+            [
+                (
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                ),
+                (
+                    CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+                ),
+            ],
+            page,
+        )
+            .into_response()
+    } else {
+        let body = serde_json::to_string(&error).unwrap_or_default();
+        (
+            status,
+            [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            body,
+        )
+            .into_response()
+    };
+    if let Some(wait) = retry_after
+        && let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string())
+    {
+        response.headers_mut().insert(RETRY_AFTER, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limiter() -> RateLimiter {
+        RateLimiter::new(LimitSettings {
+            auth_requests: 3,
+            auth_window_minutes: 15,
+            write_requests: 5,
+            write_window_minutes: 10,
+        })
+    }
+
+    #[test]
+    fn counts_per_ip_and_kind_and_resets_with_the_window() {
+        let limiter = limiter();
+        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let start = Instant::now();
+        for _ in 0..3 {
+            assert!(limiter.check(Kind::Auth, a, start).is_ok());
+        }
+        let wait = limiter.check(Kind::Auth, a, start).unwrap_err();
+        assert_eq!(wait, Duration::from_secs(15 * 60));
+        assert!(
+            limiter.check(Kind::Auth, b, start).is_ok(),
+            "another IP has its own count"
+        );
+        assert!(
+            limiter.check(Kind::Write, a, start).is_ok(),
+            "writes have their own count"
+        );
+        let later = start + Duration::from_secs(15 * 60);
+        assert!(
+            limiter.check(Kind::Auth, a, later).is_ok(),
+            "a new window starts afresh"
+        );
+    }
+
+    #[test]
+    fn cross_site_writes_are_recognised() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(*name, HeaderValue::from_static(value));
+            }
+            map
+        };
+        assert!(is_same_origin(
+            &headers(&[("host", "shop.test"), ("origin", "https://shop.test")]),
+            "https://shop.example"
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("host", "shop.test"), ("origin", "https://evil.test")]),
+            "https://shop.example"
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("host", "shop.test"), ("origin", "null")]),
+            "https://shop.example"
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("host", "shop.test"), ("sec-fetch-site", "cross-site")]),
+            "https://shop.example"
+        ));
+        assert!(is_same_origin(
+            &headers(&[("host", "shop.test"), ("sec-fetch-site", "same-origin")]),
+            "https://shop.example"
+        ));
+        assert!(is_same_origin(
+            &headers(&[("host", "shop.test")]),
+            "https://shop.example"
+        ));
+    }
+}

@@ -1,0 +1,875 @@
+//! Accounts through their server functions and pages, as a browser uses them, on the engine under test.
+
+use crate::support::TestApp;
+use emporium::accounts::api::{
+    ChangePassword, ConfirmEmail, EndOtherSessions, RequestPasswordReset, ResetPassword, SignIn,
+    SignOut, SignUp,
+};
+use emporium::cart::api::AddToCart;
+use emporium::on_db;
+use leptos::server_fn::ServerFn;
+use reqwest::StatusCode;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .user_agent("Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36")
+        .build()
+        .unwrap()
+}
+
+pub async fn post(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    client.post(app.url(path)).form(form).send().await.unwrap()
+}
+
+pub fn location(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned())
+}
+
+/// The newest message to `to` written to the outbox: (template, text body).
+pub async fn latest_mail(app: &TestApp, to: &str) -> Option<(String, String)> {
+    on_db!(&app.db, pool => sqlx::query_as(
+        "SELECT template, body_text FROM email_outbox WHERE to_address = $1 ORDER BY id DESC LIMIT 1"
+    ).bind(to).fetch_optional(pool).await).unwrap()
+}
+
+pub async fn mail_count(app: &TestApp, to: &str) -> i64 {
+    on_db!(&app.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM email_outbox WHERE to_address = $1")
+        .bind(to).fetch_one(pool).await).unwrap()
+}
+
+/// The token of the first link to `prefix` in a message body.
+pub fn token_after(body: &str, prefix: &str) -> String {
+    let start = body.find(prefix).expect("the link is in the mail") + prefix.len();
+    body[start..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect()
+}
+
+/// Signs up and confirms the address; the returned browser is signed in.
+pub async fn customer(app: &TestApp, email: &str) -> reqwest::Client {
+    let client = browser();
+    let response = post(
+        app,
+        &client,
+        SignUp::PATH,
+        &[
+            ("email", email),
+            ("display_name", "Ada"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{}",
+        response.text().await.unwrap()
+    );
+    let (template, body) = latest_mail(app, email).await.expect("welcome mail");
+    assert_eq!(template, "welcome");
+    let token = token_after(&body, "/account/verify/");
+    let confirmed = post(app, &client, ConfirmEmail::PATH, &[("token", &token)]).await;
+    assert_eq!(
+        location(&confirmed).as_deref(),
+        Some("/account?notice=verified")
+    );
+    client
+}
+
+pub async fn signed_in_email(app: &TestApp, client: &reqwest::Client) -> Option<String> {
+    let response = client.get(app.url("/account")).send().await.unwrap();
+    if response.status() != StatusCode::OK {
+        return None;
+    }
+    let html = response.text().await.unwrap();
+    let marker = "Signed in as <strong>";
+    html.find(marker).map(|start| {
+        let rest = &html[start + marker.len()..];
+        rest[..rest.find('<').unwrap()].to_owned()
+    })
+}
+
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .find(|c| c.starts_with("emporium_session="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn sign_up_confirm_sign_out_and_sign_in() {
+    let app = TestApp::spawn().await;
+    let client = browser();
+    let email = "ada@example.com";
+    let response = post(
+        &app,
+        &client,
+        SignUp::PATH,
+        &[
+            ("email", " Ada@Example.com "),
+            ("display_name", "Ada"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(
+        location(&response).as_deref(),
+        Some("/account/login?notice=verify")
+    );
+    assert_eq!(
+        signed_in_email(&app, &client).await,
+        None,
+        "not signed in before confirming"
+    );
+
+    let (_, body) = latest_mail(&app, email).await.unwrap();
+    let token = token_after(&body, "/account/verify/");
+    assert_eq!(token.len(), 64);
+    let stored: String =
+        on_db!(&app.db, pool => sqlx::query_scalar("SELECT token_hash FROM user_tokens")
+        .fetch_one(pool).await)
+        .unwrap();
+    assert_ne!(stored, token, "only a hash of the token is kept");
+
+    let before = session_cookie(
+        &post(
+            &app,
+            &client,
+            AddToCart::PATH,
+            &[("variant_id", "0"), ("quantity", "1")],
+        )
+        .await,
+    );
+    let confirmed = post(&app, &client, ConfirmEmail::PATH, &[("token", &token)]).await;
+    let after = session_cookie(&confirmed);
+    assert!(
+        after.is_some() && after != before,
+        "the session id changes at sign-in"
+    );
+    assert_eq!(signed_in_email(&app, &client).await.as_deref(), Some(email));
+    let again = post(&app, &browser(), ConfirmEmail::PATH, &[("token", &token)]).await;
+    assert_eq!(
+        again.status(),
+        StatusCode::BAD_REQUEST,
+        "a token works once"
+    );
+
+    let out = post(&app, &client, SignOut::PATH, &[]).await;
+    assert_eq!(location(&out).as_deref(), Some("/"));
+    assert_eq!(signed_in_email(&app, &client).await, None);
+    let account = client
+        .get(app.url("/account"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(account.status(), StatusCode::FOUND);
+    assert_eq!(
+        location(&account).as_deref(),
+        Some("/account/login?next=%2Faccount")
+    );
+
+    let wrong = post(
+        &app,
+        &client,
+        SignIn::PATH,
+        &[("email", email), ("password", "not the password")],
+    )
+    .await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    let right = post(
+        &app,
+        &client,
+        SignIn::PATH,
+        &[("email", email), ("password", PASSWORD), ("next", "/cart")],
+    )
+    .await;
+    assert_eq!(location(&right).as_deref(), Some("/cart"));
+    assert_eq!(signed_in_email(&app, &client).await.as_deref(), Some(email));
+}
+
+#[tokio::test]
+async fn sign_up_answers_the_same_for_a_taken_address() {
+    let app = TestApp::spawn().await;
+    customer(&app, "taken@example.com").await;
+    let fresh = post(
+        &app,
+        &browser(),
+        SignUp::PATH,
+        &[
+            ("email", "new@example.com"),
+            ("display_name", "N"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    let taken = post(
+        &app,
+        &browser(),
+        SignUp::PATH,
+        &[
+            ("email", "taken@example.com"),
+            ("display_name", "T"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(fresh.status(), taken.status());
+    assert_eq!(location(&fresh), location(&taken));
+    assert_eq!(fresh.text().await.unwrap(), taken.text().await.unwrap());
+    let (template, _) = latest_mail(&app, "taken@example.com").await.unwrap();
+    assert_eq!(
+        template, "already_registered",
+        "the owner hears about it by mail instead"
+    );
+}
+
+#[tokio::test]
+async fn weak_passwords_and_bad_addresses_are_refused_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    for (email, password) in [
+        ("a@example.com", "short"),
+        ("a@example.com", "password123"),
+        ("not-an-email", PASSWORD),
+    ] {
+        let response = post(
+            &app,
+            &browser(),
+            SignUp::PATH,
+            &[
+                ("email", email),
+                ("display_name", "A"),
+                ("password", password),
+            ],
+        )
+        .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::BAD_REQUEST,
+            "{email} {password}"
+        );
+    }
+    let users: i64 = on_db!(&app.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await).unwrap();
+    assert_eq!(users, 0);
+}
+
+#[tokio::test]
+async fn an_unconfirmed_account_cannot_sign_in_but_gets_a_new_link() {
+    let app = TestApp::spawn().await;
+    let email = "late@example.com";
+    post(
+        &app,
+        &browser(),
+        SignUp::PATH,
+        &[
+            ("email", email),
+            ("display_name", "L"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    let client = browser();
+    let response = post(
+        &app,
+        &client,
+        SignIn::PATH,
+        &[("email", email), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("confirm your email")
+    );
+    assert_eq!(mail_count(&app, email).await, 2);
+    assert_eq!(signed_in_email(&app, &client).await, None);
+}
+
+async fn lock_seconds(app: &TestApp, subject: &str) -> Option<i64> {
+    let until: Option<chrono::DateTime<chrono::Utc>> = on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT locked_until FROM sign_in_failures WHERE subject = $1"
+    ).bind(subject).fetch_optional(pool).await)
+    .unwrap()
+    .flatten();
+    until.map(|until| (until - chrono::Utc::now()).num_seconds() + 1)
+}
+
+/// Lets time pass for the account: its lock ends now.
+async fn expire_lock(app: &TestApp, subject: &str) {
+    let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+    on_db!(&app.db, pool => sqlx::query("UPDATE sign_in_failures SET locked_until = $1 WHERE subject = $2")
+        .bind(past).bind(subject).execute(pool).await.map(drop)).unwrap();
+}
+
+/// 25 wrong passwords, waiting out each lock: the waits grow, then the account locks for a
+/// quarter of an hour; an unknown address gets exactly the same answers.
+async fn guess_25_times(app: &TestApp, email: &str) -> (Vec<(u16, String)>, Vec<Option<i64>>) {
+    let client = browser();
+    let subject = format!("account:{email}");
+    let (mut answers, mut locks) = (Vec::new(), Vec::new());
+    for _ in 0..25 {
+        let response = post(
+            app,
+            &client,
+            SignIn::PATH,
+            &[("email", email), ("password", "wrong password!")],
+        )
+        .await;
+        answers.push((response.status().as_u16(), response.text().await.unwrap()));
+        let lock = lock_seconds(app, &subject).await;
+        locks.push(lock);
+        if lock.is_some() {
+            let refused = post(
+                app,
+                &client,
+                SignIn::PATH,
+                &[("email", email), ("password", "wrong password!")],
+            )
+            .await;
+            assert_eq!(
+                refused.status(),
+                StatusCode::TOO_MANY_REQUESTS,
+                "slowed while locked"
+            );
+            expire_lock(app, &subject).await;
+        }
+    }
+    (answers, locks)
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_are_slowed_then_locked_alike_for_unknown_addresses() {
+    // The per-IP request limit would stop this one client first; this test is about the per-account count.
+    let mut settings = crate::support::settings();
+    settings.limits.auth_requests = 1_000;
+    let app = TestApp::spawn_with(crate::support::Options {
+        settings: Some(settings),
+        ..Default::default()
+    })
+    .await;
+    let email = "target@example.com";
+    let signed_in = customer(&app, email).await;
+    let (known, locks) = guess_25_times(&app, email).await;
+    assert!(
+        known.iter().all(|(status, _)| *status == 400),
+        "each counted guess is just wrong"
+    );
+    let approx = |lock: Option<i64>| lock.map(|s| if s > 60 { (s + 30) / 60 * 60 } else { s });
+    let locks: Vec<Option<i64>> = locks.into_iter().map(approx).collect();
+    assert_eq!(&locks[..4], &[None, None, None, None]);
+    assert_eq!(
+        &locks[4..9],
+        &[Some(2), Some(4), Some(8), Some(16), Some(32)]
+    );
+    assert!(
+        locks[9..].iter().all(|lock| *lock == Some(15 * 60)),
+        "{locks:?}"
+    );
+
+    let (unknown, _) = guess_25_times(&app, "nobody@example.com").await;
+    assert_eq!(
+        known, unknown,
+        "no answer tells a registered address from an unknown one"
+    );
+
+    // The right password is refused while locked, and works once the lock expires.
+    let client = browser();
+    let subject = format!("account:{email}");
+    post(
+        &app,
+        &client,
+        SignIn::PATH,
+        &[("email", email), ("password", "wrong password!")],
+    )
+    .await;
+    let locked = post(
+        &app,
+        &client,
+        SignIn::PATH,
+        &[("email", email), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        locked
+            .text()
+            .await
+            .unwrap()
+            .contains("Too many sign-in attempts")
+    );
+    expire_lock(&app, &subject).await;
+    // Fifty failures from one address lock the address as well, whatever accounts they tried.
+    assert!(lock_seconds(&app, "ip:127.0.0.1").await.is_some());
+    expire_lock(&app, "ip:127.0.0.1").await;
+    let right = post(
+        &app,
+        &client,
+        SignIn::PATH,
+        &[("email", email), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(location(&right).as_deref(), Some("/account"));
+    assert!(
+        signed_in_email(&app, &signed_in).await.is_some(),
+        "other sessions are untouched"
+    );
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_every_session_and_links_work_once() {
+    let app = TestApp::spawn().await;
+    let email = "forgetful@example.com";
+    let other_device = customer(&app, email).await;
+    let client = browser();
+
+    let known = post(
+        &app,
+        &client,
+        RequestPasswordReset::PATH,
+        &[("email", email)],
+    )
+    .await;
+    let unknown = post(
+        &app,
+        &client,
+        RequestPasswordReset::PATH,
+        &[("email", "nobody@example.com")],
+    )
+    .await;
+    assert_eq!(
+        location(&known).as_deref(),
+        Some("/account/login?notice=reset-sent")
+    );
+    assert_eq!(
+        (known.status(), location(&known)),
+        (unknown.status(), location(&unknown))
+    );
+    assert_eq!(mail_count(&app, "nobody@example.com").await, 0);
+    let (template, body) = latest_mail(&app, email).await.unwrap();
+    assert_eq!(template, "reset_password");
+    let token = token_after(&body, "/account/reset/");
+
+    let page = client
+        .get(app.url(&format!("/account/reset/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(page.text().await.unwrap().contains("Choose a new password"));
+    let weak = post(
+        &app,
+        &client,
+        ResetPassword::PATH,
+        &[("token", &token), ("password", "123456")],
+    )
+    .await;
+    assert_eq!(
+        weak.status(),
+        StatusCode::BAD_REQUEST,
+        "refused, and the link still works"
+    );
+    let reset = post(
+        &app,
+        &client,
+        ResetPassword::PATH,
+        &[("token", &token), ("password", "a brand new passphrase")],
+    )
+    .await;
+    assert_eq!(
+        location(&reset).as_deref(),
+        Some("/account/login?notice=password-reset")
+    );
+    assert_eq!(
+        latest_mail(&app, email).await.unwrap().0,
+        "password_changed"
+    );
+    assert_eq!(
+        signed_in_email(&app, &other_device).await,
+        None,
+        "the other session ended"
+    );
+
+    let reused = post(
+        &app,
+        &client,
+        ResetPassword::PATH,
+        &[("token", &token), ("password", "another new passphrase")],
+    )
+    .await;
+    assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
+    let old = post(
+        &app,
+        &client,
+        SignIn::PATH,
+        &[("email", email), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(old.status(), StatusCode::BAD_REQUEST);
+    let new = post(
+        &app,
+        &client,
+        SignIn::PATH,
+        &[("email", email), ("password", "a brand new passphrase")],
+    )
+    .await;
+    assert_eq!(location(&new).as_deref(), Some("/account"));
+}
+
+#[tokio::test]
+async fn reset_requests_are_throttled_silently() {
+    let app = TestApp::spawn().await;
+    let email = "many@example.com";
+    customer(&app, email).await;
+    for _ in 0..5 {
+        let response = post(
+            &app,
+            &browser(),
+            RequestPasswordReset::PATH,
+            &[("email", email)],
+        )
+        .await;
+        assert_eq!(
+            location(&response).as_deref(),
+            Some("/account/login?notice=reset-sent")
+        );
+    }
+    let resets: i64 = on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM email_outbox WHERE template = 'reset_password'"
+    ).fetch_one(pool).await)
+    .unwrap();
+    assert_eq!(resets, 3, "at most 3 per account in 72 hours");
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_other_sessions_only() {
+    let app = TestApp::spawn().await;
+    let email = "careful@example.com";
+    let here = customer(&app, email).await;
+    let elsewhere = browser();
+    post(
+        &app,
+        &elsewhere,
+        SignIn::PATH,
+        &[("email", email), ("password", PASSWORD)],
+    )
+    .await;
+    assert!(signed_in_email(&app, &elsewhere).await.is_some());
+    let wrong = post(
+        &app,
+        &here,
+        ChangePassword::PATH,
+        &[
+            ("current_password", "nope nope nope"),
+            ("new_password", "another good passphrase"),
+        ],
+    )
+    .await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    let changed = post(
+        &app,
+        &here,
+        ChangePassword::PATH,
+        &[
+            ("current_password", PASSWORD),
+            ("new_password", "another good passphrase"),
+        ],
+    )
+    .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert!(signed_in_email(&app, &here).await.is_some());
+    assert_eq!(signed_in_email(&app, &elsewhere).await, None);
+    assert_eq!(
+        latest_mail(&app, email).await.unwrap().0,
+        "password_changed"
+    );
+}
+
+#[tokio::test]
+async fn ending_other_sessions_keeps_this_one() {
+    let app = TestApp::spawn().await;
+    let email = "phones@example.com";
+    let here = customer(&app, email).await;
+    let elsewhere = browser();
+    post(
+        &app,
+        &elsewhere,
+        SignIn::PATH,
+        &[("email", email), ("password", PASSWORD)],
+    )
+    .await;
+    let html = here
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(html.matches("data-testid=\"session\"").count(), 2, "{html}");
+    assert!(html.contains("Chrome on Linux") && html.contains("This device"));
+    post(&app, &here, EndOtherSessions::PATH, &[]).await;
+    assert!(signed_in_email(&app, &here).await.is_some());
+    assert_eq!(signed_in_email(&app, &elsewhere).await, None);
+}
+
+#[tokio::test]
+async fn cross_site_writes_are_refused() {
+    let app = TestApp::spawn().await;
+    let response = browser()
+        .post(app.url(SignIn::PATH))
+        .header("origin", "https://evil.example")
+        .form(&[("email", "a@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let same = browser()
+        .post(app.url(SignIn::PATH))
+        .header("origin", format!("http://{}", app.addr))
+        .form(&[("email", "a@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        same.status(),
+        StatusCode::BAD_REQUEST,
+        "same-origin writes go through"
+    );
+}
+
+#[tokio::test]
+async fn authentication_is_rate_limited_per_ip_with_a_clear_page() {
+    let app = TestApp::spawn().await;
+    let limit = crate::support::settings().limits.auth_requests;
+    for n in 0..limit {
+        let email = format!("guess{n}@example.com");
+        let response = post(
+            &app,
+            &browser(),
+            RequestPasswordReset::PATH,
+            &[("email", &email)],
+        )
+        .await;
+        assert_ne!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let page = browser()
+        .post(app.url(RequestPasswordReset::PATH))
+        .header("accept", "text/html")
+        .form(&[("email", "one-more@example.com")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.headers().contains_key("retry-after"));
+    assert!(page.text().await.unwrap().contains("Too many requests"));
+    let browsing = app.get("/").await;
+    assert_eq!(
+        browsing.status(),
+        StatusCode::OK,
+        "reading the shop is not limited"
+    );
+}
+
+#[tokio::test]
+async fn the_guest_cart_joins_the_account_cart_at_sign_in() {
+    let app = TestApp::spawn_with(crate::support::Options {
+        demo_data: true,
+        ..Default::default()
+    })
+    .await;
+    let email = "shopper@example.com";
+    let variants: Vec<(i64, i64)> = on_db!(&app.db, pool => sqlx::query_as(
+        "SELECT variant_id, CAST(on_hand - reserved AS BIGINT) FROM inventory WHERE on_hand - reserved >= 3 ORDER BY variant_id LIMIT 2"
+    ).fetch_all(pool).await).unwrap();
+    let (first, second) = (variants[0].0.to_string(), variants[1].0.to_string());
+
+    let account = customer(&app, email).await;
+    post(
+        &app,
+        &account,
+        AddToCart::PATH,
+        &[("variant_id", &first), ("quantity", "1")],
+    )
+    .await;
+    post(&app, &account, SignOut::PATH, &[]).await;
+
+    let guest = browser();
+    post(
+        &app,
+        &guest,
+        AddToCart::PATH,
+        &[("variant_id", &first), ("quantity", "2")],
+    )
+    .await;
+    post(
+        &app,
+        &guest,
+        AddToCart::PATH,
+        &[("variant_id", &second), ("quantity", "1")],
+    )
+    .await;
+    let signed_in = post(
+        &app,
+        &guest,
+        SignIn::PATH,
+        &[("email", email), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(location(&signed_in).as_deref(), Some("/account"));
+    let html = guest
+        .get(app.url("/cart"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let count = html
+        .split("items in cart")
+        .next()
+        .unwrap()
+        .rsplit('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        html.contains("aria-label=\"4 items in cart\""),
+        "1 + 2 of the first and 1 of the second: {count}"
+    );
+    let carts: i64 = on_db!(&app.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM carts").fetch_one(pool).await).unwrap();
+    assert_eq!(carts, 1, "the guest cart was folded in");
+
+    post(&app, &guest, SignOut::PATH, &[]).await;
+    let after = guest
+        .get(app.url("/cart"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        after.contains("aria-label=\"0 items in cart\""),
+        "signing out leaves the account's cart behind"
+    );
+}
+
+#[tokio::test]
+async fn an_address_book_with_one_default_per_kind_that_only_its_owner_changes() {
+    use emporium::accounts::api::{AddAddress, DeleteAddress, MakeDefaultAddress};
+    let app = TestApp::spawn().await;
+    let ada = customer(&app, "ada@example.com").await;
+    let bob = customer(&app, "bob@example.com").await;
+    let address = |name: &'static str, default: bool| {
+        let mut form = vec![
+            ("address[kind]", "shipping"),
+            ("address[full_name]", name),
+            ("address[line1]", "1 Analytical Way"),
+            ("address[city]", "London"),
+            ("address[postal_code]", "N1 7AA"),
+            ("address[country]", "gb"),
+        ];
+        if default {
+            form.push(("address[is_default]", "on"));
+        }
+        form
+    };
+    assert_eq!(
+        post(&app, &ada, AddAddress::PATH, &address("Ada Home", false))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        post(&app, &ada, AddAddress::PATH, &address("Ada Work", true))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let mut bad = address("Ada", false);
+    bad[5] = ("address[country]", "Britain");
+    assert_eq!(
+        post(&app, &ada, AddAddress::PATH, &bad).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    let rows: Vec<(i64, String, bool, String)> = on_db!(&app.db, pool => sqlx::query_as(
+        "SELECT id, full_name, is_default, country FROM addresses ORDER BY id"
+    ).fetch_all(pool).await)
+    .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (rows[0].2, rows[1].2),
+        (false, true),
+        "the newest default replaces the old"
+    );
+    assert_eq!(rows[1].3, "GB");
+    let home = rows[0].0.to_string();
+
+    assert_eq!(
+        post(&app, &bob, DeleteAddress::PATH, &[("address_id", &home)])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        post(
+            &app,
+            &bob,
+            MakeDefaultAddress::PATH,
+            &[("address_id", &home)]
+        )
+        .await
+        .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        post(
+            &app,
+            &ada,
+            MakeDefaultAddress::PATH,
+            &[("address_id", &home)]
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    let defaults: Vec<String> = on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT full_name FROM addresses WHERE is_default"
+    ).fetch_all(pool).await)
+    .unwrap();
+    assert_eq!(defaults, ["Ada Home"]);
+    assert_eq!(
+        post(&app, &ada, DeleteAddress::PATH, &[("address_id", &home)])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let html = ada
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(html.matches("data-testid=\"address\"").count(), 1);
+}
