@@ -57,7 +57,9 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Args(message) => {
+            ServerFnErrorErr::Args(message)
+            | ServerFnErrorErr::MissingArg(message)
+            | ServerFnErrorErr::Deserialization(message) => {
                 AppError::BadRequest(format!("The request was not understood: {message}"))
             }
             ServerFnErrorErr::ServerError(_) => AppError::Internal,

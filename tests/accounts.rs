@@ -873,3 +873,184 @@ async fn an_address_book_with_one_default_per_kind_that_only_its_owner_changes()
         .unwrap();
     assert_eq!(html.matches("data-testid=\"address\"").count(), 1);
 }
+
+#[tokio::test]
+async fn an_admin_changes_roles_disables_and_deletes_with_an_audit_trail() {
+    use emporium::accounts::{Role, password, repo};
+    use emporium::manage::api::{ChangeRole, CreateUser, DeleteUser, SetUserDisabled};
+    let app = TestApp::spawn().await;
+    let hash = password::hash(PASSWORD.into()).await.unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    repo::insert_verified_user(&mut tx, "root@example.com", "Root", &hash, Role::Admin)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let admin = browser();
+    post(
+        &app,
+        &admin,
+        SignIn::PATH,
+        &[("email", "root@example.com"), ("password", PASSWORD)],
+    )
+    .await;
+
+    let clerk = customer(&app, "clerk@example.com").await;
+    let clerk_id: i64 = on_db!(&app.db, pool => sqlx::query_scalar("SELECT id FROM users WHERE email = 'clerk@example.com'")
+        .fetch_one(pool).await).unwrap();
+    let id = clerk_id.to_string();
+    assert_eq!(
+        clerk
+            .get(app.url("/manage"))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    let promoted = post(
+        &app,
+        &admin,
+        ChangeRole::PATH,
+        &[("user_id", &id), ("role", "support")],
+    )
+    .await;
+    assert_eq!(promoted.status(), StatusCode::OK);
+    assert_eq!(
+        signed_in_email(&app, &clerk).await,
+        None,
+        "a role change ends the user's sessions"
+    );
+    post(
+        &app,
+        &clerk,
+        SignIn::PATH,
+        &[("email", "clerk@example.com"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(
+        clerk
+            .get(app.url("/manage"))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        clerk
+            .get(app.url("/manage/users"))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    let own = post(
+        &app,
+        &admin,
+        SetUserDisabled::PATH,
+        &[("user_id", "1"), ("disabled", "true")],
+    )
+    .await;
+    assert_eq!(
+        own.status(),
+        StatusCode::BAD_REQUEST,
+        "an admin cannot lock themselves out"
+    );
+    post(
+        &app,
+        &admin,
+        SetUserDisabled::PATH,
+        &[("user_id", &id), ("disabled", "true")],
+    )
+    .await;
+    assert_eq!(signed_in_email(&app, &clerk).await, None);
+    let refused = post(
+        &app,
+        &browser(),
+        SignIn::PATH,
+        &[("email", "clerk@example.com"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::BAD_REQUEST,
+        "disabled accounts cannot sign in"
+    );
+
+    let created = post(
+        &app,
+        &admin,
+        CreateUser::PATH,
+        &[
+            ("email", "new.staff@example.com"),
+            ("display_name", "New Staff"),
+            ("role", "manager"),
+        ],
+    )
+    .await;
+    assert!(location(&created).unwrap().starts_with("/manage/users/"));
+    assert_eq!(
+        latest_mail(&app, "new.staff@example.com").await.unwrap().0,
+        "staff_invitation"
+    );
+    let again = post(
+        &app,
+        &admin,
+        CreateUser::PATH,
+        &[
+            ("email", "new.staff@example.com"),
+            ("display_name", "Again"),
+            ("role", "manager"),
+        ],
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+
+    post(&app, &admin, DeleteUser::PATH, &[("user_id", &id)]).await;
+    let (email, name): (String, String) = on_db!(&app.db, pool => sqlx::query_as("SELECT email, display_name FROM users WHERE id = $1")
+        .bind(clerk_id).fetch_one(pool).await).unwrap();
+    assert_eq!(
+        (email.as_str(), name.as_str()),
+        (
+            format!("deleted-{clerk_id}@invalid").as_str(),
+            "Deleted account"
+        )
+    );
+
+    let audit: Vec<(String, Option<String>, Option<String>)> =
+        on_db!(&app.db, pool => sqlx::query_as(
+        "SELECT action, before_data, after_data FROM audit_log WHERE entity_id = $1 ORDER BY id"
+    ).bind(&id).fetch_all(pool).await)
+        .unwrap();
+    let actions: Vec<&str> = audit.iter().map(|(a, _, _)| a.as_str()).collect();
+    assert_eq!(actions, ["change_role", "disable", "delete"]);
+    assert!(
+        audit[0]
+            .1
+            .as_deref()
+            .unwrap()
+            .contains("\"role\":\"customer\"")
+    );
+    assert!(
+        audit[0]
+            .2
+            .as_deref()
+            .unwrap()
+            .contains("\"role\":\"support\"")
+    );
+    let page = admin
+        .get(app.url(&format!("/manage/users/{clerk_id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(page.matches("data-testid=\"audit-entry\"").count(), 3);
+}

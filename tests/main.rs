@@ -4,6 +4,7 @@
 mod support;
 
 mod accounts;
+mod authorization;
 mod cart;
 mod catalog;
 mod config;

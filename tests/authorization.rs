@@ -1,0 +1,484 @@
+//! The authorization matrix: every server function and every page, called as each kind of actor,
+//! with the outcome each must get. A server function or page without a row fails the test, so
+//! nothing new ships without a decision about who may use it.
+
+use crate::accounts::{PASSWORD, browser, post};
+use crate::support::{Options, TestApp};
+use emporium::accounts::api as accounts;
+use emporium::accounts::{Role, password, repo};
+use emporium::cart::api as cart;
+use emporium::catalog::api as catalog;
+use emporium::catalog::listing::ListingParams;
+use emporium::components::FetchShopInfo;
+use emporium::manage::api as manage;
+use emporium::on_db;
+use leptos::server_fn::ServerFn;
+use std::collections::BTreeSet;
+
+/// Who calls, in the order of the expected outcomes below.
+const ACTORS: [&str; 6] = [
+    "anonymous",
+    "customer A",
+    "customer B",
+    "support",
+    "manager",
+    "admin",
+];
+
+struct Fixture {
+    a_id: i64,
+    b_id: i64,
+    /// Users an admin may change freely, one per call.
+    spare: Vec<i64>,
+    a_address: i64,
+    variant: i64,
+    product_slug: String,
+    category_slug: String,
+}
+
+enum Body {
+    Form(Vec<(&'static str, String)>),
+    Json(serde_json::Value),
+}
+
+struct Case {
+    path: &'static str,
+    body: fn(&Fixture, usize) -> Body,
+    expect: [u16; 6],
+}
+
+fn form(pairs: &[(&'static str, &str)]) -> Body {
+    Body::Form(pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect())
+}
+
+const ALL_OK: [u16; 6] = [200; 6];
+const SIGNED_IN: [u16; 6] = [401, 200, 200, 200, 200, 200];
+const OWNER_ONLY: [u16; 6] = [401, 200, 404, 404, 404, 404];
+const STAFF: [u16; 6] = [401, 403, 403, 200, 200, 200];
+const ADMIN: [u16; 6] = [401, 403, 403, 403, 403, 200];
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            path: FetchShopInfo::PATH,
+            body: |_, _| form(&[]),
+            expect: ALL_OK,
+        },
+        Case {
+            path: catalog::FetchHome::PATH,
+            body: |_, _| form(&[]),
+            expect: ALL_OK,
+        },
+        Case {
+            path: catalog::FetchProducts::PATH,
+            body: |_, _| Body::Json(serde_json::json!({ "params": ListingParams::default() })),
+            expect: ALL_OK,
+        },
+        Case {
+            path: catalog::FetchCategory::PATH,
+            body: |f, _| {
+                Body::Json(
+                    serde_json::json!({ "slug": f.category_slug, "params": ListingParams::default() }),
+                )
+            },
+            expect: ALL_OK,
+        },
+        Case {
+            path: catalog::FetchProduct::PATH,
+            body: |f, _| form(&[("slug", &f.product_slug)]),
+            expect: ALL_OK,
+        },
+        Case {
+            path: cart::CartCount::PATH,
+            body: |_, _| form(&[]),
+            expect: ALL_OK,
+        },
+        Case {
+            path: cart::FetchCart::PATH,
+            body: |_, _| form(&[]),
+            expect: ALL_OK,
+        },
+        Case {
+            path: cart::AddToCart::PATH,
+            body: |f, _| form(&[("variant_id", &f.variant.to_string()), ("quantity", "1")]),
+            expect: ALL_OK,
+        },
+        // A fresh guest has no cart; an account's cart, filled above, comes back at every sign-in.
+        Case {
+            path: cart::UpdateCartLine::PATH,
+            body: |f, _| form(&[("variant_id", &f.variant.to_string()), ("quantity", "1")]),
+            expect: [404, 200, 200, 200, 200, 200],
+        },
+        Case {
+            path: cart::RemoveCartLine::PATH,
+            body: |f, _| form(&[("variant_id", &f.variant.to_string())]),
+            expect: [404, 200, 200, 200, 200, 200],
+        },
+        Case {
+            path: accounts::CurrentAccount::PATH,
+            body: |_, _| form(&[]),
+            expect: ALL_OK,
+        },
+        Case {
+            path: accounts::SignUp::PATH,
+            body: |_, n| {
+                form(&[
+                    ("email", &format!("new{n}@example.com")),
+                    ("display_name", "New"),
+                    ("password", PASSWORD),
+                ])
+            },
+            expect: ALL_OK,
+        },
+        Case {
+            path: accounts::SignIn::PATH,
+            body: |_, n| {
+                form(&[
+                    ("email", &format!("nobody{n}@example.com")),
+                    ("password", PASSWORD),
+                ])
+            },
+            expect: [400; 6],
+        },
+        Case {
+            path: accounts::SignOut::PATH,
+            body: |_, _| form(&[]),
+            expect: ALL_OK,
+        },
+        Case {
+            path: accounts::RequestPasswordReset::PATH,
+            body: |_, _| form(&[("email", "a@example.com")]),
+            expect: ALL_OK,
+        },
+        Case {
+            path: accounts::CheckResetLink::PATH,
+            body: |_, _| form(&[("token", "0")]),
+            expect: ALL_OK,
+        },
+        Case {
+            path: accounts::ResetPassword::PATH,
+            body: |_, _| form(&[("token", "0"), ("password", PASSWORD)]),
+            expect: [400; 6],
+        },
+        Case {
+            path: accounts::ConfirmEmail::PATH,
+            body: |_, _| form(&[("token", "0")]),
+            expect: [400; 6],
+        },
+        Case {
+            path: accounts::FetchAccount::PATH,
+            body: |_, _| form(&[]),
+            expect: SIGNED_IN,
+        },
+        Case {
+            path: accounts::UpdateProfile::PATH,
+            body: |_, _| form(&[("display_name", "Renamed")]),
+            expect: SIGNED_IN,
+        },
+        Case {
+            path: accounts::ChangePassword::PATH,
+            body: |_, _| {
+                form(&[
+                    ("current_password", "not it at all"),
+                    ("new_password", "a fine new passphrase"),
+                ])
+            },
+            expect: [401, 400, 400, 400, 400, 400],
+        },
+        Case {
+            path: accounts::ChangeEmail::PATH,
+            body: |_, _| {
+                form(&[
+                    ("new_email", "moved@example.com"),
+                    ("password", "not it at all"),
+                ])
+            },
+            expect: [401, 400, 400, 400, 400, 400],
+        },
+        Case {
+            path: accounts::EndSession::PATH,
+            body: |_, _| form(&[("handle", "0000")]),
+            expect: [401, 404, 404, 404, 404, 404],
+        },
+        Case {
+            path: accounts::EndOtherSessions::PATH,
+            body: |_, _| form(&[]),
+            expect: SIGNED_IN,
+        },
+        Case {
+            path: accounts::AddAddress::PATH,
+            body: |_, _| {
+                form(&[
+                    ("address[kind]", "billing"),
+                    ("address[full_name]", "X"),
+                    ("address[line1]", "1 Road"),
+                    ("address[city]", "Paris"),
+                    ("address[postal_code]", "75001"),
+                    ("address[country]", "FR"),
+                ])
+            },
+            expect: SIGNED_IN,
+        },
+        Case {
+            path: accounts::MakeDefaultAddress::PATH,
+            body: |f, _| form(&[("address_id", &f.a_address.to_string())]),
+            expect: OWNER_ONLY,
+        },
+        Case {
+            path: accounts::DeleteAddress::PATH,
+            body: |f, _| form(&[("address_id", &f.a_address.to_string())]),
+            expect: OWNER_ONLY,
+        },
+        Case {
+            path: manage::FetchManageAccess::PATH,
+            body: |_, _| form(&[]),
+            expect: STAFF,
+        },
+        Case {
+            path: manage::ListUsers::PATH,
+            body: |_, _| form(&[]),
+            expect: ADMIN,
+        },
+        Case {
+            path: manage::FetchUser::PATH,
+            body: |f, _| form(&[("user_id", &f.a_id.to_string())]),
+            expect: ADMIN,
+        },
+        Case {
+            path: manage::CreateUser::PATH,
+            body: |_, n| {
+                form(&[
+                    ("email", &format!("staff{n}@example.com")),
+                    ("display_name", "Staff"),
+                    ("role", "support"),
+                ])
+            },
+            expect: ADMIN,
+        },
+        Case {
+            path: manage::ChangeRole::PATH,
+            body: |f, _| form(&[("user_id", &f.spare[0].to_string()), ("role", "support")]),
+            expect: ADMIN,
+        },
+        Case {
+            path: manage::SetUserDisabled::PATH,
+            body: |f, _| form(&[("user_id", &f.spare[1].to_string()), ("disabled", "true")]),
+            expect: ADMIN,
+        },
+        Case {
+            path: manage::SendPasswordReset::PATH,
+            body: |f, _| form(&[("user_id", &f.b_id.to_string())]),
+            expect: ADMIN,
+        },
+        Case {
+            path: manage::EndUserSessions::PATH,
+            body: |f, _| form(&[("user_id", &f.b_id.to_string())]),
+            expect: ADMIN,
+        },
+        Case {
+            path: manage::DeleteUser::PATH,
+            body: |f, _| form(&[("user_id", &f.spare[2].to_string())]),
+            expect: ADMIN,
+        },
+    ]
+}
+
+/// Every page route, as a browser asks for it: the status, or for a redirect where it goes.
+fn pages(f: &Fixture) -> Vec<(&'static str, String, [&'static str; 6])> {
+    const PUBLIC: [&str; 6] = ["200"; 6];
+    const TO_LOGIN_OR_OK: [&str; 6] = ["302 /account/login", "200", "200", "200", "200", "200"];
+    const STAFF_PAGE: [&str; 6] = ["302 /account/login", "403", "403", "200", "200", "200"];
+    const ADMIN_PAGE: [&str; 6] = ["302 /account/login", "403", "403", "403", "403", "200"];
+    vec![
+        ("/", "/".into(), PUBLIC),
+        ("/products", "/products".into(), PUBLIC),
+        ("/c/{slug}", format!("/c/{}", f.category_slug), PUBLIC),
+        ("/p/{slug}", format!("/p/{}", f.product_slug), PUBLIC),
+        ("/cart", "/cart".into(), PUBLIC),
+        ("/account/signup", "/account/signup".into(), PUBLIC),
+        ("/account/login", "/account/login".into(), PUBLIC),
+        ("/account/forgot", "/account/forgot".into(), PUBLIC),
+        ("/account/reset/{token}", "/account/reset/0".into(), PUBLIC),
+        (
+            "/account/verify/{token}",
+            "/account/verify/0".into(),
+            PUBLIC,
+        ),
+        ("/account", "/account".into(), TO_LOGIN_OR_OK),
+        ("/manage", "/manage".into(), STAFF_PAGE),
+        ("/manage/users", "/manage/users".into(), ADMIN_PAGE),
+        (
+            "/manage/users/{id}",
+            format!("/manage/users/{}", f.a_id),
+            ADMIN_PAGE,
+        ),
+    ]
+}
+
+async fn user(app: &TestApp, email: &str, role: Role) -> i64 {
+    let hash = password::hash(PASSWORD.into()).await.unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    let id = repo::insert_verified_user(&mut tx, email, "Someone", &hash, role)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+/// A fresh browser signed in as the actor (none for anonymous).
+async fn actor(app: &TestApp, index: usize) -> reqwest::Client {
+    let client = browser();
+    let email = [
+        "",
+        "a@example.com",
+        "b@example.com",
+        "support@example.com",
+        "manager@example.com",
+        "admin@example.com",
+    ][index];
+    if !email.is_empty() {
+        let response = post(
+            app,
+            &client,
+            accounts::SignIn::PATH,
+            &[("email", email), ("password", PASSWORD)],
+        )
+        .await;
+        assert_eq!(
+            response.headers().get("location").unwrap(),
+            "/account",
+            "{email} signs in"
+        );
+    }
+    client
+}
+
+#[tokio::test]
+async fn every_server_function_and_page_answers_each_actor_as_decided() {
+    let mut settings = crate::support::settings();
+    settings.limits.auth_requests = 10_000;
+    settings.limits.write_requests = 10_000;
+    let app = TestApp::spawn_with(Options {
+        demo_data: true,
+        settings: Some(settings),
+        ..Options::default()
+    })
+    .await;
+    let a_id = user(&app, "a@example.com", Role::Customer).await;
+    let b_id = user(&app, "b@example.com", Role::Customer).await;
+    user(&app, "support@example.com", Role::Support).await;
+    user(&app, "manager@example.com", Role::Manager).await;
+    user(&app, "admin@example.com", Role::Admin).await;
+    let mut spare = Vec::new();
+    for n in 0..3 {
+        spare.push(user(&app, &format!("spare{n}@example.com"), Role::Customer).await);
+    }
+    let a_address = {
+        let mut tx = app.db.begin().await.unwrap();
+        let address = emporium::accounts::AddressView {
+            id: 0,
+            kind: emporium::accounts::AddressKind::Shipping,
+            full_name: "A".into(),
+            line1: "1 Road".into(),
+            line2: None,
+            city: "Lyon".into(),
+            region: None,
+            postal_code: "69001".into(),
+            country: "FR".into(),
+            phone: None,
+            is_default: false,
+        };
+        let id = repo::insert_address(&mut tx, a_id, &address).await.unwrap();
+        tx.commit().await.unwrap();
+        id
+    };
+    let (variant, product_slug, category_slug): (i64, String, String) =
+        on_db!(&app.db, pool => sqlx::query_as(
+        "SELECT v.id, p.slug, c.slug FROM product_variants v JOIN products p ON p.id = v.product_id
+         JOIN categories c ON c.id = p.category_id JOIN inventory i ON i.variant_id = v.id
+         WHERE p.status = 'active' AND i.on_hand - i.reserved > 10 ORDER BY v.id LIMIT 1"
+    ).fetch_one(pool).await)
+        .unwrap();
+    let fixture = Fixture {
+        a_id,
+        b_id,
+        spare,
+        a_address,
+        variant,
+        product_slug,
+        category_slug,
+    };
+
+    let cases = cases();
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
+        .collect();
+    let decided: BTreeSet<String> = cases.iter().map(|c| c.path.to_owned()).collect();
+    assert_eq!(
+        registered, decided,
+        "every server function needs a row in the matrix, and every row a server function"
+    );
+
+    let mut wrong = Vec::new();
+    for case in &cases {
+        for (index, expected) in case.expect.iter().enumerate() {
+            let client = actor(&app, index).await;
+            let request = client.post(app.url(case.path));
+            let request = match (case.body)(&fixture, index) {
+                Body::Form(pairs) => request.form(&pairs),
+                Body::Json(value) => request
+                    .header("content-type", "application/json")
+                    .body(value.to_string()),
+            };
+            let status = request.send().await.unwrap().status().as_u16();
+            if status != *expected {
+                wrong.push(format!(
+                    "{} as {}: {status}, expected {expected}",
+                    case.path, ACTORS[index]
+                ));
+            }
+        }
+    }
+
+    let pages = pages(&fixture);
+    let routes: BTreeSet<String> = leptos_axum::generate_route_list(emporium::app::App)
+        .iter()
+        .map(|route| route.path().to_owned())
+        .collect();
+    let decided: BTreeSet<String> = pages
+        .iter()
+        .map(|(route, _, _)| (*route).to_owned())
+        .collect();
+    assert_eq!(
+        routes, decided,
+        "every page route needs a row in the matrix"
+    );
+    for (_, path, expected) in &pages {
+        for (index, expected) in expected.iter().enumerate() {
+            let client = actor(&app, index).await;
+            let response = client
+                .get(app.url(path))
+                .header("accept", "text/html")
+                .send()
+                .await
+                .unwrap();
+            let got = match response.headers().get("location") {
+                Some(to) if response.status().is_redirection() => {
+                    format!(
+                        "{} {}",
+                        response.status().as_u16(),
+                        to.to_str().unwrap().split('?').next().unwrap()
+                    )
+                }
+                _ => response.status().as_u16().to_string(),
+            };
+            if got != *expected {
+                wrong.push(format!(
+                    "GET {path} as {}: {got}, expected {expected}",
+                    ACTORS[index]
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
