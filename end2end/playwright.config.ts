@@ -28,13 +28,18 @@ export default defineConfig({
     trace: "retain-on-failure",
   },
   webServer: {
-    command: "rm -rf target/e2e && exec target/debug/emporium",
+    // The shipped settings, with the per-IP limits raised: every journey comes from one address.
+    command:
+      "rm -rf target/e2e && mkdir -p target/e2e && " +
+      "sed -e 's/^auth_requests = .*/auth_requests = 100000/' -e 's/^write_requests = .*/write_requests = 100000/' Leptos.toml > target/e2e/settings.toml && " +
+      "exec target/debug/emporium",
     cwd: "..",
     url: `http://127.0.0.1:${port}/readyz`,
     reuseExistingServer: false,
     timeout: 120_000,
     env: {
       DATABASE_URL: "sqlite://target/e2e/shop.db",
+      SETTINGS_FILE: "target/e2e/settings.toml",
       MEDIA_DIR: "target/e2e/media",
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       DEMO_DATA: "true",

@@ -1,11 +1,12 @@
-//! The `emporium` binary: serves the shop, or with `generate-catalog N` adds N products for benchmarks.
+//! The `emporium` binary: serves the shop; `generate-catalog N` adds N products for benchmarks;
+//! `create-admin EMAIL` makes the first admin account of a new shop.
 
 use emporium::server::db::Db;
 use emporium::server::demo;
 use emporium::server::http::{Server, load_configuration, shutdown_signal};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: emporium [serve | generate-catalog COUNT]";
+const USAGE: &str = "usage: emporium [serve | generate-catalog COUNT | create-admin EMAIL]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -30,6 +31,7 @@ async fn main() -> ExitCode {
                 "COUNT must be a positive number, got '{count}'\n{USAGE}"
             )),
         },
+        ["create-admin", email] => create_admin(email).await,
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -63,6 +65,31 @@ async fn generate_catalog(count: usize) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     println!("added {made} products in {:.1?}", started.elapsed());
+    db.close().await;
+    Ok(())
+}
+
+/// Creates an admin with a generated password, printed once: the way into a new shop's back office.
+async fn create_admin(email: &str) -> Result<(), String> {
+    use emporium::accounts::{Email, Role, password, repo};
+    let email = Email::parse(email).map_err(|e| format!("EMAIL: {e}"))?;
+    let (config, _, _) = load_configuration().map_err(|e| e.to_string())?;
+    let db = Db::connect(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let secret = password::generate(20);
+    let hash = password::hash(secret.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut tx = db.begin().await.map_err(|e| e.to_string())?;
+    let created = repo::insert_user(&mut tx, email.as_str(), "Admin", &hash, Role::Admin, true)
+        .await
+        .map_err(|e| e.to_string())?;
+    if created.is_none() {
+        return Err(format!("an account for {} already exists", email.as_str()));
+    }
+    tx.commit().await.map_err(|e| e.to_string())?;
+    println!("admin {} created; password (shown once): {secret}", email.as_str());
     db.close().await;
     Ok(())
 }
