@@ -163,8 +163,10 @@ for (const javaScriptEnabled of [false, true]) {
       await ready(page, javaScriptEnabled);
       await expect(page.getByTestId("user-row")).toHaveCount(1);
       await page.getByTestId("user-row").getByRole("link").click();
+      await expect(page).toHaveURL(/\/manage\/users\/\d+$/);
+      await expect(page.getByTestId("user-role")).toHaveText("Customer");
       await ready(page, javaScriptEnabled);
-      await page.getByLabel("Role", { exact: true }).selectOption("support");
+      await page.getByRole("form", { name: "Change role" }).getByLabel("Role").selectOption("support");
       await page.getByRole("button", { name: "Change role" }).click();
       await expect(page.getByTestId("user-role")).toHaveText("Support");
       await expect(page.getByTestId("audit-entry").first()).toContainText("change_role");
