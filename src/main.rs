@@ -89,7 +89,10 @@ async fn create_admin(email: &str) -> Result<(), String> {
         return Err(format!("an account for {} already exists", email.as_str()));
     }
     tx.commit().await.map_err(|e| e.to_string())?;
-    println!("admin {} created; password (shown once): {secret}", email.as_str());
+    println!(
+        "admin {} created; password (shown once): {secret}",
+        email.as_str()
+    );
     db.close().await;
     Ok(())
 }

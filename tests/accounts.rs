@@ -30,6 +30,15 @@ pub async fn post(
     client.post(app.url(path)).form(form).send().await.unwrap()
 }
 
+pub async fn status(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> StatusCode {
+    post(app, client, path, form).await.status()
+}
+
 pub fn location(response: &reqwest::Response) -> Option<String> {
     response
         .headers()
@@ -825,31 +834,27 @@ async fn an_address_book_with_one_default_per_kind_that_only_its_owner_changes()
     let home = rows[0].0.to_string();
 
     assert_eq!(
-        post(&app, &bob, DeleteAddress::PATH, &[("address_id", &home)])
-            .await
-            .status(),
+        status(&app, &bob, DeleteAddress::PATH, &[("address_id", &home)]).await,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        post(
+        status(
             &app,
             &bob,
             MakeDefaultAddress::PATH,
             &[("address_id", &home)]
         )
-        .await
-        .status(),
+        .await,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        post(
+        status(
             &app,
             &ada,
             MakeDefaultAddress::PATH,
             &[("address_id", &home)]
         )
-        .await
-        .status(),
+        .await,
         StatusCode::OK
     );
     let defaults: Vec<String> = on_db!(&app.db, pool => sqlx::query_scalar(
@@ -858,9 +863,7 @@ async fn an_address_book_with_one_default_per_kind_that_only_its_owner_changes()
     .unwrap();
     assert_eq!(defaults, ["Ada Home"]);
     assert_eq!(
-        post(&app, &ada, DeleteAddress::PATH, &[("address_id", &home)])
-            .await
-            .status(),
+        status(&app, &ada, DeleteAddress::PATH, &[("address_id", &home)]).await,
         StatusCode::OK
     );
     let html = ada
