@@ -39,6 +39,32 @@ pub async fn status(
     post(app, client, path, form).await.status()
 }
 
+pub async fn sign_in(
+    app: &TestApp,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    post(
+        app,
+        client,
+        SignIn::PATH,
+        &[("email", email), ("password", password)],
+    )
+    .await
+}
+
+/// The status of a page as a browser asks for it.
+pub async fn page_status(app: &TestApp, client: &reqwest::Client, path: &str) -> StatusCode {
+    client
+        .get(app.url(path))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 pub fn location(response: &reqwest::Response) -> Option<String> {
     response
         .headers()
@@ -194,13 +220,7 @@ async fn sign_up_confirm_sign_out_and_sign_in() {
         Some("/account/login?next=%2Faccount")
     );
 
-    let wrong = post(
-        &app,
-        &client,
-        SignIn::PATH,
-        &[("email", email), ("password", "not the password")],
-    )
-    .await;
+    let wrong = sign_in(&app, &client, email, "not the password").await;
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
     let right = post(
         &app,
@@ -294,13 +314,7 @@ async fn an_unconfirmed_account_cannot_sign_in_but_gets_a_new_link() {
     )
     .await;
     let client = browser();
-    let response = post(
-        &app,
-        &client,
-        SignIn::PATH,
-        &[("email", email), ("password", PASSWORD)],
-    )
-    .await;
+    let response = sign_in(&app, &client, email, PASSWORD).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(
         response
@@ -336,24 +350,12 @@ async fn guess_25_times(app: &TestApp, email: &str) -> (Vec<(u16, String)>, Vec<
     let subject = format!("account:{email}");
     let (mut answers, mut locks) = (Vec::new(), Vec::new());
     for _ in 0..25 {
-        let response = post(
-            app,
-            &client,
-            SignIn::PATH,
-            &[("email", email), ("password", "wrong password!")],
-        )
-        .await;
+        let response = sign_in(app, &client, email, "wrong password!").await;
         answers.push((response.status().as_u16(), response.text().await.unwrap()));
         let lock = lock_seconds(app, &subject).await;
         locks.push(lock);
         if lock.is_some() {
-            let refused = post(
-                app,
-                &client,
-                SignIn::PATH,
-                &[("email", email), ("password", "wrong password!")],
-            )
-            .await;
+            let refused = sign_in(app, &client, email, "wrong password!").await;
             assert_eq!(
                 refused.status(),
                 StatusCode::TOO_MANY_REQUESTS,
@@ -403,20 +405,8 @@ async fn repeated_wrong_passwords_are_slowed_then_locked_alike_for_unknown_addre
     // The right password is refused while locked, and works once the lock expires.
     let client = browser();
     let subject = format!("account:{email}");
-    post(
-        &app,
-        &client,
-        SignIn::PATH,
-        &[("email", email), ("password", "wrong password!")],
-    )
-    .await;
-    let locked = post(
-        &app,
-        &client,
-        SignIn::PATH,
-        &[("email", email), ("password", PASSWORD)],
-    )
-    .await;
+    sign_in(&app, &client, email, "wrong password!").await;
+    let locked = sign_in(&app, &client, email, PASSWORD).await;
     assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(
         locked
@@ -429,13 +419,7 @@ async fn repeated_wrong_passwords_are_slowed_then_locked_alike_for_unknown_addre
     // Fifty failures from one address lock the address as well, whatever accounts they tried.
     assert!(lock_seconds(&app, "ip:127.0.0.1").await.is_some());
     expire_lock(&app, "ip:127.0.0.1").await;
-    let right = post(
-        &app,
-        &client,
-        SignIn::PATH,
-        &[("email", email), ("password", PASSWORD)],
-    )
-    .await;
+    let right = sign_in(&app, &client, email, PASSWORD).await;
     assert_eq!(location(&right).as_deref(), Some("/account"));
     assert!(
         signed_in_email(&app, &signed_in).await.is_some(),
@@ -524,21 +508,9 @@ async fn a_password_reset_ends_every_session_and_links_work_once() {
     )
     .await;
     assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
-    let old = post(
-        &app,
-        &client,
-        SignIn::PATH,
-        &[("email", email), ("password", PASSWORD)],
-    )
-    .await;
+    let old = sign_in(&app, &client, email, PASSWORD).await;
     assert_eq!(old.status(), StatusCode::BAD_REQUEST);
-    let new = post(
-        &app,
-        &client,
-        SignIn::PATH,
-        &[("email", email), ("password", "a brand new passphrase")],
-    )
-    .await;
+    let new = sign_in(&app, &client, email, "a brand new passphrase").await;
     assert_eq!(location(&new).as_deref(), Some("/account"));
 }
 
@@ -573,13 +545,7 @@ async fn changing_the_password_ends_other_sessions_only() {
     let email = "careful@example.com";
     let here = customer(&app, email).await;
     let elsewhere = browser();
-    post(
-        &app,
-        &elsewhere,
-        SignIn::PATH,
-        &[("email", email), ("password", PASSWORD)],
-    )
-    .await;
+    sign_in(&app, &elsewhere, email, PASSWORD).await;
     assert!(signed_in_email(&app, &elsewhere).await.is_some());
     let wrong = post(
         &app,
@@ -617,13 +583,7 @@ async fn ending_other_sessions_keeps_this_one() {
     let email = "phones@example.com";
     let here = customer(&app, email).await;
     let elsewhere = browser();
-    post(
-        &app,
-        &elsewhere,
-        SignIn::PATH,
-        &[("email", email), ("password", PASSWORD)],
-    )
-    .await;
+    sign_in(&app, &elsewhere, email, PASSWORD).await;
     let html = here
         .get(app.url("/account"))
         .send()
@@ -735,13 +695,7 @@ async fn the_guest_cart_joins_the_account_cart_at_sign_in() {
         &[("variant_id", &second), ("quantity", "1")],
     )
     .await;
-    let signed_in = post(
-        &app,
-        &guest,
-        SignIn::PATH,
-        &[("email", email), ("password", PASSWORD)],
-    )
-    .await;
+    let signed_in = sign_in(&app, &guest, email, PASSWORD).await;
     assert_eq!(location(&signed_in).as_deref(), Some("/account"));
     let html = guest
         .get(app.url("/cart"))
@@ -889,26 +843,14 @@ async fn an_admin_changes_roles_disables_and_deletes_with_an_audit_trail() {
         .unwrap();
     tx.commit().await.unwrap();
     let admin = browser();
-    post(
-        &app,
-        &admin,
-        SignIn::PATH,
-        &[("email", "root@example.com"), ("password", PASSWORD)],
-    )
-    .await;
+    sign_in(&app, &admin, "root@example.com", PASSWORD).await;
 
     let clerk = customer(&app, "clerk@example.com").await;
     let clerk_id: i64 = on_db!(&app.db, pool => sqlx::query_scalar("SELECT id FROM users WHERE email = 'clerk@example.com'")
         .fetch_one(pool).await).unwrap();
     let id = clerk_id.to_string();
     assert_eq!(
-        clerk
-            .get(app.url("/manage"))
-            .header("accept", "text/html")
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        page_status(&app, &clerk, "/manage").await,
         StatusCode::FORBIDDEN
     );
 
@@ -925,31 +867,10 @@ async fn an_admin_changes_roles_disables_and_deletes_with_an_audit_trail() {
         None,
         "a role change ends the user's sessions"
     );
-    post(
-        &app,
-        &clerk,
-        SignIn::PATH,
-        &[("email", "clerk@example.com"), ("password", PASSWORD)],
-    )
-    .await;
+    sign_in(&app, &clerk, "clerk@example.com", PASSWORD).await;
+    assert_eq!(page_status(&app, &clerk, "/manage").await, StatusCode::OK);
     assert_eq!(
-        clerk
-            .get(app.url("/manage"))
-            .header("accept", "text/html")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        clerk
-            .get(app.url("/manage/users"))
-            .header("accept", "text/html")
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        page_status(&app, &clerk, "/manage/users").await,
         StatusCode::FORBIDDEN
     );
 

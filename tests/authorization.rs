@@ -2,7 +2,7 @@
 //! with the outcome each must get. A server function or page without a row fails the test, so
 //! nothing new ships without a decision about who may use it.
 
-use crate::accounts::{PASSWORD, browser, post};
+use crate::accounts::{PASSWORD, browser, sign_in};
 use crate::support::{Options, TestApp};
 use emporium::accounts::api as accounts;
 use emporium::accounts::{Role, password, repo};
@@ -337,13 +337,7 @@ async fn actor(app: &TestApp, index: usize) -> reqwest::Client {
         "admin@example.com",
     ][index];
     if !email.is_empty() {
-        let response = post(
-            app,
-            &client,
-            accounts::SignIn::PATH,
-            &[("email", email), ("password", PASSWORD)],
-        )
-        .await;
+        let response = sign_in(app, &client, email, PASSWORD).await;
         assert_eq!(
             response.headers().get("location").unwrap(),
             "/account",
