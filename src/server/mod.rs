@@ -20,6 +20,8 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub settings: Arc<Settings>,
+    /// The search index's words, for spelling correction; reloaded when the catalog changes.
+    pub vocabulary: Arc<crate::catalog::search::VocabularyCache>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
