@@ -381,6 +381,13 @@ pub struct Facets {
     pub prices: Vec<PriceFacet>,
 }
 
+impl Facets {
+    /// Whether no choice would show any product, so there is nothing to offer.
+    pub fn is_empty(&self) -> bool {
+        self.categories.is_empty() && self.prices.iter().all(|band| band.count == 0)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CategoryFacet {
     pub slug: String,

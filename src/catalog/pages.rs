@@ -154,7 +154,7 @@ fn SearchResults(listing: Listing, params: ListingParams) -> impl IntoView {
     view! {
         {corrected}
         <div class="mt-8 grid gap-8 lg:grid-cols-[13rem_1fr]">
-            <FacetSidebar facets=listing.facets params=params.clone() />
+            {(!listing.facets.is_empty()).then(|| view! { <FacetSidebar facets=listing.facets params=params.clone() /> })}
             <div>
                 <ListingResults page=listing.page params base="/products".to_owned()
                     suggestion=listing.suggestion popular=listing.popular />
@@ -181,11 +181,12 @@ fn FacetSidebar(facets: Facets, params: ListingParams) -> impl IntoView {
                 <a href=href class=class aria-current=selected.then_some("true")>
                     <span aria-hidden="true">{if selected { "☑" } else { "☐" }}</span>
                     <span>{name.to_owned()}</span>
-                    <span class="text-stone-600">"("{count}")"</span>
+                    <span class="text-stone-600">{format!("({count})")}</span>
                 </a>
             </li>
         }
     };
+    let has_categories = !facets.categories.is_empty();
     let categories = facets
         .categories
         .iter()
@@ -223,7 +224,7 @@ fn FacetSidebar(facets: Facets, params: ListingParams) -> impl IntoView {
                         <a href=href class="flex gap-2 py-0.5 hover:underline" aria-current=selected.then_some("true")>
                             <span aria-hidden="true">{if selected { "☑" } else { "☐" }}</span>
                             <span>{label}</span>
-                            <span class="text-stone-600">"("{band.count}")"</span>
+                            <span class="text-stone-600">{format!("({})", band.count)}</span>
                         </a>
                     </li>
                 }
@@ -233,10 +234,12 @@ fn FacetSidebar(facets: Facets, params: ListingParams) -> impl IntoView {
         .collect_view();
     view! {
         <aside aria-label="Narrow the results" class="space-y-6 text-sm text-stone-900" data-testid="facets">
-            <section aria-labelledby="facet-category">
-                <h2 id="facet-category" class="mb-2 text-xs font-semibold uppercase tracking-wider text-stone-600">"Category"</h2>
-                <ul>{categories}</ul>
-            </section>
+            {has_categories.then(|| view! {
+                <section aria-labelledby="facet-category">
+                    <h2 id="facet-category" class="mb-2 text-xs font-semibold uppercase tracking-wider text-stone-600">"Category"</h2>
+                    <ul>{categories}</ul>
+                </section>
+            })}
             <section aria-labelledby="facet-price">
                 <h2 id="facet-price" class="mb-2 text-xs font-semibold uppercase tracking-wider text-stone-600">"Price"</h2>
                 <ul>{prices}</ul>
