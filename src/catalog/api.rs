@@ -30,7 +30,7 @@ pub async fn fetch_home() -> Result<HomeContent, AppError> {
 }
 
 /// A page of the product listing for the URL's parameters, checked here whatever the browser sent,
-/// with its facets. A search word that matches nothing is corrected to the closest word in the
+/// with a search's facets. A search word that matches nothing is corrected to the closest word in the
 /// catalog, unless the shopper asked for the text as typed (`exact`).
 #[server(input = Json)]
 pub async fn fetch_products(params: ListingParams) -> Result<Listing, AppError> {
@@ -55,10 +55,15 @@ pub async fn fetch_products(params: ListingParams) -> Result<Listing, AppError> 
                     }
                 }
             }
-            let (page, facets) = tokio::try_join!(
-                repo::list_products(&state.db, &query),
-                repo::facets(&state.db, &query, currency)
-            )?;
+            // Facets count every match. For a search that is what the index found; for plain
+            // browsing it would be the whole catalog on every page, so browsing goes without.
+            let facets = async {
+                match &query.search {
+                    Some(_) => repo::facets(&state.db, &query, currency).await,
+                    None => Ok(Default::default()),
+                }
+            };
+            let (page, facets) = tokio::try_join!(repo::list_products(&state.db, &query), facets)?;
             let popular = if page.products.is_empty() {
                 repo::popular_categories(&state.db, 4).await?
             } else {
