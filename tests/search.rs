@@ -344,6 +344,18 @@ async fn facets_count_the_search_without_their_own_filter() {
         .unwrap();
     assert_eq!(priced.prices, facets.prices);
 
+    // A band written another way is still recognised as chosen; its link removes it.
+    let html = app
+        .get("/products?q=wool&min_price=100&max_price=199.99")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<a href=\"/products?q=wool\" aria-current=\"true\""),
+        "{html}"
+    );
+
     // The page shows them as links with counts.
     let html = app.get("/products?q=wool").await.text().await.unwrap();
     assert!(html.contains("aria-label=\"Narrow the results\""));

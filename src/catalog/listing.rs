@@ -414,6 +414,17 @@ impl PriceFacet {
         }
     }
 
+    /// Whether the URL's `min_price` and `max_price` are this band, however they are written.
+    pub fn is_chosen(&self, min_price: Option<&str>, max_price: Option<&str>) -> bool {
+        let minor = |text: Option<&str>| {
+            text.map(|text| Money::parse_decimal(text, self.min.currency).map(|m| m.minor))
+        };
+        let low = minor(min_price).unwrap_or(Ok(0));
+        let high = minor(max_price);
+        let band_high = self.below.map(|below| Ok(below.minor - 1));
+        low == Ok(self.min.minor) && high == band_high
+    }
+
     /// The `min_price` and `max_price` that select this band (the highest price is inclusive).
     pub fn params(&self) -> (Option<String>, Option<String>) {
         let min = (self.min.minor > 0).then(|| self.min.to_decimal_string());
@@ -604,6 +615,13 @@ mod tests {
         );
         assert_eq!(facet(bands[4]).params(), (Some("200.00".into()), None));
         assert_eq!(facet(bands[1]).label(), "€25.00 to €50.00");
+        assert!(facet(bands[1]).is_chosen(Some("25"), Some("49.99")));
+        assert!(facet(bands[0]).is_chosen(None, Some("24.99")));
+        assert!(facet(bands[0]).is_chosen(Some("0"), Some("24.99")));
+        assert!(facet(bands[4]).is_chosen(Some("200"), None));
+        assert!(!facet(bands[1]).is_chosen(Some("25"), None));
+        assert!(!facet(bands[1]).is_chosen(Some("25"), Some("50")));
+        assert!(!facet(bands[1]).is_chosen(Some("lots"), Some("49.99")));
         assert_eq!(
             price_bands(Currency::parse("JPY").unwrap())[1],
             (25, Some(50))

@@ -151,15 +151,23 @@ fn SearchResults(listing: Listing, params: ListingParams) -> impl IntoView {
             </p>
         }
     });
+    let facets = (!listing.facets.is_empty()).then_some(listing.facets);
+    let results = view! {
+        <ListingResults page=listing.page params=params.clone() base="/products".to_owned()
+            suggestion=listing.suggestion popular=listing.popular />
+    };
     view! {
         {corrected}
-        <div class="mt-8 grid gap-8 lg:grid-cols-[13rem_1fr]">
-            {(!listing.facets.is_empty()).then(|| view! { <FacetSidebar facets=listing.facets params=params.clone() /> })}
-            <div>
-                <ListingResults page=listing.page params base="/products".to_owned()
-                    suggestion=listing.suggestion popular=listing.popular />
-            </div>
-        </div>
+        {match facets {
+            Some(facets) => view! {
+                <div class="mt-8 grid gap-8 lg:grid-cols-[13rem_1fr]">
+                    <FacetSidebar facets params />
+                    <div>{results}</div>
+                </div>
+            }
+            .into_any(),
+            None => results.into_any(),
+        }}
     }
 }
 
@@ -204,7 +212,8 @@ fn FacetSidebar(facets: Facets, params: ListingParams) -> impl IntoView {
         .iter()
         .map(|band| {
             let (min, max) = band.params();
-            let selected = params.min_price == min && params.max_price == max;
+            let selected =
+                band.is_chosen(params.min_price.as_deref(), params.max_price.as_deref());
             let href = if selected {
                 link(&params.with_prices(None, None))
             } else {
@@ -233,7 +242,7 @@ fn FacetSidebar(facets: Facets, params: ListingParams) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <aside aria-label="Narrow the results" class="space-y-6 text-sm text-stone-900" data-testid="facets">
+        <aside aria-label="Narrow the results" class="space-y-6 text-sm text-stone-900">
             {has_categories.then(|| view! {
                 <section aria-labelledby="facet-category">
                     <h2 id="facet-category" class="mb-2 text-xs font-semibold uppercase tracking-wider text-stone-600">"Category"</h2>

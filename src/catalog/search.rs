@@ -104,14 +104,6 @@ impl Vocabulary {
         Vocabulary { words }
     }
 
-    pub fn len(&self) -> usize {
-        self.words.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.words.is_empty()
-    }
-
     /// Whether some word starts with `term`, which is what a prefix search matches.
     fn has_prefix(&self, term: &str) -> bool {
         let start = self.words.partition_point(|(word, _)| word.as_str() < term);
@@ -264,7 +256,7 @@ mod tests {
             ("mug".to_owned(), 4),
             ("00012".to_owned(), 1),
         ]);
-        assert_eq!(vocabulary.len(), 4, "numbers are left out");
+        assert_eq!(vocabulary.words.len(), 4, "numbers are left out");
         // "lanten" is one deletion from "lantern"; "mug" is known; "lin" is a prefix of known words.
         assert_eq!(
             vocabulary.correct(&words(&["lanten", "mug", "lin"])),
