@@ -12,6 +12,7 @@ use emporium::server::demo;
 use emporium::{in_tx, on_db};
 use reqwest::StatusCode;
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 fn query(params: ListingParams) -> ListingQuery {
     ListingQuery::parse(&params, Currency::EUR).expect("valid listing parameters")
@@ -153,7 +154,8 @@ async fn words_in_the_name_rank_above_skus_above_descriptions() {
 #[tokio::test]
 async fn misspelt_words_are_corrected_to_the_closest_catalog_word() {
     let app = small_shop().await;
-    let cache = VocabularyCache::default();
+    // Reloads as soon as the catalog changes, where the shop's waits at least a minute.
+    let cache = VocabularyCache::new(Duration::ZERO);
     let vocabulary = repo::search_vocabulary(&app.db, &cache).await.unwrap();
     let correct = |text: &str| vocabulary.correct(&search::terms(text));
     assert_eq!(correct("kettel"), Some(vec!["kettle".to_owned()]));

@@ -449,7 +449,8 @@ pub async fn popular_categories(db: &Db, limit: i64) -> Result<Vec<CategoryNode>
         .collect())
 }
 
-/// The words of the catalog's search index, from `cache` unless the index changed since.
+/// The words of the catalog's search index, from `cache` unless the index changed since (see
+/// [`VocabularyCache`] for how often it reloads).
 /// Reading them is a scan of the index's term list (SQLite's fts5vocab) or of every document
 /// (PostgreSQL's ts_stat), so it happens once per catalog change, not once per search.
 #[tracing::instrument(skip_all)]

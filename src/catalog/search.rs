@@ -179,29 +179,60 @@ pub fn edit_distance_within(a: &str, b: &str, limit: usize) -> Option<usize> {
 
 /// The vocabulary, loaded on first use and again only after the catalog's words have changed.
 /// Triggers bump `search_index_version` whenever a product's name, description or SKUs change, so
-/// checking for a change is one single-row read, and reading every word happens once per change.
+/// checking for a change is one single-row read, and reading every word happens once per change,
+/// and at most once per `refresh`: while the catalog changes continuously (an import), searches
+/// keep correcting against words at most that old instead of each reading them all again.
 #[cfg(feature = "ssr")]
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct VocabularyCache {
-    loaded: tokio::sync::Mutex<Option<(i64, std::sync::Arc<Vocabulary>)>>,
+    refresh: std::time::Duration,
+    loaded: tokio::sync::Mutex<Option<Loaded>>,
+}
+
+#[cfg(feature = "ssr")]
+#[derive(Debug)]
+struct Loaded {
+    version: i64,
+    at: std::time::Instant,
+    vocabulary: std::sync::Arc<Vocabulary>,
+}
+
+#[cfg(feature = "ssr")]
+impl Default for VocabularyCache {
+    fn default() -> Self {
+        VocabularyCache::new(std::time::Duration::from_secs(60))
+    }
 }
 
 #[cfg(feature = "ssr")]
 impl VocabularyCache {
-    /// The vocabulary for `version`, built by `load` unless the cached one is for that version.
+    /// A cache that reloads a changed vocabulary no more often than every `refresh`.
+    pub fn new(refresh: std::time::Duration) -> Self {
+        VocabularyCache {
+            refresh,
+            loaded: tokio::sync::Mutex::default(),
+        }
+    }
+
+    /// The vocabulary for `version`, built by `load` unless the cached one is for that version
+    /// or was loaded less than `refresh` ago.
     pub async fn get<F, E>(&self, version: i64, load: F) -> Result<std::sync::Arc<Vocabulary>, E>
     where
         F: AsyncFnOnce() -> Result<Vocabulary, E>,
     {
         // Held while loading, so concurrent requests wait for one load rather than each running it.
         let mut loaded = self.loaded.lock().await;
-        if let Some((at, vocabulary)) = loaded.as_ref()
-            && *at == version
+        if let Some(cached) = loaded.as_ref()
+            && (cached.version == version || cached.at.elapsed() < self.refresh)
         {
-            return Ok(vocabulary.clone());
+            return Ok(cached.vocabulary.clone());
         }
         let vocabulary = std::sync::Arc::new(load().await?);
-        *loaded = Some((version, vocabulary.clone()));
+        *loaded = Some(Loaded {
+            version,
+            at: std::time::Instant::now(),
+            vocabulary: vocabulary.clone(),
+        });
         Ok(vocabulary)
     }
 }
@@ -274,6 +305,30 @@ mod tests {
         assert_eq!(vocabulary.correct(&words(&["mux"])), Some(words(&["mug"])));
         assert_eq!(vocabulary.correct(&words(&["mx"])), None);
         assert_eq!(vocabulary.correct(&words(&["99"])), None);
+    }
+
+    #[cfg(feature = "ssr")]
+    #[tokio::test]
+    async fn the_cache_reloads_a_changed_vocabulary_at_most_once_per_refresh() {
+        let load =
+            |word: &'static str| async move || Ok::<_, ()>(Vocabulary::new([(word.to_owned(), 1)]));
+        let has = |vocabulary: &Vocabulary, word: &str| vocabulary.has_prefix(word);
+        let eager = VocabularyCache::new(std::time::Duration::ZERO);
+        assert!(has(&eager.get(1, load("mug")).await.unwrap(), "mug"));
+        assert!(
+            has(&eager.get(1, load("cup")).await.unwrap(), "mug"),
+            "same version: cached"
+        );
+        assert!(
+            has(&eager.get(2, load("cup")).await.unwrap(), "cup"),
+            "changed: reloaded"
+        );
+        let patient = VocabularyCache::new(std::time::Duration::from_secs(3600));
+        assert!(has(&patient.get(1, load("mug")).await.unwrap(), "mug"));
+        assert!(
+            has(&patient.get(2, load("cup")).await.unwrap(), "mug"),
+            "loaded too recently"
+        );
     }
 
     /// The textbook full-matrix Levenshtein distance, to check the bounded one against.
