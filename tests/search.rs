@@ -399,7 +399,6 @@ async fn any_search_text_answers_200_and_nonsense_gets_suggestions() {
             .send()
             .await
             .unwrap();
-        eprintln!("{text} {:?}", response.status());
         assert_eq!(response.status(), StatusCode::OK, "{text}");
         let html = response.text().await.unwrap();
         assert!(
