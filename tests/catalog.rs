@@ -53,7 +53,8 @@ async fn every_sort_pages_through_each_product_once_in_order() {
     .unwrap();
     assert_eq!(created.len(), total);
 
-    for sort in Sort::ALL {
+    // Best match needs search text; tests/search.rs pages through it.
+    for sort in Sort::ALL.into_iter().filter(|sort| !sort.needs_search()) {
         let listed = walk(
             &app,
             ListingParams {
@@ -71,7 +72,7 @@ async fn every_sort_pages_through_each_product_once_in_order() {
                 Sort::PriceAsc => (a.price.minor, a.id) < (b.price.minor, b.id),
                 Sort::PriceDesc => (a.price.minor, a.id) > (b.price.minor, b.id),
                 Sort::Name => (a.name.as_bytes(), a.id) < (b.name.as_bytes(), b.id),
-                Sort::Newest => true,
+                Sort::Newest | Sort::Relevance => true,
             };
             assert!(in_order, "{sort:?}: {} before {}", a.name, b.name);
         }

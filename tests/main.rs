@@ -12,4 +12,5 @@ mod data;
 mod demo;
 mod http;
 mod schema;
+mod search;
 mod seo;

@@ -4,6 +4,8 @@ import { expect, test } from "@playwright/test";
 const pages = [
   ["home", "/"],
   ["listing", "/products?sort=price_asc"],
+  ["search", "/products?q=wool&category=clothing"],
+  ["empty search", "/products?q=qqqqzzzz"],
   ["category", "/c/clothing"],
   ["product", "/c/knitwear"],
   ["cart", "/cart"],

@@ -1,6 +1,6 @@
 //! Catalog server functions: who is asking, what they asked for, the repository's answer.
 
-use super::listing::{ListingParams, ProductPage};
+use super::listing::{Listing, ListingParams};
 use super::{CategoryContent, HomeContent, ProductDetail};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -29,15 +29,53 @@ pub async fn fetch_home() -> Result<HomeContent, AppError> {
     )
 }
 
-/// A page of the product listing for the URL's parameters, checked here whatever the browser sent.
+/// A page of the product listing for the URL's parameters, checked here whatever the browser sent,
+/// with a search's facets. A search word that matches nothing is corrected to the closest word in the
+/// catalog, unless the shopper asked for the text as typed (`exact`).
 #[server(input = Json)]
-pub async fn fetch_products(params: ListingParams) -> Result<ProductPage, AppError> {
+pub async fn fetch_products(params: ListingParams) -> Result<Listing, AppError> {
     crate::server::respond(
         async move {
             use super::listing::ListingQuery;
+            use super::{repo, search};
             let state = crate::server::state()?;
-            let query = ListingQuery::parse(&params, state.settings.shop.currency)?;
-            Ok(super::repo::list_products(&state.db, &query).await?)
+            let currency = state.settings.shop.currency;
+            let mut query = ListingQuery::parse(&params, currency)?;
+            let mut corrected = None;
+            let mut suggestion = None;
+            if let Some(text) = &query.search {
+                let vocabulary = repo::search_vocabulary(&state.db, &state.vocabulary).await?;
+                if let Some(better) = vocabulary.correct(&search::terms(text)) {
+                    let better = better.join(" ");
+                    if params.is_exact() {
+                        suggestion = Some(better);
+                    } else {
+                        query.search = Some(better.clone());
+                        corrected = Some(better);
+                    }
+                }
+            }
+            // Facets count every match. For a search that is what the index found; for plain
+            // browsing it would be the whole catalog on every page, so browsing goes without.
+            let facets = async {
+                match &query.search {
+                    Some(_) => repo::facets(&state.db, &query, currency).await,
+                    None => Ok(Default::default()),
+                }
+            };
+            let (page, facets) = tokio::try_join!(repo::list_products(&state.db, &query), facets)?;
+            let popular = if page.products.is_empty() {
+                repo::popular_categories(&state.db, 4).await?
+            } else {
+                Vec::new()
+            };
+            Ok(Listing {
+                page,
+                corrected,
+                suggestion,
+                facets,
+                popular,
+            })
         }
         .await,
     )

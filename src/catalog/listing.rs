@@ -1,7 +1,7 @@
 //! The product listing's query: what a shopper can ask for in the URL, checked once into a
 //! [`ListingQuery`], and the keyset cursor that pages through the answer.
 
-use super::ProductCard;
+use super::{CategoryNode, ProductCard};
 use crate::error::AppError;
 use crate::money::{Currency, Money};
 use leptos_router::params::ParamsMap;
@@ -16,6 +16,8 @@ const MAX_CATEGORIES: usize = 20;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Sort {
+    /// Best match first; the default, and only possible, when searching.
+    Relevance,
     #[default]
     Newest,
     PriceAsc,
@@ -24,10 +26,31 @@ pub enum Sort {
 }
 
 impl Sort {
-    pub const ALL: [Sort; 4] = [Sort::Newest, Sort::PriceAsc, Sort::PriceDesc, Sort::Name];
+    pub const ALL: [Sort; 5] = [
+        Sort::Relevance,
+        Sort::Newest,
+        Sort::PriceAsc,
+        Sort::PriceDesc,
+        Sort::Name,
+    ];
+
+    /// The order a listing takes when the URL names none.
+    pub fn default_for(searching: bool) -> Sort {
+        if searching {
+            Sort::Relevance
+        } else {
+            Sort::Newest
+        }
+    }
+
+    /// Whether this order means anything without search text.
+    pub fn needs_search(&self) -> bool {
+        *self == Sort::Relevance
+    }
 
     pub fn param(&self) -> &'static str {
         match self {
+            Sort::Relevance => "relevance",
             Sort::Newest => "newest",
             Sort::PriceAsc => "price_asc",
             Sort::PriceDesc => "price_desc",
@@ -37,6 +60,7 @@ impl Sort {
 
     pub fn label(&self) -> &'static str {
         match self {
+            Sort::Relevance => "Best match",
             Sort::Newest => "Newest",
             Sort::PriceAsc => "Price: low to high",
             Sort::PriceDesc => "Price: high to low",
@@ -50,7 +74,7 @@ impl Sort {
             .find(|sort| sort.param() == text)
             .ok_or_else(|| {
                 AppError::bad_request(format!(
-                    "'{text}' is not a way to sort; use newest, price_asc, price_desc or name"
+                    "'{text}' is not a way to sort; use relevance (when searching), newest, price_asc, price_desc or name"
                 ))
             })
     }
@@ -67,6 +91,8 @@ pub struct ListingParams {
     pub in_stock: Option<String>,
     pub sort: Option<String>,
     pub after: Option<String>,
+    /// Search for the text as typed, without correcting its spelling.
+    pub exact: Option<String>,
 }
 
 impl ListingParams {
@@ -85,6 +111,7 @@ impl ListingParams {
             in_stock: text("in_stock"),
             sort: text("sort"),
             after: text("after"),
+            exact: text("exact"),
         }
     }
 
@@ -98,6 +125,7 @@ impl ListingParams {
         pairs.extend(self.in_stock.clone().map(|v| ("in_stock", v)));
         pairs.extend(self.sort.clone().map(|v| ("sort", v)));
         pairs.extend(self.after.clone().map(|v| ("after", v)));
+        pairs.extend(self.exact.clone().map(|v| ("exact", v)));
         pairs.into_iter().collect::<ParamsMap>().to_query_string()
     }
 
@@ -106,6 +134,53 @@ impl ListingParams {
             after,
             ..self.clone()
         }
+    }
+
+    /// Whether the text of `q` is to be searched as typed.
+    pub fn is_exact(&self) -> bool {
+        matches!(self.exact.as_deref(), Some("true" | "on" | "1"))
+    }
+
+    /// These parameters with `category` toggled, from the first page.
+    pub fn toggle_category(&self, slug: &str) -> Self {
+        let mut category = self.category.clone();
+        match category.iter().position(|c| c == slug) {
+            Some(at) => {
+                category.remove(at);
+            }
+            None => category.push(slug.to_owned()),
+        }
+        ListingParams {
+            category,
+            after: None,
+            ..self.clone()
+        }
+    }
+
+    /// These parameters with another price range, from the first page.
+    pub fn with_prices(&self, min_price: Option<String>, max_price: Option<String>) -> Self {
+        ListingParams {
+            min_price,
+            max_price,
+            after: None,
+            ..self.clone()
+        }
+    }
+
+    /// The same search text with no filters, in the default order.
+    pub fn without_filters(&self) -> Self {
+        ListingParams {
+            q: self.q.clone(),
+            exact: self.exact.clone(),
+            ..ListingParams::default()
+        }
+    }
+
+    /// The order this listing is in: the one asked for, else the default.
+    pub fn sort_param(&self) -> String {
+        self.sort
+            .clone()
+            .unwrap_or_else(|| Sort::default_for(self.q.is_some()).param().to_owned())
     }
 }
 
@@ -136,6 +211,15 @@ impl ListingQuery {
         {
             return Err(AppError::bad_request(format!(
                 "Search for at most {MAX_QUERY_CHARS} characters."
+            )));
+        }
+        if search
+            .as_deref()
+            .is_some_and(|q| super::search::terms(q).len() > super::search::MAX_TERMS)
+        {
+            return Err(AppError::bad_request(format!(
+                "Search for at most {} words.",
+                super::search::MAX_TERMS
             )));
         }
         if params.category.len() > MAX_CATEGORIES {
@@ -183,7 +267,12 @@ impl ListingQuery {
             .as_deref()
             .map(Sort::parse)
             .transpose()?
-            .unwrap_or_default();
+            .unwrap_or(Sort::default_for(search.is_some()));
+        if sort.needs_search() && search.is_none() {
+            return Err(AppError::bad_request(
+                "Sorting by best match needs something to search for.",
+            ));
+        }
         let after = params
             .after
             .as_deref()
@@ -219,6 +308,8 @@ pub struct Cursor {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CursorKey {
+    /// The relevance score, for the best-match order.
+    Score(i64),
     /// Microseconds since the Unix epoch, for the newest-first order.
     Created(i64),
     Price(i64),
@@ -228,6 +319,7 @@ pub enum CursorKey {
 impl Cursor {
     pub fn encode(&self) -> String {
         match &self.key {
+            CursorKey::Score(score) => format!("{score}~{}", self.id),
             CursorKey::Created(micros) => format!("{micros}~{}", self.id),
             CursorKey::Price(minor) => format!("{minor}~{}", self.id),
             CursorKey::Name(name) => format!("{name}~{}", self.id),
@@ -243,6 +335,7 @@ impl Cursor {
         let (key, id) = text.rsplit_once('~').ok_or_else(invalid)?;
         let id: i64 = id.parse().map_err(|_| invalid())?;
         let key = match sort {
+            Sort::Relevance => CursorKey::Score(key.parse().map_err(|_| invalid())?),
             Sort::Newest => CursorKey::Created(key.parse().map_err(|_| invalid())?),
             Sort::PriceAsc | Sort::PriceDesc => {
                 CursorKey::Price(key.parse().map_err(|_| invalid())?)
@@ -260,6 +353,99 @@ pub struct ProductPage {
     pub products: Vec<ProductCard>,
     /// The `after` parameter of the next page, when there is one.
     pub next: Option<String>,
+}
+
+/// Upper bounds of the price bands, in whole units of the shop's currency; the last band has none.
+pub const PRICE_BANDS: [i64; 4] = [25, 50, 100, 200];
+
+/// The `/products` listing: a page, and what helps a shopper search further.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listing {
+    pub page: ProductPage,
+    /// The search text that was run instead of the one typed, whose words matched nothing.
+    pub corrected: Option<String>,
+    /// A spelling to try, when the text was searched as typed and matched nothing.
+    pub suggestion: Option<String>,
+    pub facets: Facets,
+    /// Categories with the most products, offered when nothing matched.
+    pub popular: Vec<CategoryNode>,
+}
+
+/// How many products of the current search each choice would show. A facet's count ignores its
+/// own filter (and only it), so a shopper can see what widening that filter would bring.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facets {
+    /// Top-level categories with products, each with its subcategories that have some.
+    pub categories: Vec<CategoryFacet>,
+    /// The price bands, in order, with their counts (zero included).
+    pub prices: Vec<PriceFacet>,
+}
+
+impl Facets {
+    /// Whether no choice would show any product, so there is nothing to offer.
+    pub fn is_empty(&self) -> bool {
+        self.categories.is_empty() && self.prices.iter().all(|band| band.count == 0)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryFacet {
+    pub slug: String,
+    pub name: String,
+    pub count: i64,
+    pub children: Vec<CategoryFacet>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceFacet {
+    /// The lowest price in the band.
+    pub min: Money,
+    /// The band's end, not included; `None` for the last band.
+    pub below: Option<Money>,
+    pub count: i64,
+}
+
+impl PriceFacet {
+    pub fn label(&self) -> String {
+        match (self.min.minor, self.below) {
+            (0, Some(below)) => format!("Under {below}"),
+            (_, Some(below)) => format!("{} to {below}", self.min),
+            (_, None) => format!("{} and over", self.min),
+        }
+    }
+
+    /// Whether the URL's `min_price` and `max_price` are this band, however they are written.
+    pub fn is_chosen(&self, min_price: Option<&str>, max_price: Option<&str>) -> bool {
+        let minor = |text: Option<&str>| {
+            text.map(|text| Money::parse_decimal(text, self.min.currency).map(|m| m.minor))
+        };
+        let low = minor(min_price).unwrap_or(Ok(0));
+        let high = minor(max_price);
+        let band_high = self.below.map(|below| Ok(below.minor - 1));
+        low == Ok(self.min.minor) && high == band_high
+    }
+
+    /// The `min_price` and `max_price` that select this band (the highest price is inclusive).
+    pub fn params(&self) -> (Option<String>, Option<String>) {
+        let min = (self.min.minor > 0).then(|| self.min.to_decimal_string());
+        let max = self
+            .below
+            .map(|below| Money::new(below.minor - 1, below.currency).to_decimal_string());
+        (min, max)
+    }
+}
+
+/// The price bands' bounds in minor units of `currency`: (lowest, end not included).
+pub fn price_bands(currency: Currency) -> Vec<(i64, Option<i64>)> {
+    let unit = 10_i64.pow(currency.exponent());
+    let mut bands = Vec::new();
+    let mut low = 0;
+    for high in PRICE_BANDS {
+        bands.push((low, Some(high * unit)));
+        low = high * unit;
+    }
+    bands.push((low, None));
+    bands
 }
 
 #[cfg(test)]
@@ -352,6 +538,7 @@ mod tests {
             in_stock: Some("on".into()),
             sort: Some("price_desc".into()),
             after: Some("1250~7".into()),
+            exact: None,
         })
         .expect("valid");
         assert!(query.in_stock);
@@ -368,6 +555,79 @@ mod tests {
         );
     }
 
+    #[test]
+    fn searching_sorts_by_best_match_unless_asked_otherwise() {
+        let searching = |sort: Option<&str>| {
+            parse(ListingParams {
+                q: Some("wool".into()),
+                sort: sort.map(str::to_owned),
+                after: Some("9~42".into()),
+                ..Default::default()
+            })
+        };
+        let query = searching(None).expect("valid");
+        assert_eq!(query.sort, Sort::Relevance);
+        assert_eq!(
+            query.after,
+            Some(Cursor {
+                key: CursorKey::Score(9),
+                id: 42
+            })
+        );
+        assert_eq!(searching(Some("name")).map(|q| q.sort), Ok(Sort::Name));
+        assert_eq!(
+            parse(ListingParams::default()).map(|q| q.sort),
+            Ok(Sort::Newest)
+        );
+        match parse(ListingParams {
+            sort: Some("relevance".into()),
+            ..Default::default()
+        }) {
+            Err(AppError::BadRequest(message)) => {
+                assert!(message.contains("needs something to search for"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn price_bands_select_themselves() {
+        let bands = price_bands(Currency::EUR);
+        assert_eq!(
+            bands,
+            [
+                (0, Some(2500)),
+                (2500, Some(5000)),
+                (5000, Some(10000)),
+                (10000, Some(20000)),
+                (20000, None)
+            ]
+        );
+        let facet = |(min, below): (i64, Option<i64>)| PriceFacet {
+            min: Money::new(min, Currency::EUR),
+            below: below.map(|b| Money::new(b, Currency::EUR)),
+            count: 0,
+        };
+        assert_eq!(facet(bands[0]).params(), (None, Some("24.99".into())));
+        assert_eq!(
+            facet(bands[1]).params(),
+            (Some("25.00".into()), Some("49.99".into()))
+        );
+        assert_eq!(facet(bands[4]).params(), (Some("200.00".into()), None));
+        assert_eq!(facet(bands[1]).label(), "€25.00 to €50.00");
+        assert!(facet(bands[1]).is_chosen(Some("25"), Some("49.99")));
+        assert!(facet(bands[0]).is_chosen(None, Some("24.99")));
+        assert!(facet(bands[0]).is_chosen(Some("0"), Some("24.99")));
+        assert!(facet(bands[4]).is_chosen(Some("200"), None));
+        assert!(!facet(bands[1]).is_chosen(Some("25"), None));
+        assert!(!facet(bands[1]).is_chosen(Some("25"), Some("50")));
+        assert!(!facet(bands[1]).is_chosen(Some("lots"), Some("49.99")));
+        assert_eq!(
+            price_bands(Currency::parse("JPY").unwrap())[1],
+            (25, Some(50))
+        );
+    }
+
     proptest! {
         #[test]
         fn cursors_round_trip(name in "\\PC{0,40}", id in any::<i64>(), key in any::<i64>()) {
@@ -375,6 +635,7 @@ mod tests {
                 (Cursor { key: CursorKey::Name(name.clone()), id }, Sort::Name),
                 (Cursor { key: CursorKey::Price(key), id }, Sort::PriceAsc),
                 (Cursor { key: CursorKey::Created(key), id }, Sort::Newest),
+                (Cursor { key: CursorKey::Score(key), id }, Sort::Relevance),
             ] {
                 prop_assert_eq!(Cursor::decode(&cursor.encode(), sort), Ok(cursor));
             }

@@ -5,6 +5,7 @@ pub mod listing;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod repo;
+pub mod search;
 #[cfg(feature = "ssr")]
 pub mod seo;
 

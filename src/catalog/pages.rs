@@ -1,7 +1,7 @@
 //! Catalog pages.
 
 use super::api::{fetch_category, fetch_home, fetch_product, fetch_products};
-use super::listing::{ListingParams, ProductPage, Sort};
+use super::listing::{Facets, Listing, ListingParams, ProductPage, Sort};
 use super::{CategoryContent, CategoryNode, HomeContent, ProductDetail};
 use crate::cart::pages::AddToCartForm;
 use crate::components::{ErrorPanel, NotFound, PageMeta, ProductGrid, ShopInfo, ShopResource};
@@ -114,13 +114,13 @@ pub fn ProductsPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="py-8 text-stone-600">"Loading products…"</p> }>
                 {move || Suspend::new(async move {
                     match (page.await, shop.await) {
-                        (Ok(page), Ok(shop)) => {
+                        (Ok(listing), Ok(shop)) => {
                             let params = params.get_untracked();
                             let path = format!("/products{}", params.to_query_string());
                             view! {
                                 <PageMeta title=heading() description="Everything in the shop, to search, filter and sort."
                                     public_url=shop.public_url path />
-                                <ListingResults page params base="/products".to_owned() />
+                                <SearchResults listing params />
                             }
                             .into_any()
                         }
@@ -129,6 +129,131 @@ pub fn ProductsPage() -> impl IntoView {
                 })}
             </Suspense>
         </div>
+    }
+}
+
+/// The listing beside its facets, with a note when the search's spelling was corrected.
+#[component]
+fn SearchResults(listing: Listing, params: ListingParams) -> impl IntoView {
+    let corrected = listing.corrected.clone().map(|corrected| {
+        let exact = ListingParams {
+            exact: Some("true".to_owned()),
+            sort: None,
+            after: None,
+            ..params.clone()
+        };
+        let href = format!("/products{}", exact.to_query_string());
+        let typed = params.q.clone().unwrap_or_default();
+        view! {
+            <p class="mt-4 text-stone-700" data-testid="corrected">
+                <span>"Showing results for "</span><strong class="text-stone-900">{corrected}</strong><span>". "</span>
+                <a class="underline" href=href>"Search instead for "<span>{typed}</span></a>
+            </p>
+        }
+    });
+    let facets = (!listing.facets.is_empty()).then_some(listing.facets);
+    let results = view! {
+        <ListingResults page=listing.page params=params.clone() base="/products".to_owned()
+            suggestion=listing.suggestion popular=listing.popular />
+    };
+    view! {
+        {corrected}
+        {match facets {
+            Some(facets) => view! {
+                <div class="mt-8 grid gap-8 lg:grid-cols-[13rem_1fr]">
+                    <FacetSidebar facets params />
+                    <div>{results}</div>
+                </div>
+            }
+            .into_any(),
+            None => results.into_any(),
+        }}
+    }
+}
+
+/// Facets as plain links that add or remove one filter, each with how many products it would
+/// show: they work without JavaScript, and with it the router follows them in place.
+#[component]
+fn FacetSidebar(facets: Facets, params: ListingParams) -> impl IntoView {
+    let link = |params: &ListingParams| format!("/products{}", params.to_query_string());
+    let category = |slug: &str, name: &str, count: i64, nested: bool| {
+        let selected = params.category.iter().any(|c| c == slug);
+        let href = link(&params.toggle_category(slug));
+        let class = if nested {
+            "ml-4 flex gap-2 py-0.5 hover:underline"
+        } else {
+            "flex gap-2 py-0.5 font-medium hover:underline"
+        };
+        view! {
+            <li>
+                <a href=href class=class aria-current=selected.then_some("true")>
+                    <span aria-hidden="true">{if selected { "☑" } else { "☐" }}</span>
+                    <span>{name.to_owned()}</span>
+                    <span class="text-stone-600">{format!("({count})")}</span>
+                </a>
+            </li>
+        }
+    };
+    let has_categories = !facets.categories.is_empty();
+    let categories = facets
+        .categories
+        .iter()
+        .flat_map(|top| {
+            std::iter::once(category(&top.slug, &top.name, top.count, false)).chain(
+                top.children
+                    .iter()
+                    .map(|child| category(&child.slug, &child.name, child.count, true))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect_view();
+    let prices = facets
+        .prices
+        .iter()
+        .map(|band| {
+            let (min, max) = band.params();
+            let selected =
+                band.is_chosen(params.min_price.as_deref(), params.max_price.as_deref());
+            let href = if selected {
+                link(&params.with_prices(None, None))
+            } else {
+                link(&params.with_prices(min, max))
+            };
+            let label = band.label();
+            if band.count == 0 && !selected {
+                view! {
+                    <li class="flex gap-2 py-0.5 text-stone-600">
+                        <span aria-hidden="true">"☐"</span><span>{label}</span><span>"(0)"</span>
+                    </li>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <li>
+                        <a href=href class="flex gap-2 py-0.5 hover:underline" aria-current=selected.then_some("true")>
+                            <span aria-hidden="true">{if selected { "☑" } else { "☐" }}</span>
+                            <span>{label}</span>
+                            <span class="text-stone-600">{format!("({})", band.count)}</span>
+                        </a>
+                    </li>
+                }
+                .into_any()
+            }
+        })
+        .collect_view();
+    view! {
+        <aside aria-label="Narrow the results" class="space-y-6 text-sm text-stone-900">
+            {has_categories.then(|| view! {
+                <section aria-labelledby="facet-category">
+                    <h2 id="facet-category" class="mb-2 text-xs font-semibold uppercase tracking-wider text-stone-600">"Category"</h2>
+                    <ul>{categories}</ul>
+                </section>
+            })}
+            <section aria-labelledby="facet-price">
+                <h2 id="facet-price" class="mb-2 text-xs font-semibold uppercase tracking-wider text-stone-600">"Price"</h2>
+                <ul>{prices}</ul>
+            </section>
+        </aside>
     }
 }
 
@@ -200,19 +325,18 @@ fn CategoryView(
 #[component]
 fn ListingFilters(params: Memo<ListingParams>, action: String) -> impl IntoView {
     let current = params.get_untracked();
-    let sort = current
-        .sort
-        .clone()
-        .unwrap_or_else(|| Sort::default().param().to_owned());
+    let sort = current.sort_param();
+    let searching = current.q.is_some();
     let in_stock = matches!(current.in_stock.as_deref(), Some("true" | "on" | "1"));
     view! {
         <Form method="GET" action=action attr:class="mt-6 flex flex-wrap items-end gap-4 rounded-lg border border-stone-200 bg-stone-50 p-4" attr:aria-label="Filter products">
             {current.category.iter().map(|slug| view! { <input type="hidden" name="category" value=slug.clone() /> }).collect_view()}
             {current.q.clone().map(|q| view! { <input type="hidden" name="q" value=q /> })}
+            {current.exact.clone().map(|exact| view! { <input type="hidden" name="exact" value=exact /> })}
             <label class="flex flex-col text-sm text-stone-700">
                 "Sort by"
                 <select name="sort" class="mt-1 rounded-md border border-stone-300 bg-white px-2 py-2 text-stone-900">
-                    {Sort::ALL.into_iter().map(|option| view! {
+                    {Sort::ALL.into_iter().filter(|option| searching || !option.needs_search()).map(|option| view! {
                         <option value=option.param() selected=option.param() == sort>{option.label()}</option>
                     }).collect_view()}
                 </select>
@@ -237,12 +361,63 @@ fn ListingFilters(params: Memo<ListingParams>, action: String) -> impl IntoView 
 }
 
 #[component]
-fn ListingResults(page: ProductPage, params: ListingParams, base: String) -> impl IntoView {
+fn ListingResults(
+    page: ProductPage,
+    params: ListingParams,
+    base: String,
+    /// A spelling to try instead, when the search was run as typed.
+    #[prop(optional_no_strip)]
+    suggestion: Option<String>,
+    /// Categories to offer when nothing matched.
+    #[prop(optional)]
+    popular: Vec<CategoryNode>,
+) -> impl IntoView {
     if page.products.is_empty() {
+        let suggestion = suggestion.map(|better| {
+            let href = format!(
+                "{base}{}",
+                ListingParams {
+                    q: Some(better.clone()),
+                    exact: None,
+                    after: None,
+                    ..params.clone()
+                }
+                .to_query_string()
+            );
+            view! {
+                <p class="mt-2 text-stone-700">
+                    <span>"Did you mean "</span><a class="font-medium underline" href=href>{better}</a><span>"?"</span>
+                </p>
+            }
+        });
+        let filtered = !params.category.is_empty()
+            || params.min_price.is_some()
+            || params.max_price.is_some()
+            || params.in_stock.is_some();
+        let unfiltered = (filtered && params.q.is_some())
+            .then(|| format!("{base}{}", params.without_filters().to_query_string()));
         return view! {
-            <section class="py-12 text-center" aria-live="polite">
+            <section class="py-12 text-center" aria-live="polite" data-testid="no-results">
                 <h2 class="text-xl font-semibold text-stone-900">"No products match"</h2>
+                {suggestion}
+                {unfiltered.map(|href| view! {
+                    <p class="mt-2 text-stone-700"><a class="underline" href=href>"Search again without the filters"</a></p>
+                })}
                 <p class="mt-2 text-stone-700">"Try a wider price range or another category, or "<a class="underline" href="/products">"browse everything"</a>"."</p>
+                {(!popular.is_empty()).then(|| view! {
+                    <nav aria-label="Popular categories" class="mt-6">
+                        <h3 class="text-sm font-semibold uppercase tracking-wider text-stone-600">"Popular categories"</h3>
+                        <ul class="mt-2 flex flex-wrap justify-center gap-2">
+                            {popular.iter().map(|category| view! {
+                                <li>
+                                    <a class="inline-block rounded-full border border-stone-300 px-3 py-1 text-sm text-stone-900 hover:bg-stone-100" href=category.href()>
+                                        {category.name.clone()}
+                                    </a>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    </nav>
+                })}
             </section>
         }
         .into_any();

@@ -1,11 +1,16 @@
 //! Catalog SQL, one text for both engines.
 
-use super::listing::{Cursor, CursorKey, ListingQuery, PAGE_SIZE, ProductPage, Sort};
+use super::listing::{
+    CategoryFacet, Cursor, CursorKey, Facets, ListingQuery, PAGE_SIZE, PriceFacet, ProductPage,
+    Sort, price_bands,
+};
+use super::search::{self, Field, Vocabulary, VocabularyCache};
 use super::{Availability, CategoryNode, Image, ProductCard, ProductDetail, VariantView};
 use crate::money::{Currency, Money};
 use crate::server::db::{Db, Engine, Tx};
 use crate::{in_tx, on_db};
 use chrono::{DateTime, SubsecRound, Utc};
+use std::sync::Arc;
 
 #[derive(sqlx::FromRow)]
 struct CardRow {
@@ -19,6 +24,9 @@ struct CardRow {
     #[sqlx(flatten)]
     image: ImageColumns,
     created_at: DateTime<Utc>,
+    /// The relevance score, selected only by the best-match order.
+    #[sqlx(default)]
+    score: i64,
 }
 
 /// A product's first image as a LEFT JOIN yields it: every column NULL when there is none.
@@ -136,41 +144,28 @@ impl Sql {
     }
 }
 
-/// Escapes LIKE's wildcards so a shopper's text matches only itself.
-fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
+/// Which filter a facet's counts leave out, so that they show what widening it would bring.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Except {
+    Nothing,
+    Category,
+    Price,
 }
 
-/// One page of active products matching `query`, in its order, starting after its cursor.
-/// Keyset pagination: each page is an index range scan, however deep the shopper pages.
-#[tracing::instrument(skip(db))]
-pub async fn list_products(db: &Db, query: &ListingQuery) -> Result<ProductPage, sqlx::Error> {
-    // SQLite compares text byte by byte; PostgreSQL is told to do the same, so both engines agree.
-    let name = match db.engine() {
-        Engine::Sqlite => "p.name",
-        Engine::Postgres => "p.name COLLATE \"C\"",
-    };
-    let mut sql = Sql::default();
-    sql.push(&format!(
-        "SELECT {CARD_COLUMNS} FROM products p
-         LEFT JOIN product_images img ON img.product_id = p.id AND img.position = 0
-         WHERE p.status = 'active'"
-    ));
-    if let Some(search) = &query.search {
-        let pattern = like_pattern(search);
-        sql.push(" AND (lower(p.name) LIKE ")
-            .bind(Arg::Text(pattern.clone()))
-            .push(" ESCAPE '\\'");
-        sql.push(" OR EXISTS (SELECT 1 FROM product_variants v WHERE v.product_id = p.id AND lower(v.sku) LIKE ")
-            .bind(Arg::Text(pattern))
-            .push(" ESCAPE '\\'))");
+/// ` WHERE …` selecting the active products `query` asks for, less the filter `except` names.
+fn push_filters(sql: &mut Sql, engine: Engine, query: &ListingQuery, except: Except) {
+    sql.push(" WHERE p.status = 'active'");
+    if let Some(text) = &query.search {
+        let terms = search::terms(text);
+        if terms.is_empty() {
+            // Only punctuation: there is nothing to look for, so nothing matches.
+            sql.push(" AND 1 = 0");
+        } else {
+            sql.push(" AND ");
+            push_match(sql, engine, &terms, None);
+        }
     }
-    if !query.categories.is_empty() {
+    if !query.categories.is_empty() && except != Except::Category {
         let slugs = |sql: &mut Sql| {
             for (i, slug) in query.categories.iter().enumerate() {
                 if i > 0 {
@@ -181,16 +176,18 @@ pub async fn list_products(db: &Db, query: &ListingQuery) -> Result<ProductPage,
         };
         // A category includes its subcategories.
         sql.push(" AND p.category_id IN (SELECT c.id FROM categories c WHERE c.slug IN (");
-        slugs(&mut sql);
+        slugs(sql);
         sql.push(") OR c.parent_id IN (SELECT c2.id FROM categories c2 WHERE c2.slug IN (");
-        slugs(&mut sql);
+        slugs(sql);
         sql.push(")))");
     }
-    if let Some(min) = query.min_price {
-        sql.push(" AND p.price_minor >= ").bind(Arg::Int(min.minor));
-    }
-    if let Some(max) = query.max_price {
-        sql.push(" AND p.price_minor <= ").bind(Arg::Int(max.minor));
+    if except != Except::Price {
+        if let Some(min) = query.min_price {
+            sql.push(" AND p.price_minor >= ").bind(Arg::Int(min.minor));
+        }
+        if let Some(max) = query.max_price {
+            sql.push(" AND p.price_minor <= ").bind(Arg::Int(max.minor));
+        }
     }
     if query.in_stock {
         sql.push(
@@ -198,34 +195,47 @@ pub async fn list_products(db: &Db, query: &ListingQuery) -> Result<ProductPage,
                           WHERE v.product_id = p.id AND i.on_hand > i.reserved)",
         );
     }
-    let (key, direction) = match query.sort {
-        Sort::Newest => ("p.created_at", "DESC"),
-        Sort::PriceAsc => ("p.price_minor", "ASC"),
-        Sort::PriceDesc => ("p.price_minor", "DESC"),
-        Sort::Name => (name, "ASC"),
-    };
-    if let Some(Cursor { key: after, id }) = &query.after {
-        let beyond = if direction == "ASC" { ">" } else { "<" };
-        let value = || match after {
-            // A timestamp no product can have makes an out-of-range cursor an empty page.
-            CursorKey::Created(micros) => Arg::Time(
-                DateTime::from_timestamp_micros(*micros).unwrap_or(DateTime::<Utc>::MIN_UTC),
-            ),
-            CursorKey::Price(minor) => Arg::Int(*minor),
-            CursorKey::Name(name) => Arg::Text(name.clone()),
-        };
-        sql.push(&format!(" AND ({key} {beyond} ")).bind(value());
-        sql.push(&format!(" OR ({key} = ")).bind(value());
-        sql.push(&format!(" AND p.id {beyond} "))
-            .bind(Arg::Int(*id))
-            .push("))");
-    }
-    sql.push(&format!(
-        " ORDER BY {key} {direction}, p.id {direction} LIMIT "
-    ));
-    sql.bind(Arg::Int(i64::try_from(PAGE_SIZE + 1).unwrap_or(i64::MAX)));
+}
 
-    let mut rows: Vec<CardRow> = on_db!(db, pool => {
+/// A condition: product `p` contains every term as a word prefix, in `field` or anywhere. The
+/// engines' full-text indexes hold the same words (see the 0003_search migrations), so both
+/// conditions hold for the same products. Terms are letters and digits only, bound as values.
+fn push_match(sql: &mut Sql, engine: Engine, terms: &[String], field: Option<Field>) {
+    match engine {
+        Engine::Sqlite => sql
+            .push("p.id IN (SELECT rowid FROM product_search WHERE product_search MATCH ")
+            .bind(Arg::Text(search::fts5_query(terms, field)))
+            .push(")"),
+        Engine::Postgres => sql
+            .push("p.search_document @@ to_tsquery('simple', ")
+            .bind(Arg::Text(search::tsquery(terms, field)))
+            .push(")"),
+    };
+}
+
+/// A product's relevance: for each term, 4 if a word of the name starts with it, plus 2 for a
+/// SKU, plus 1 for the description. Whole numbers computed from the same matches on both engines,
+/// so the order (ties broken by id) is identical on each, which bm25 and ts_rank would not be.
+fn push_score(sql: &mut Sql, engine: Engine, terms: &[String]) {
+    sql.push("CAST(0");
+    for term in terms {
+        for field in Field::ALL {
+            sql.push(" + CASE WHEN ");
+            push_match(sql, engine, std::slice::from_ref(term), Some(field));
+            sql.push(&format!(" THEN {} ELSE 0 END", field.weight()));
+        }
+    }
+    sql.push(" AS BIGINT)");
+}
+
+async fn fetch_all<T>(db: &Db, sql: &Sql) -> Result<Vec<T>, sqlx::Error>
+where
+    T: Send
+        + Unpin
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    on_db!(db, pool => {
         let mut statement = sqlx::query_as(&sql.text);
         for arg in &sql.args {
             statement = match arg {
@@ -235,11 +245,91 @@ pub async fn list_products(db: &Db, query: &ListingQuery) -> Result<ProductPage,
             };
         }
         statement.fetch_all(pool).await
-    })?;
+    })
+}
+
+/// One page of active products matching `query`, in its order, starting after its cursor.
+/// Keyset pagination: each page is an index range scan, however deep the shopper pages.
+#[tracing::instrument(skip(db))]
+pub async fn list_products(db: &Db, query: &ListingQuery) -> Result<ProductPage, sqlx::Error> {
+    let limit = Arg::Int(i64::try_from(PAGE_SIZE + 1).unwrap_or(i64::MAX));
+    let mut sql = Sql::default();
+    match (query.sort, &query.search) {
+        (Sort::Relevance, Some(text)) => {
+            // Scores every match, but builds cards only for the page: the inner LIMIT keeps the
+            // planner from computing stock and images for rows it then drops.
+            sql.push("SELECT ranked.score, ");
+            sql.push(CARD_COLUMNS);
+            sql.push(" FROM (SELECT scored.id, scored.score FROM (SELECT p.id, ");
+            push_score(&mut sql, db.engine(), &search::terms(text));
+            sql.push(" AS score FROM products p");
+            push_filters(&mut sql, db.engine(), query, Except::Nothing);
+            sql.push(") scored");
+            if let Some(Cursor { key, id }) = &query.after {
+                let score = match key {
+                    CursorKey::Score(score) => *score,
+                    // ListingQuery::parse decodes a relevance cursor as a score.
+                    _ => i64::MAX,
+                };
+                sql.push(" WHERE scored.score < ").bind(Arg::Int(score));
+                sql.push(" OR (scored.score = ").bind(Arg::Int(score));
+                sql.push(" AND scored.id < ").bind(Arg::Int(*id)).push(")");
+            }
+            sql.push(" ORDER BY scored.score DESC, scored.id DESC LIMIT ")
+                .bind(limit);
+            sql.push(
+                ") ranked JOIN products p ON p.id = ranked.id
+                 LEFT JOIN product_images img ON img.product_id = p.id AND img.position = 0
+                 ORDER BY ranked.score DESC, p.id DESC",
+            );
+        }
+        _ => {
+            // SQLite compares text byte by byte; PostgreSQL is told to do the same, so both engines agree.
+            let name = match db.engine() {
+                Engine::Sqlite => "p.name",
+                Engine::Postgres => "p.name COLLATE \"C\"",
+            };
+            sql.push(&format!(
+                "SELECT {CARD_COLUMNS} FROM products p
+                 LEFT JOIN product_images img ON img.product_id = p.id AND img.position = 0"
+            ));
+            push_filters(&mut sql, db.engine(), query, Except::Nothing);
+            let (key, direction) = match query.sort {
+                Sort::Newest | Sort::Relevance => ("p.created_at", "DESC"),
+                Sort::PriceAsc => ("p.price_minor", "ASC"),
+                Sort::PriceDesc => ("p.price_minor", "DESC"),
+                Sort::Name => (name, "ASC"),
+            };
+            if let Some(Cursor { key: after, id }) = &query.after {
+                let beyond = if direction == "ASC" { ">" } else { "<" };
+                let value = || match after {
+                    // A timestamp no product can have makes an out-of-range cursor an empty page.
+                    CursorKey::Created(micros) => Arg::Time(
+                        DateTime::from_timestamp_micros(*micros)
+                            .unwrap_or(DateTime::<Utc>::MIN_UTC),
+                    ),
+                    CursorKey::Price(minor) | CursorKey::Score(minor) => Arg::Int(*minor),
+                    CursorKey::Name(name) => Arg::Text(name.clone()),
+                };
+                sql.push(&format!(" AND ({key} {beyond} ")).bind(value());
+                sql.push(&format!(" OR ({key} = ")).bind(value());
+                sql.push(&format!(" AND p.id {beyond} "))
+                    .bind(Arg::Int(*id))
+                    .push("))");
+            }
+            sql.push(&format!(
+                " ORDER BY {key} {direction}, p.id {direction} LIMIT "
+            ));
+            sql.bind(limit);
+        }
+    }
+
+    let mut rows: Vec<CardRow> = fetch_all(db, &sql).await?;
     let next = if rows.len() > PAGE_SIZE {
         rows.truncate(PAGE_SIZE);
         rows.last().map(|last| {
             let key = match query.sort {
+                Sort::Relevance => CursorKey::Score(last.score),
                 Sort::Newest => CursorKey::Created(last.created_at.timestamp_micros()),
                 Sort::PriceAsc | Sort::PriceDesc => CursorKey::Price(last.price_minor),
                 Sort::Name => CursorKey::Name(last.name.clone()),
@@ -253,6 +343,143 @@ pub async fn list_products(db: &Db, query: &ListingQuery) -> Result<ProductPage,
         products: rows.into_iter().map(CardRow::into_card).collect(),
         next,
     })
+}
+
+/// Facet counts for `query`: per category (with its subcategories) and per price band of
+/// `currency`. Each facet ignores its own filter, so its other choices show how far they widen.
+#[tracing::instrument(skip(db))]
+pub async fn facets(
+    db: &Db,
+    query: &ListingQuery,
+    currency: Currency,
+) -> Result<Facets, sqlx::Error> {
+    let mut by_category = Sql::default();
+    by_category.push("SELECT p.category_id, COUNT(*) FROM products p");
+    push_filters(&mut by_category, db.engine(), query, Except::Category);
+    by_category.push(" GROUP BY p.category_id");
+
+    let bands = price_bands(currency);
+    let mut by_price = Sql::default();
+    by_price.push("SELECT CAST(CASE");
+    for (band, (_, below)) in bands.iter().enumerate() {
+        if let Some(below) = below {
+            by_price
+                .push(" WHEN p.price_minor < ")
+                .bind(Arg::Int(*below))
+                .push(&format!(" THEN {band}"));
+        }
+    }
+    by_price.push(&format!(
+        " ELSE {} END AS BIGINT) AS band, COUNT(*) FROM products p",
+        bands.len() - 1
+    ));
+    push_filters(&mut by_price, db.engine(), query, Except::Price);
+    by_price.push(" GROUP BY 1");
+
+    // (category id or band, products) pairs.
+    let (category_counts, band_counts, categories) = tokio::try_join!(
+        fetch_all::<(i64, i64)>(db, &by_category),
+        fetch_all::<(i64, i64)>(db, &by_price),
+        category_rows(db)
+    )?;
+
+    let count_of = |id: i64| {
+        category_counts
+            .iter()
+            .find(|(category, _)| *category == id)
+            .map_or(0, |(_, count)| *count)
+    };
+    let categories = categories
+        .iter()
+        .filter(|top| top.parent_id.is_none())
+        .map(|top| {
+            let children: Vec<CategoryFacet> = categories
+                .iter()
+                .filter(|child| child.parent_id == Some(top.id))
+                .map(|child| CategoryFacet {
+                    slug: child.slug.clone(),
+                    name: child.name.clone(),
+                    count: count_of(child.id),
+                    children: Vec::new(),
+                })
+                .filter(|child| child.count > 0)
+                .collect();
+            CategoryFacet {
+                slug: top.slug.clone(),
+                name: top.name.clone(),
+                count: count_of(top.id) + children.iter().map(|c| c.count).sum::<i64>(),
+                children,
+            }
+        })
+        .filter(|top| top.count > 0)
+        .collect();
+    let prices = bands
+        .iter()
+        .enumerate()
+        .map(|(band, (min, below))| PriceFacet {
+            min: Money::new(*min, currency),
+            below: below.map(|below| Money::new(below, currency)),
+            count: band_counts
+                .iter()
+                .find(|(b, _)| usize::try_from(*b) == Ok(band))
+                .map_or(0, |(_, count)| *count),
+        })
+        .collect();
+    Ok(Facets { categories, prices })
+}
+
+/// The top-level categories with the most active products (their subcategories' included).
+#[tracing::instrument(skip(db))]
+pub async fn popular_categories(db: &Db, limit: i64) -> Result<Vec<CategoryNode>, sqlx::Error> {
+    let rows: Vec<(String, String)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT top.slug, top.name FROM products p
+         JOIN categories c ON c.id = p.category_id
+         JOIN categories top ON top.id = COALESCE(c.parent_id, c.id)
+         WHERE p.status = 'active'
+         GROUP BY top.id, top.slug, top.name
+         ORDER BY COUNT(*) DESC, top.id LIMIT $1"
+    ).bind(limit).fetch_all(pool).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(slug, name)| CategoryNode {
+            slug,
+            name,
+            children: Vec::new(),
+        })
+        .collect())
+}
+
+/// The words of the catalog's search index, from `cache` unless the index changed since (see
+/// [`VocabularyCache`] for how often it reloads).
+/// Reading them is a scan of the index's term list (SQLite's fts5vocab) or of every document
+/// (PostgreSQL's ts_stat), so it happens once per catalog change, not once per search.
+#[tracing::instrument(skip_all)]
+pub async fn search_vocabulary(
+    db: &Db,
+    cache: &VocabularyCache,
+) -> Result<Arc<Vocabulary>, sqlx::Error> {
+    let version: i64 = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT version FROM search_index_version WHERE id = 1"
+    ).fetch_one(pool).await)?;
+    cache
+        .get(version, async || {
+            let words: Vec<(String, i64)> = match db {
+                Db::Sqlite(pool) => {
+                    sqlx::query_as("SELECT term, doc FROM product_search_terms")
+                        .fetch_all(pool)
+                        .await?
+                }
+                Db::Postgres(pool) => {
+                    sqlx::query_as(
+                        "SELECT word, CAST(ndoc AS BIGINT) FROM ts_stat('SELECT search_document FROM products')",
+                    )
+                    .fetch_all(pool)
+                    .await?
+                }
+            };
+            Ok(Vocabulary::new(words))
+        })
+        .await
 }
 
 #[derive(sqlx::FromRow)]
@@ -381,10 +608,13 @@ struct CategoryRow {
 /// The whole category tree, each level in display order.
 #[tracing::instrument(skip(db))]
 pub async fn category_tree(db: &Db) -> Result<Vec<CategoryNode>, sqlx::Error> {
-    let rows: Vec<CategoryRow> = on_db!(db, pool => sqlx::query_as(
+    Ok(build_tree(&category_rows(db).await?, None))
+}
+
+async fn category_rows(db: &Db) -> Result<Vec<CategoryRow>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as(
         "SELECT id, parent_id, slug, name FROM categories ORDER BY position, name"
-    ).fetch_all(pool).await)?;
-    Ok(build_tree(&rows, None))
+    ).fetch_all(pool).await)
 }
 
 fn build_tree(rows: &[CategoryRow], parent: Option<i64>) -> Vec<CategoryNode> {

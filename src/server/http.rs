@@ -85,6 +85,7 @@ impl Server {
             outbox: mail::Outbox::default(),
             config: Arc::new(config),
             settings: Arc::new(settings),
+            vocabulary: Arc::default(),
         };
         let addr = state.config.listen_addr;
         let listener = tokio::net::TcpListener::bind(addr)

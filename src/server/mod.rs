@@ -24,6 +24,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub limiter: Arc<limits::RateLimiter>,
     pub outbox: mail::Outbox,
+    /// The search index's words, for spelling correction; reloaded when the catalog changes.
+    pub vocabulary: Arc<crate::catalog::search::VocabularyCache>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
