@@ -460,6 +460,15 @@ async fn a_password_reset_ends_every_session_and_links_work_once() {
     let (template, body) = latest_mail(&app, email).await.unwrap();
     assert_eq!(template, "reset_password");
     let token = token_after(&body, "/account/reset/");
+    post(
+        &app,
+        &client,
+        RequestPasswordReset::PATH,
+        &[("email", email)],
+    )
+    .await;
+    let (_, second) = latest_mail(&app, email).await.unwrap();
+    let spare = token_after(&second, "/account/reset/");
 
     let page = client
         .get(app.url(&format!("/account/reset/{token}")))
@@ -508,6 +517,18 @@ async fn a_password_reset_ends_every_session_and_links_work_once() {
     )
     .await;
     assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
+    let spare_used = post(
+        &app,
+        &client,
+        ResetPassword::PATH,
+        &[("token", &spare), ("password", "another new passphrase")],
+    )
+    .await;
+    assert_eq!(
+        spare_used.status(),
+        StatusCode::BAD_REQUEST,
+        "a reset revokes every other open link"
+    );
     let old = sign_in(&app, &client, email, PASSWORD).await;
     assert_eq!(old.status(), StatusCode::BAD_REQUEST);
     let new = sign_in(&app, &client, email, "a brand new passphrase").await;
@@ -936,6 +957,18 @@ async fn an_admin_changes_roles_disables_and_deletes_with_an_audit_trail() {
     .await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
 
+    let audit_of = async || -> Vec<(String, Option<String>, Option<String>)> {
+        on_db!(&app.db, pool => sqlx::query_as(
+            "SELECT action, before_data, after_data FROM audit_log WHERE entity_id = $1 ORDER BY id"
+        ).bind(&id).fetch_all(pool).await)
+        .unwrap()
+    };
+    let audit = audit_of().await;
+    let actions: Vec<&str> = audit.iter().map(|(a, _, _)| a.as_str()).collect();
+    assert_eq!(actions, ["change_role", "disable"]);
+    let (before, after) = (audit[0].1.clone().unwrap(), audit[0].2.clone().unwrap());
+    assert!(before.contains("\"role\":\"customer\"") && after.contains("\"role\":\"support\""));
+
     post(&app, &admin, DeleteUser::PATH, &[("user_id", &id)]).await;
     let (email, name): (String, String) = on_db!(&app.db, pool => sqlx::query_as("SELECT email, display_name FROM users WHERE id = $1")
         .bind(clerk_id).fetch_one(pool).await).unwrap();
@@ -946,27 +979,23 @@ async fn an_admin_changes_roles_disables_and_deletes_with_an_audit_trail() {
             "Deleted account"
         )
     );
-
-    let audit: Vec<(String, Option<String>, Option<String>)> =
-        on_db!(&app.db, pool => sqlx::query_as(
-        "SELECT action, before_data, after_data FROM audit_log WHERE entity_id = $1 ORDER BY id"
-    ).bind(&id).fetch_all(pool).await)
-        .unwrap();
+    assert_eq!(
+        mail_count(&app, "clerk@example.com").await,
+        0,
+        "mail to them is gone too"
+    );
+    let audit = audit_of().await;
     let actions: Vec<&str> = audit.iter().map(|(a, _, _)| a.as_str()).collect();
-    assert_eq!(actions, ["change_role", "disable", "delete"]);
-    assert!(
-        audit[0]
-            .1
-            .as_deref()
-            .unwrap()
-            .contains("\"role\":\"customer\"")
+    assert_eq!(
+        actions,
+        ["change_role", "disable", "delete"],
+        "what was done stays"
     );
     assert!(
-        audit[0]
-            .2
-            .as_deref()
-            .unwrap()
-            .contains("\"role\":\"support\"")
+        audit
+            .iter()
+            .all(|(_, before, after)| before.is_none() && after.is_none()),
+        "who it was done to goes"
     );
     let page = admin
         .get(app.url(&format!("/manage/users/{clerk_id}")))

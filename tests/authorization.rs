@@ -435,7 +435,7 @@ async fn every_server_function_and_page_answers_each_actor_as_decided() {
     }
 
     let pages = pages(&fixture);
-    let routes: BTreeSet<String> = leptos_axum::generate_route_list(emporium::app::App)
+    let routes: BTreeSet<String> = emporium::server::http::page_routes()
         .iter()
         .map(|route| route.path().to_owned())
         .collect();

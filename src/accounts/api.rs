@@ -83,7 +83,7 @@ mod flow {
     ) -> Result<repo::UserRecord, AppError> {
         let email = email.trim().to_lowercase();
         let subjects = auth::throttle_subjects(&email, &client.ip);
-        auth::check_throttle(state, &subjects).await?;
+        auth::count_attempt(state, &subjects).await?;
         let user = repo::find_by_email(&state.db, &email).await?;
         let matched = match user {
             Some(user) if user.disabled_at.is_none() => {
@@ -96,16 +96,9 @@ mod flow {
                 None
             }
         };
-        match matched {
-            Some(user) => {
-                auth::clear_failures(state, &subjects).await?;
-                Ok(user)
-            }
-            None => {
-                auth::record_failure(state, &subjects).await?;
-                Err(AppError::bad_request(WRONG_CREDENTIALS))
-            }
-        }
+        let user = matched.ok_or_else(|| AppError::bad_request(WRONG_CREDENTIALS))?;
+        auth::forgive_attempt(state, &subjects).await?;
+        Ok(user)
     }
 
     /// A new verification link for someone who proved their password but has not confirmed
@@ -196,15 +189,21 @@ mod flow {
         // The link reached the mailbox, which proves the address.
         repo::mark_verified(&mut tx, user.id).await?;
         repo::end_sessions(&mut tx, user.id, None).await?;
+        repo::revoke_tokens(&mut tx, user.id).await?;
         enqueue(&mut tx, &letterhead(state).password_changed(&user.email)).await?;
         tx.commit().await?;
         state.outbox.wake();
+        // Whoever kept the account locked by guessing, the owner is back in.
+        let [account, _] = auth::throttle_subjects(&user.email, "");
+        repo::clear_failures(&state.db, &account).await?;
         Ok(())
     }
 
     pub enum Confirmed {
         /// A new account's address: the user, to sign in.
         Account(i64),
+        /// A link for an address that was already confirmed: nothing to sign in to.
+        AlreadyConfirmed,
         EmailChanged,
     }
 
@@ -213,21 +212,40 @@ mod flow {
         if let Some((user_id, _)) =
             repo::take_token(&mut tx, token, TokenPurpose::VerifyEmail).await?
         {
-            repo::mark_verified(&mut tx, user_id).await?;
+            // Only the first confirmation of an enabled account signs in; a spare link from a
+            // resend must not be a way in once the account is in use.
+            let first = repo::mark_verified(&mut tx, user_id).await?;
             tx.commit().await?;
-            return Ok(Confirmed::Account(user_id));
+            return Ok(if first {
+                Confirmed::Account(user_id)
+            } else {
+                Confirmed::AlreadyConfirmed
+            });
         }
         let Some((user_id, Some(new_email))) =
             repo::take_token(&mut tx, token, TokenPurpose::ChangeEmail).await?
         else {
             return Err(AppError::bad_request(EXPIRED_LINK));
         };
+        let old = repo::find_by_id_in(&mut tx, user_id)
+            .await?
+            .ok_or_else(|| AppError::bad_request(EXPIRED_LINK))?;
         if !repo::set_email(&mut tx, user_id, &new_email).await? {
             return Err(AppError::Conflict(
                 "That address now belongs to another account.".into(),
             ));
         }
+        // The old address hears of it, and no other link or device keeps acting on the account.
+        repo::revoke_tokens(&mut tx, user_id).await?;
+        let keep = auth::sign_in_id().await?;
+        repo::end_sessions(&mut tx, user_id, keep.as_deref()).await?;
+        enqueue(
+            &mut tx,
+            &letterhead(state).email_changed(&old.email, &new_email),
+        )
+        .await?;
         tx.commit().await?;
+        state.outbox.wake();
         Ok(Confirmed::EmailChanged)
     }
 
@@ -257,6 +275,7 @@ mod flow {
         let mut tx = state.db.begin().await?;
         repo::set_password(&mut tx, user.id, &hash).await?;
         repo::end_sessions(&mut tx, user.id, keep.as_deref()).await?;
+        repo::revoke_tokens(&mut tx, user.id).await?;
         enqueue(&mut tx, &letterhead(state).password_changed(&user.email)).await?;
         tx.commit().await?;
         state.outbox.wake();
@@ -465,6 +484,9 @@ pub async fn confirm_email(token: String) -> Result<(), AppError> {
                     let client = super::auth::client().await;
                     super::auth::sign_in(&state, user_id, &client).await?;
                     leptos_axum::redirect("/account?notice=verified");
+                }
+                flow::Confirmed::AlreadyConfirmed => {
+                    leptos_axum::redirect("/account/login?notice=already-confirmed");
                 }
                 flow::Confirmed::EmailChanged => {
                     leptos_axum::redirect("/account?notice=email-changed");

@@ -5,7 +5,7 @@
 //! session signed in. Ending a sign-in from another device (or by an admin, or by a password
 //! change) deletes the row, and the session is signed out on its next request.
 
-use super::repo::{self, Failures};
+use super::repo;
 use super::{CurrentUser, Permission, Role};
 use crate::cart::SESSION_CART_ID;
 use crate::error::AppError;
@@ -157,25 +157,24 @@ const IP_LOCK_AT: i64 = 50;
 /// Failures older than this no longer count.
 const FAILURE_MEMORY_HOURS: i64 = 24;
 
-/// When the next attempt may be made after `failures` failures in a row: free at first, then a
-/// wait that doubles (2, 4, 8, 16, 32 seconds), then a lock of a quarter of an hour.
-pub fn account_lock(failures: i64, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    match failures {
-        n if n <= FREE_FAILURES => None,
-        n if n < LOCK_AT => Some(now + Duration::seconds(1_i64 << (n - FREE_FAILURES))),
-        _ => Some(now + Duration::minutes(LOCK_MINUTES)),
+/// The account's rule: free at first, then a wait that doubles (2, 4, 8, 16, 32 seconds), then a
+/// lock of a quarter of an hour.
+pub fn account_rule() -> repo::LockRule {
+    repo::LockRule {
+        free: FREE_FAILURES,
+        waits: [2, 4, 8, 16, 32].map(|s| Some(Duration::seconds(s))),
+        lock_at: LOCK_AT,
+        lock: Duration::minutes(LOCK_MINUTES),
     }
 }
 
-fn ip_lock(failures: i64, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    (failures >= IP_LOCK_AT).then(|| now + Duration::minutes(LOCK_MINUTES))
-}
-
-fn current(failures: Option<Failures>, now: DateTime<Utc>) -> Option<Failures> {
-    failures.filter(|f| {
-        now - f.last_failed_at < Duration::hours(FAILURE_MEMORY_HOURS)
-            || f.locked_until.is_some_and(|until| until > now)
-    })
+fn ip_rule() -> repo::LockRule {
+    repo::LockRule {
+        free: IP_LOCK_AT - 1,
+        waits: [None; 5],
+        lock_at: IP_LOCK_AT,
+        lock: Duration::minutes(LOCK_MINUTES),
+    }
 }
 
 fn wait_message(until: DateTime<Utc>, now: DateTime<Utc>) -> AppError {
@@ -195,39 +194,30 @@ pub fn throttle_subjects(email: &str, ip: &str) -> [String; 2] {
     [format!("account:{email}"), format!("ip:{ip}")]
 }
 
-/// Refuses the attempt while the account or the IP must wait.
-pub async fn check_throttle(state: &AppState, subjects: &[String; 2]) -> Result<(), AppError> {
-    let now = Utc::now();
-    for subject in subjects {
-        if let Some(until) = current(repo::failures(&state.db, subject).await?, now)
-            .and_then(|f| f.locked_until)
-            .filter(|until| *until > now)
+/// Counts a sign-in attempt against the account and the IP before the password is checked, or
+/// refuses it while either must wait.
+pub async fn count_attempt(state: &AppState, subjects: &[String; 2]) -> Result<(), AppError> {
+    let forget = Duration::hours(FAILURE_MEMORY_HOURS);
+    for (subject, rule) in subjects.iter().zip([account_rule(), ip_rule()]) {
+        if repo::count_attempt(&state.db, subject, &rule, forget)
+            .await?
+            .is_none()
         {
+            let now = Utc::now();
+            let until = repo::failures(&state.db, subject)
+                .await?
+                .and_then(|f| f.locked_until)
+                .unwrap_or(now);
             return Err(wait_message(until, now));
         }
     }
     Ok(())
 }
 
-pub async fn record_failure(state: &AppState, subjects: &[String; 2]) -> Result<(), AppError> {
-    let now = Utc::now();
-    for (index, subject) in subjects.iter().enumerate() {
-        let failures =
-            current(repo::failures(&state.db, subject).await?, now).map_or(0, |f| f.failures) + 1;
-        let lock = if index == 0 {
-            account_lock(failures, now)
-        } else {
-            ip_lock(failures, now)
-        };
-        repo::record_failure(&state.db, subject, failures, lock).await?;
-    }
-    Ok(())
-}
-
-/// A successful sign-in clears the account's count; the IP's count stays, so one good account
-/// cannot be used to reset guessing at others.
-pub async fn clear_failures(state: &AppState, subjects: &[String; 2]) -> Result<(), AppError> {
-    Ok(repo::clear_failures(&state.db, &subjects[0]).await?)
+/// A successful sign-in clears the account's count and gives the IP its attempt back; the IP's
+/// other failures stay, so one good account cannot be used to reset guessing at others.
+pub async fn forgive_attempt(state: &AppState, subjects: &[String; 2]) -> Result<(), AppError> {
+    Ok(repo::forgive_attempt(&state.db, &subjects[0], &subjects[1]).await?)
 }
 
 #[cfg(test)]
@@ -235,14 +225,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn waits_grow_then_lock() {
-        let now = Utc::now();
-        let wait = |n| account_lock(n, now).map(|until| (until - now).num_seconds());
-        assert_eq!(wait(1), None);
-        assert_eq!(wait(4), None);
-        assert_eq!(wait(5), Some(2));
-        assert_eq!(wait(9), Some(32));
-        assert_eq!(wait(10), Some(15 * 60));
-        assert_eq!(wait(25), Some(15 * 60));
+    fn the_account_rule_waits_longer_then_locks() {
+        let rule = account_rule();
+        let waits: Vec<i64> = rule
+            .waits
+            .iter()
+            .map(|w| w.unwrap().num_seconds())
+            .collect();
+        assert_eq!(waits, [2, 4, 8, 16, 32]);
+        assert_eq!(
+            rule.free + 5 + 1,
+            rule.lock_at,
+            "the waits lead straight into the lock"
+        );
+        assert_eq!(rule.lock.num_minutes(), 15);
     }
 }

@@ -126,6 +126,20 @@ impl<'a> Letterhead<'a> {
         )
     }
 
+    /// To the old address, once the account has moved to a new one.
+    pub fn email_changed(&self, to: &str, new_email: &str) -> Mail {
+        self.mail(
+            to,
+            "email_changed",
+            "The email address of your account was changed",
+            &[
+                &format!("The email address of your account is now {new_email}, and every other device was signed out."),
+                "If you did not make this change, reply to this email at once so we can secure your account.",
+            ],
+            None,
+        )
+    }
+
     pub fn confirm_new_email(&self, to: &str, token: &str) -> Mail {
         self.mail(
             to,

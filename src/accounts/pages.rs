@@ -64,6 +64,7 @@ fn notice_text(notice: &str) -> Option<&'static str> {
         }
         "verified" => "Your email address is confirmed. Welcome!",
         "email-changed" => "Your new email address is confirmed.",
+        "already-confirmed" => "That address was already confirmed. Sign in with your password.",
         _ => return None,
     })
 }

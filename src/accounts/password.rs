@@ -43,7 +43,15 @@ pub fn check_new(password: &str, email: &str) -> Result<(), AppError> {
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
 
+/// Hashes at once: each takes 19 MiB and a core for tens of milliseconds, so a burst of sign-ins
+/// queues here instead of exhausting memory and starving every other request.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 pub async fn hash(password: String) -> Result<String, HashError> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|error| HashError(error.to_string()))?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -57,6 +65,9 @@ pub async fn hash(password: String) -> Result<String, HashError> {
 
 /// True only when `password` matches `stored`; a malformed stored hash never matches.
 pub async fn verify(password: String, stored: String) -> bool {
+    let Ok(_permit) = HASHING.acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&stored)
             .map(|parsed| {

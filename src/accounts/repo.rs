@@ -111,11 +111,14 @@ pub async fn set_display_name(tx: &mut Tx, user_id: i64, name: &str) -> Result<(
         .bind(name).bind(Utc::now()).bind(user_id).execute(conn).await.map(drop))
 }
 
-pub async fn mark_verified(tx: &mut Tx, user_id: i64) -> Result<(), sqlx::Error> {
+/// Marks an enabled account's address confirmed; `true` only when it was unconfirmed until now.
+pub async fn mark_verified(tx: &mut Tx, user_id: i64) -> Result<bool, sqlx::Error> {
     let now = Utc::now();
-    in_tx!(tx, conn => sqlx::query(
-        "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1), updated_at = $1 WHERE id = $2"
-    ).bind(now).bind(user_id).execute(conn).await.map(drop))
+    let changed = in_tx!(tx, conn => sqlx::query(
+        "UPDATE users SET email_verified_at = $1, updated_at = $1
+         WHERE id = $2 AND email_verified_at IS NULL AND disabled_at IS NULL"
+    ).bind(now).bind(user_id).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(changed == 1)
 }
 
 /// Moves an account to a new, verified address; `false` when another account has it.
@@ -144,8 +147,9 @@ pub async fn set_disabled(tx: &mut Tx, user_id: i64, disabled: bool) -> Result<(
 }
 
 /// Deleting an account keeps its row, so orders that point at it stay whole, but removes everything
-/// that identifies the person: email, name, password, addresses, likes, cart and sessions.
-pub async fn anonymise(tx: &mut Tx, user_id: i64) -> Result<(), sqlx::Error> {
+/// that identifies the person: email, name, password, addresses, likes, cart, sessions, the mail
+/// sent to them and the snapshots of them in the audit log.
+pub async fn anonymise(tx: &mut Tx, user_id: i64, email: &str) -> Result<(), sqlx::Error> {
     let now = Utc::now();
     in_tx!(tx, conn => sqlx::query(
         "UPDATE users SET email = $1, display_name = 'Deleted account', password_hash = '!',
@@ -161,7 +165,12 @@ pub async fn anonymise(tx: &mut Tx, user_id: i64) -> Result<(), sqlx::Error> {
         let sql = format!("DELETE FROM {table} WHERE user_id = $1");
         in_tx!(tx, conn => sqlx::query(&sql).bind(user_id).execute(conn).await.map(drop))?;
     }
-    Ok(())
+    // The log keeps what was done to the account, not who it was.
+    in_tx!(tx, conn => sqlx::query(
+        "UPDATE audit_log SET before_data = NULL, after_data = NULL WHERE entity_type = 'user' AND entity_id = $1"
+    ).bind(user_id.to_string()).execute(conn).await.map(drop))?;
+    in_tx!(tx, conn => sqlx::query("DELETE FROM email_outbox WHERE to_address = $1")
+        .bind(email).execute(conn).await.map(drop))
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -291,6 +300,13 @@ pub async fn take_token(
     .await)
 }
 
+/// Uses up every open token of a user: after a password or address change no older link may act
+/// on the account.
+pub async fn revoke_tokens(tx: &mut Tx, user_id: i64) -> Result<(), sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query("UPDATE user_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
+        .bind(Utc::now()).bind(user_id).execute(conn).await.map(drop))
+}
+
 /// Tokens of a purpose made for a user since `since`, for throttling requests for them.
 pub async fn tokens_since(
     db: &Db,
@@ -323,6 +339,11 @@ pub async fn signed_in(db: &Db, sign_in_id: &str) -> Result<Option<SignedIn>, sq
          FROM user_sessions s JOIN users u ON u.id = s.user_id JOIN roles r ON r.id = u.role_id
          WHERE s.session_id = $1 AND u.disabled_at IS NULL"
     ).bind(sign_in_id).fetch_optional(pool).await)
+}
+
+/// Whether a sign-in still stands: its row exists and its user is enabled.
+pub async fn sign_in_is_live(db: &Db, sign_in_id: &str) -> Result<bool, sqlx::Error> {
+    Ok(signed_in(db, sign_in_id).await?.is_some())
 }
 
 pub async fn start_session(
@@ -432,18 +453,66 @@ pub async fn failures(db: &Db, subject: &str) -> Result<Option<Failures>, sqlx::
     ).bind(subject).fetch_optional(pool).await)
 }
 
-/// Stores the count and lock that follow a failure.
-pub async fn record_failure(
+/// How a subject's count turns into locks: the first `free` attempts cost nothing, the next ones
+/// lock for `waits` in turn, and from `lock_at` on every attempt locks for `lock`.
+pub struct LockRule {
+    pub free: i64,
+    pub waits: [Option<Duration>; 5],
+    pub lock_at: i64,
+    pub lock: Duration,
+}
+
+/// Counts an attempt, in one statement, unless the subject is locked: answers the new count, or
+/// `None` when locked. The lock that this count earns is set in the same statement, so parallel
+/// attempts cannot slip past it. Counts older than `forget` start again from one.
+pub async fn count_attempt(
     db: &Db,
     subject: &str,
-    failures: i64,
-    locked_until: Option<DateTime<Utc>>,
-) -> Result<(), sqlx::Error> {
+    rule: &LockRule,
+    forget: Duration,
+) -> Result<Option<i64>, sqlx::Error> {
+    let now = Utc::now();
     on_db!(db, pool => sqlx::query(
-        "INSERT INTO sign_in_failures (subject, failures, locked_until, last_failed_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (subject) DO UPDATE SET failures = excluded.failures,
-             locked_until = excluded.locked_until, last_failed_at = excluded.last_failed_at"
-    ).bind(subject).bind(failures).bind(locked_until).bind(Utc::now()).execute(pool).await.map(drop))
+        "INSERT INTO sign_in_failures (subject, failures, locked_until, last_failed_at) VALUES ($1, 0, NULL, $2)
+         ON CONFLICT (subject) DO NOTHING"
+    ).bind(subject).bind(now).execute(pool).await.map(drop))?;
+    let waits = rule.waits.map(|wait| wait.map(|wait| now + wait));
+    on_db!(db, pool => sqlx::query_scalar(
+        "UPDATE sign_in_failures SET
+             failures = CASE WHEN last_failed_at < $3 THEN 1 ELSE failures + 1 END,
+             last_failed_at = $2,
+             locked_until = CASE
+                 WHEN (CASE WHEN last_failed_at < $3 THEN 1 ELSE failures + 1 END) >= $5 THEN $6
+                 WHEN (CASE WHEN last_failed_at < $3 THEN 1 ELSE failures + 1 END) = $4 + 1 THEN $7
+                 WHEN (CASE WHEN last_failed_at < $3 THEN 1 ELSE failures + 1 END) = $4 + 2 THEN $8
+                 WHEN (CASE WHEN last_failed_at < $3 THEN 1 ELSE failures + 1 END) = $4 + 3 THEN $9
+                 WHEN (CASE WHEN last_failed_at < $3 THEN 1 ELSE failures + 1 END) = $4 + 4 THEN $10
+                 WHEN (CASE WHEN last_failed_at < $3 THEN 1 ELSE failures + 1 END) = $4 + 5 THEN $11
+                 ELSE NULL END
+         WHERE subject = $1 AND (locked_until IS NULL OR locked_until <= $2)
+         RETURNING CAST(failures AS BIGINT)"
+    )
+    .bind(subject)
+    .bind(now)
+    .bind(now - forget)
+    .bind(rule.free)
+    .bind(rule.lock_at)
+    .bind(now + rule.lock)
+    .bind(waits[0])
+    .bind(waits[1])
+    .bind(waits[2])
+    .bind(waits[3])
+    .bind(waits[4])
+    .fetch_optional(pool)
+    .await)
+}
+
+/// A successful sign-in: the account's count goes, and the attempt the IP was charged is returned.
+pub async fn forgive_attempt(db: &Db, account: &str, ip: &str) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => sqlx::query("DELETE FROM sign_in_failures WHERE subject = $1")
+        .bind(account).execute(pool).await.map(drop))?;
+    on_db!(db, pool => sqlx::query("UPDATE sign_in_failures SET failures = failures - 1 WHERE subject = $1 AND failures > 0")
+        .bind(ip).execute(pool).await.map(drop))
 }
 
 pub async fn clear_failures(db: &Db, subject: &str) -> Result<(), sqlx::Error> {

@@ -14,8 +14,19 @@ mod session_cart {
         AppError::Internal
     }
 
-    /// The session's cart, if it has one.
+    /// The session's cart, if it has one. A session whose sign-in has ended elsewhere no longer
+    /// reaches the account's cart (and `current_user` forgets the session on its next call).
     pub async fn existing(session: &Session) -> Result<Option<i64>, AppError> {
+        let sign_in = session
+            .get::<String>(crate::accounts::auth::SESSION_SIGN_IN)
+            .await
+            .map_err(session_error)?;
+        if let Some(sign_in) = sign_in {
+            let state = crate::server::state()?;
+            if !crate::accounts::repo::sign_in_is_live(&state.db, &sign_in).await? {
+                return Ok(None);
+            }
+        }
         session
             .get(super::super::SESSION_CART_ID)
             .await

@@ -13,6 +13,7 @@ mod admin {
     use crate::error::AppError;
     use crate::server::AppState;
 
+    pub const DELETE: &str = "delete";
     pub const READ: Permission = Permission(Resource::Users, Action::Read);
     pub const WRITE: Permission = Permission(Resource::Users, Action::Write);
 
@@ -80,6 +81,8 @@ mod admin {
         let after = repo::find_by_id_in(&mut tx, user_id)
             .await?
             .ok_or(AppError::Internal)?;
+        // A deletion is logged without the person it removed.
+        let forgets = action == DELETE;
         repo::audit(
             &mut tx,
             AuditEntry {
@@ -87,8 +90,8 @@ mod admin {
                 action,
                 entity_type: "user",
                 entity_id: user_id.to_string(),
-                before: Some(snapshot(&target)),
-                after: Some(snapshot(&after)),
+                before: (!forgets).then(|| snapshot(&target)),
+                after: (!forgets).then(|| snapshot(&after)),
                 ip: Some(&client.ip),
             },
         )
@@ -301,10 +304,16 @@ pub async fn delete_user(user_id: i64) -> Result<(), AppError> {
         async move {
             let admin = crate::accounts::auth::require(admin::WRITE).await?;
             let state = crate::server::state()?;
-            admin::change_user(&state, &admin, user_id, "delete", async |tx, target| {
-                crate::accounts::repo::anonymise(tx, target.id).await?;
-                Ok(())
-            })
+            admin::change_user(
+                &state,
+                &admin,
+                user_id,
+                admin::DELETE,
+                async |tx, target| {
+                    crate::accounts::repo::anonymise(tx, target.id, &target.email).await?;
+                    Ok(())
+                },
+            )
             .await?;
             leptos_axum::redirect("/manage/users");
             Ok(())

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use leptos::config::LeptosOptions;
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, ResponseOptions, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, ResponseOptions, generate_route_list};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -171,10 +171,18 @@ fn check_build_output(options: &LeptosOptions) -> Result<(), StartError> {
     }
 }
 
+/// The page routes, generated once per process. Generating them runs the app with resource loading
+/// suppressed process-wide, which stalls any page that starts rendering meanwhile
+/// (leptos-rs/leptos#4773), so it must not happen while another server in the process serves.
+pub fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let settings = state.settings.clone();
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let page_context = {
         let state = state.clone();
         move || page_context(&state)
