@@ -203,7 +203,7 @@ mod flow {
         /// A new account's address: the user, to sign in.
         Account(i64),
         /// A link for an address that was already confirmed: nothing to sign in to.
-        AlreadyConfirmed,
+        Again,
         EmailChanged,
     }
 
@@ -219,7 +219,7 @@ mod flow {
             return Ok(if first {
                 Confirmed::Account(user_id)
             } else {
-                Confirmed::AlreadyConfirmed
+                Confirmed::Again
             });
         }
         let Some((user_id, Some(new_email))) =
@@ -485,7 +485,7 @@ pub async fn confirm_email(token: String) -> Result<(), AppError> {
                     super::auth::sign_in(&state, user_id, &client).await?;
                     leptos_axum::redirect("/account?notice=verified");
                 }
-                flow::Confirmed::AlreadyConfirmed => {
+                flow::Confirmed::Again => {
                     leptos_axum::redirect("/account/login?notice=already-confirmed");
                 }
                 flow::Confirmed::EmailChanged => {
