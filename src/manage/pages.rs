@@ -255,15 +255,17 @@ fn UserDetailView(detail: UserDetail, actions: UserActions) -> impl IntoView {
                 {detail.sessions.clone().into_iter().map(|session| view! {
                     <li class="flex items-center justify-between gap-3 py-2 text-sm" data-testid="user-session">
                         <span>{format!("{} · {} · last seen {}", session.device, session.ip, session.last_seen_at)}</span>
-                        <ActionForm action=actions.sessions>
-                            <input type="hidden" name="user_id" value=user.id />
-                            <input type="hidden" name="handle" value=session.handle />
-                            <button type="submit" class="underline">"End"</button>
-                        </ActionForm>
+                        {editable.then(|| view! {
+                            <ActionForm action=actions.sessions>
+                                <input type="hidden" name="user_id" value=user.id />
+                                <input type="hidden" name="handle" value=session.handle />
+                                <button type="submit" class="underline">"End"</button>
+                            </ActionForm>
+                        })}
                     </li>
                 }).collect_view()}
             </ul>
-            {(!detail.sessions.is_empty()).then(|| view! {
+            {(editable && !detail.sessions.is_empty()).then(|| view! {
                 <ActionForm action=actions.sessions attr:class="mt-2">
                     <input type="hidden" name="user_id" value=user.id />
                     <button type="submit" class="rounded-md border border-stone-300 px-3 py-2 text-sm hover:bg-stone-100">"End all sessions"</button>
@@ -273,6 +275,7 @@ fn UserDetailView(detail: UserDetail, actions: UserActions) -> impl IntoView {
 
         <section class="mt-10" aria-labelledby="user-audit">
             <h2 id="user-audit" class="text-xl font-semibold">"Audit log"</h2>
+            {detail.audit.is_empty().then(|| view! { <p class="mt-2 text-stone-700">"Nothing recorded yet."</p> })}
             <ol class="mt-2 space-y-2 text-sm" aria-label="Audit log">
                 {detail.audit.into_iter().map(|entry| view! {
                     <li data-testid="audit-entry">
