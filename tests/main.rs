@@ -3,6 +3,7 @@
 
 mod support;
 
+mod cache;
 mod cart;
 mod catalog;
 mod config;

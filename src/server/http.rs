@@ -83,6 +83,7 @@ impl Server {
             db,
             config: Arc::new(config),
             settings: Arc::new(settings),
+            catalog_cache: Arc::default(),
         };
         let addr = state.config.listen_addr;
         let listener = tokio::net::TcpListener::bind(addr)

@@ -20,6 +20,7 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub settings: Arc<Settings>,
+    pub catalog_cache: Arc<crate::catalog::cache::CatalogCache>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
