@@ -5,6 +5,7 @@ mod support;
 
 mod accounts;
 mod authorization;
+mod cache;
 mod cart;
 mod catalog;
 mod config;

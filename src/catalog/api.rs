@@ -11,19 +11,26 @@ use leptos::server_fn::codec::Json;
 pub async fn fetch_home() -> Result<HomeContent, AppError> {
     crate::server::respond(
         async move {
+            use super::cache::Key;
             use super::repo;
             let state = crate::server::state()?;
+            let db = &state.db;
             let catalog = &state.settings.catalog;
-            let (featured, new_arrivals, categories) = tokio::try_join!(
-                repo::featured(&state.db, i64::from(catalog.home_featured)),
-                repo::newest(&state.db, i64::from(catalog.home_new_arrivals)),
-                repo::category_tree(&state.db),
-            )?;
-            Ok(HomeContent {
-                featured,
-                new_arrivals,
-                categories,
-            })
+            state
+                .catalog_cache
+                .get_or_load(db, Key::Home, async {
+                    let (featured, new_arrivals, categories) = tokio::try_join!(
+                        repo::featured(db, i64::from(catalog.home_featured)),
+                        repo::newest(db, i64::from(catalog.home_new_arrivals)),
+                        repo::category_tree(db),
+                    )?;
+                    Ok(HomeContent {
+                        featured,
+                        new_arrivals,
+                        categories,
+                    })
+                })
+                .await
         }
         .await,
     )
@@ -36,46 +43,52 @@ pub async fn fetch_home() -> Result<HomeContent, AppError> {
 pub async fn fetch_products(params: ListingParams) -> Result<Listing, AppError> {
     crate::server::respond(
         async move {
+            use super::cache::Key;
             use super::listing::ListingQuery;
             use super::{repo, search};
             let state = crate::server::state()?;
             let currency = state.settings.shop.currency;
-            let mut query = ListingQuery::parse(&params, currency)?;
-            let mut corrected = None;
-            let mut suggestion = None;
-            if let Some(text) = &query.search {
-                let vocabulary = repo::search_vocabulary(&state.db, &state.vocabulary).await?;
-                if let Some(better) = vocabulary.correct(&search::terms(text)) {
-                    let better = better.join(" ");
-                    if params.is_exact() {
-                        suggestion = Some(better);
-                    } else {
-                        query.search = Some(better.clone());
-                        corrected = Some(better);
+            let key = Key::Listing(cache_key(&params)?);
+            let load = async {
+                let mut query = ListingQuery::parse(&params, currency)?;
+                let mut corrected = None;
+                let mut suggestion = None;
+                if let Some(text) = &query.search {
+                    let vocabulary = repo::search_vocabulary(&state.db, &state.vocabulary).await?;
+                    if let Some(better) = vocabulary.correct(&search::terms(text)) {
+                        let better = better.join(" ");
+                        if params.is_exact() {
+                            suggestion = Some(better);
+                        } else {
+                            query.search = Some(better.clone());
+                            corrected = Some(better);
+                        }
                     }
                 }
-            }
-            // Facets count every match. For a search that is what the index found; for plain
-            // browsing it would be the whole catalog on every page, so browsing goes without.
-            let facets = async {
-                match &query.search {
-                    Some(_) => repo::facets(&state.db, &query, currency).await,
-                    None => Ok(Default::default()),
-                }
+                // Facets count every match. For a search that is what the index found; for plain
+                // browsing it would be the whole catalog on every page, so browsing goes without.
+                let facets = async {
+                    match &query.search {
+                        Some(_) => repo::facets(&state.db, &query, currency).await,
+                        None => Ok(Default::default()),
+                    }
+                };
+                let (page, facets) =
+                    tokio::try_join!(repo::list_products(&state.db, &query), facets)?;
+                let popular = if page.products.is_empty() {
+                    repo::popular_categories(&state.db, 4).await?
+                } else {
+                    Vec::new()
+                };
+                Ok::<_, AppError>(Listing {
+                    page,
+                    corrected,
+                    suggestion,
+                    facets,
+                    popular,
+                })
             };
-            let (page, facets) = tokio::try_join!(repo::list_products(&state.db, &query), facets)?;
-            let popular = if page.products.is_empty() {
-                repo::popular_categories(&state.db, 4).await?
-            } else {
-                Vec::new()
-            };
-            Ok(Listing {
-                page,
-                corrected,
-                suggestion,
-                facets,
-                popular,
-            })
+            state.catalog_cache.get_or_load(&state.db, key, load).await
         }
         .await,
     )
@@ -89,47 +102,61 @@ pub async fn fetch_category(
 ) -> Result<CategoryContent, AppError> {
     crate::server::respond(
         async move {
-            use super::listing::ListingQuery;
-            use super::repo;
             let state = crate::server::state()?;
-            let category = repo::category_by_slug(&state.db, &slug)
-                .await?
-                .ok_or_else(|| AppError::not_found("That category"))?;
-            let query = ListingQuery::parse(
-                &ListingParams {
-                    category: vec![category.slug.clone()],
-                    ..params
-                },
-                state.settings.shop.currency,
-            )?;
-            let (tree, page) = tokio::try_join!(
-                repo::category_tree(&state.db),
-                repo::list_products(&state.db, &query)
-            )?;
-            let parent = tree
-                .iter()
-                .find(|top| top.children.iter().any(|child| child.slug == category.slug))
-                .map(|top| super::CategoryNode {
-                    slug: top.slug.clone(),
-                    name: top.name.clone(),
-                    children: Vec::new(),
-                });
-            let children = tree
-                .into_iter()
-                .find(|top| top.slug == category.slug)
-                .map(|top| top.children)
-                .unwrap_or_default();
-            Ok(CategoryContent {
-                slug: category.slug,
-                name: category.name,
-                description: category.description,
-                parent,
-                children,
-                page,
-            })
+            let key = super::cache::Key::Category(slug.clone(), cache_key(&params)?);
+            state
+                .catalog_cache
+                .get_or_load(&state.db, key, load_category(&state, slug, params))
+                .await
         }
         .await,
     )
+}
+
+/// The category page's content from the database; errors (unknown slug, bad filters) are not cached.
+#[cfg(feature = "ssr")]
+async fn load_category(
+    state: &crate::server::AppState,
+    slug: String,
+    params: ListingParams,
+) -> Result<CategoryContent, AppError> {
+    use super::listing::ListingQuery;
+    use super::repo;
+    let category = repo::category_by_slug(&state.db, &slug)
+        .await?
+        .ok_or_else(|| AppError::not_found("That category"))?;
+    let query = ListingQuery::parse(
+        &ListingParams {
+            category: vec![category.slug.clone()],
+            ..params
+        },
+        state.settings.shop.currency,
+    )?;
+    let (tree, page) = tokio::try_join!(
+        repo::category_tree(&state.db),
+        repo::list_products(&state.db, &query)
+    )?;
+    let parent = tree
+        .iter()
+        .find(|top| top.children.iter().any(|child| child.slug == category.slug))
+        .map(|top| super::CategoryNode {
+            slug: top.slug.clone(),
+            name: top.name.clone(),
+            children: Vec::new(),
+        });
+    let children = tree
+        .into_iter()
+        .find(|top| top.slug == category.slug)
+        .map(|top| top.children)
+        .unwrap_or_default();
+    Ok(CategoryContent {
+        slug: category.slug,
+        name: category.name,
+        description: category.description,
+        parent,
+        children,
+        page,
+    })
 }
 
 #[server]
@@ -137,10 +164,24 @@ pub async fn fetch_product(slug: String) -> Result<ProductDetail, AppError> {
     crate::server::respond(
         async move {
             let state = crate::server::state()?;
-            super::repo::product_detail(&state.db, &slug)
+            let key = super::cache::Key::Product(slug.clone());
+            state
+                .catalog_cache
+                .get_or_load(&state.db, key, async {
+                    Ok::<_, AppError>(super::repo::product_detail(&state.db, &slug).await?)
+                })
                 .await?
                 .ok_or_else(|| AppError::not_found("That product"))
         }
         .await,
     )
+}
+
+/// The listing parameters as a cache key: all of them, whatever fields they gain.
+#[cfg(feature = "ssr")]
+fn cache_key(params: &ListingParams) -> Result<String, AppError> {
+    serde_json::to_string(params).map_err(|error| {
+        tracing::error!(%error, "listing parameters did not serialize");
+        AppError::Internal
+    })
 }

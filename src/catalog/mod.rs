@@ -1,6 +1,8 @@
 //! The catalog: categories, products and their variants, images and stock as shoppers see them.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod cache;
 pub mod listing;
 pub mod pages;
 #[cfg(feature = "ssr")]

@@ -768,6 +768,83 @@ pub async fn insert_product(tx: &mut Tx, product: &NewProduct) -> Result<i64, sq
     Ok(product_id)
 }
 
+/// Sets a variant's price, inside the caller's transaction, and keeps its product's listing price at
+/// the cheapest variant's. Returns false if there is no such variant.
+pub async fn set_variant_price(
+    tx: &mut Tx,
+    variant_id: i64,
+    price: Money,
+) -> Result<bool, sqlx::Error> {
+    let now = Utc::now().trunc_subsecs(6);
+    let product_id: Option<i64> = in_tx!(tx, conn => sqlx::query_scalar(
+        "UPDATE product_variants SET price_minor = $1, currency = $2, updated_at = $3 WHERE id = $4
+         RETURNING product_id"
+    )
+    .bind(price.minor)
+    .bind(price.currency.code())
+    .bind(now)
+    .bind(variant_id)
+    .fetch_optional(conn)
+    .await)?;
+    let Some(product_id) = product_id else {
+        return Ok(false);
+    };
+    in_tx!(tx, conn => sqlx::query(
+        "UPDATE products SET updated_at = $1,
+             price_minor = (SELECT MIN(v.price_minor) FROM product_variants v WHERE v.product_id = $2)
+         WHERE id = $2"
+    )
+    .bind(now)
+    .bind(product_id)
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(true)
+}
+
+/// Sets a variant's stock on hand, inside the caller's transaction, and records the difference in
+/// the ledger as an adjustment. Returns false if there is no such variant.
+pub async fn set_on_hand(
+    tx: &mut Tx,
+    variant_id: i64,
+    on_hand: i32,
+    note: &str,
+) -> Result<bool, sqlx::Error> {
+    let now = Utc::now().trunc_subsecs(6);
+    let before: Option<i32> = in_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT on_hand FROM inventory WHERE variant_id = $1"
+    )
+    .bind(variant_id)
+    .fetch_optional(conn)
+    .await)?;
+    let Some(before) = before else {
+        return Ok(false);
+    };
+    if before == on_hand {
+        return Ok(true);
+    }
+    in_tx!(tx, conn => sqlx::query(
+        "UPDATE inventory SET on_hand = $1, updated_at = $2 WHERE variant_id = $3"
+    )
+    .bind(on_hand)
+    .bind(now)
+    .bind(variant_id)
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?;
+    in_tx!(tx, conn => sqlx::query(
+        "INSERT INTO stock_movements (variant_id, delta, reason, note, created_at) VALUES ($1, $2, 'adjustment', $3, $4)"
+    )
+    .bind(variant_id)
+    .bind(on_hand - before)
+    .bind(note)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(true)
+}
+
 pub async fn count_products(db: &Db) -> Result<i64, sqlx::Error> {
     on_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM products").fetch_one(pool).await)
 }

@@ -26,6 +26,7 @@ pub struct AppState {
     pub outbox: mail::Outbox,
     /// The search index's words, for spelling correction; reloaded when the catalog changes.
     pub vocabulary: Arc<crate::catalog::search::VocabularyCache>,
+    pub catalog_cache: Arc<crate::catalog::cache::CatalogCache>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

@@ -1,0 +1,173 @@
+//! The catalog cache over HTTP: pages come from memory while nothing changed, and show a new price,
+//! stock level or category name on the very next request after a change, whichever way it was made.
+
+use crate::support::TestApp;
+use chrono::Utc;
+use emporium::catalog::repo::{self, NewCategory, NewProduct, NewVariant};
+use emporium::money::{Currency, Money};
+use emporium::on_db;
+use reqwest::StatusCode;
+
+/// An empty shop with one category and one product of one variant: €12.50, 20 in stock.
+async fn shop_with_one_product() -> (TestApp, i64) {
+    let app = TestApp::spawn().await;
+    let mut tx = app.db.begin().await.unwrap();
+    let category_id = repo::insert_category(
+        &mut tx,
+        &NewCategory {
+            parent_id: None,
+            slug: "lamps",
+            name: "Lamps",
+            description: "Light for every room.",
+            position: 0,
+        },
+    )
+    .await
+    .unwrap();
+    let product_id = repo::insert_product(
+        &mut tx,
+        &NewProduct {
+            slug: "brass-lamp".into(),
+            name: "Brass lamp".into(),
+            description: "A lamp of brass.".into(),
+            category_id,
+            featured: true,
+            option1_name: None,
+            created_at: Utc::now(),
+            variants: vec![NewVariant {
+                sku: "LAMP-1".into(),
+                title: "Default".into(),
+                option1: None,
+                price: Money::new(1250, Currency::EUR),
+                on_hand: 20,
+                low_stock_threshold: 5,
+            }],
+            images: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let variant_id: i64 = on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT id FROM product_variants WHERE product_id = $1"
+    ).bind(product_id).fetch_one(pool).await)
+    .unwrap();
+    (app, variant_id)
+}
+
+async fn page(app: &TestApp, path: &str) -> String {
+    let response = app.get(path).await;
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.text().await.unwrap()
+}
+
+/// Runs `sql` in one transaction, as a tool outside the shop's code would.
+async fn run_sql(app: &TestApp, statements: &[&str]) {
+    on_db!(&app.db, pool => {
+        let mut tx = pool.begin().await.unwrap();
+        for sql in statements {
+            sqlx::query(sql).execute(&mut *tx).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    });
+}
+
+#[tokio::test]
+async fn pages_show_a_new_price_and_stock_right_after_the_repository_changes_them() {
+    let (app, variant) = shop_with_one_product().await;
+    for path in ["/", "/products", "/c/lamps", "/p/brass-lamp"] {
+        let html = page(&app, path).await;
+        assert!(html.contains("€12.50"), "{path} shows the price");
+        assert!(!html.contains("Only 3 left"), "{path}");
+    }
+
+    let mut tx = app.db.begin().await.unwrap();
+    assert!(
+        repo::set_variant_price(&mut tx, variant, Money::new(990, Currency::EUR))
+            .await
+            .unwrap()
+    );
+    assert!(
+        repo::set_on_hand(&mut tx, variant, 3, "recount")
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+
+    for path in ["/", "/products", "/c/lamps"] {
+        let html = page(&app, path).await;
+        assert!(html.contains("€9.90"), "{path} shows the new price");
+        assert!(
+            !html.contains("€12.50"),
+            "{path} no longer shows the old one"
+        );
+        assert!(html.contains("Only 3 left"), "{path} shows the new stock");
+    }
+    let product = page(&app, "/p/brass-lamp").await;
+    assert!(product.contains("€9.90") && !product.contains("€12.50"));
+
+    let mut tx = app.db.begin().await.unwrap();
+    repo::set_on_hand(&mut tx, variant, 0, "broken in the warehouse")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let product = page(&app, "/p/brass-lamp").await;
+    assert!(product.contains("https://schema.org/OutOfStock"));
+    assert!(page(&app, "/products").await.contains("Out of stock"));
+}
+
+#[tokio::test]
+async fn a_change_made_outside_the_shops_code_shows_on_the_next_page() {
+    let (app, _) = shop_with_one_product().await;
+    assert!(page(&app, "/p/brass-lamp").await.contains("€12.50"));
+    assert!(page(&app, "/").await.contains("Lamps"));
+
+    run_sql(
+        &app,
+        &[
+            "UPDATE product_variants SET price_minor = 4200",
+            "UPDATE products SET price_minor = 4200",
+            "UPDATE inventory SET on_hand = 2",
+            "UPDATE categories SET name = 'Lights'",
+        ],
+    )
+    .await;
+
+    let product = page(&app, "/p/brass-lamp").await;
+    assert!(product.contains("€42.00") && !product.contains("€12.50"));
+    let home = page(&app, "/").await;
+    assert!(home.contains("Lights") && !home.contains("Lamps"));
+    assert!(home.contains("Only 2 left"));
+
+    run_sql(&app, &["UPDATE products SET status = 'archived'"]).await;
+    assert_eq!(
+        app.get("/p/brass-lamp").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn unchanged_pages_come_from_memory_until_the_generation_moves() {
+    let (app, _) = shop_with_one_product().await;
+    assert!(page(&app, "/p/brass-lamp").await.contains("Brass lamp"));
+
+    // Rename the product but put the generation back, as if the change had never been announced:
+    // the page still shows the old name, so it did not come from the database.
+    run_sql(
+        &app,
+        &[
+            "UPDATE products SET name = 'Copper lamp'",
+            "UPDATE catalog_generation SET generation = generation - 1",
+        ],
+    )
+    .await;
+    let cached = page(&app, "/p/brass-lamp").await;
+    assert!(cached.contains("Brass lamp") && !cached.contains("Copper lamp"));
+
+    run_sql(
+        &app,
+        &["UPDATE catalog_generation SET generation = generation + 1"],
+    )
+    .await;
+    assert!(page(&app, "/p/brass-lamp").await.contains("Copper lamp"));
+}
