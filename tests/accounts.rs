@@ -1007,3 +1007,28 @@ async fn an_admin_changes_roles_disables_and_deletes_with_an_audit_trail() {
         .unwrap();
     assert_eq!(page.matches("data-testid=\"audit-entry\"").count(), 3);
 }
+
+#[tokio::test]
+async fn a_device_limit_ends_the_oldest_sign_in() {
+    let mut settings = crate::support::settings();
+    settings.sessions.max_per_user = 2;
+    let app = TestApp::spawn_with(crate::support::Options {
+        settings: Some(settings),
+        ..Default::default()
+    })
+    .await;
+    let email = "two.devices@example.com";
+    let first = customer(&app, email).await;
+    let second = browser();
+    sign_in(&app, &second, email, PASSWORD).await;
+    assert!(signed_in_email(&app, &first).await.is_some());
+    let third = browser();
+    sign_in(&app, &third, email, PASSWORD).await;
+    assert_eq!(
+        signed_in_email(&app, &first).await,
+        None,
+        "the oldest sign-in ended"
+    );
+    assert!(signed_in_email(&app, &second).await.is_some());
+    assert!(signed_in_email(&app, &third).await.is_some());
+}

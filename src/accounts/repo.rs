@@ -527,6 +527,18 @@ pub async fn forget_old_failures(db: &Db) -> Result<(), sqlx::Error> {
         .bind(cutoff).execute(pool).await.map(drop))
 }
 
+/// Deletes sign-ins past their lifetime: idle longer than a cookie session lives, or older than the
+/// absolute limit. Their sessions could no longer use them; this keeps the sessions list true.
+pub async fn forget_expired_sign_ins(
+    db: &Db,
+    idle: Duration,
+    absolute: Duration,
+) -> Result<(), sqlx::Error> {
+    let now = Utc::now();
+    on_db!(db, pool => sqlx::query("DELETE FROM user_sessions WHERE last_seen_at < $1 OR created_at < $2")
+        .bind(now - idle).bind(now - absolute).execute(pool).await.map(drop))
+}
+
 // ---- addresses ----
 
 #[derive(sqlx::FromRow)]

@@ -124,12 +124,20 @@ impl Server {
             }
         });
         let db = self.state.db.clone();
-        let forget_failures = tokio::spawn(async move {
+        let sessions = &self.state.settings.sessions;
+        let idle = chrono::Duration::days(sessions.idle_days);
+        let absolute = chrono::Duration::days(sessions.absolute_days);
+        let forget_stale = tokio::spawn(async move {
             let mut ticks = tokio::time::interval(period);
             loop {
                 ticks.tick().await;
                 if let Err(error) = crate::accounts::repo::forget_old_failures(&db).await {
                     tracing::warn!(%error, "old sign-in failures could not be cleared");
+                }
+                if let Err(error) =
+                    crate::accounts::repo::forget_expired_sign_ins(&db, idle, absolute).await
+                {
+                    tracing::warn!(%error, "expired sign-ins could not be cleared");
                 }
             }
         });
@@ -147,7 +155,7 @@ impl Server {
         .with_graceful_shutdown(shutdown)
         .await;
         cleanup.abort();
-        forget_failures.abort();
+        forget_stale.abort();
         mailer.abort();
         self.state.db.close().await;
         result
