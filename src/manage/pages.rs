@@ -141,7 +141,9 @@ fn UserTable(list: UserList, q: Option<String>) -> impl IntoView {
             <tbody class="divide-y divide-stone-200">
                 {list.users.into_iter().map(|user| view! {
                     <tr data-testid="user-row">
-                        <td class="py-2"><a class="font-medium underline" href=format!("/manage/users/{}", user.id)>{user.display_name.clone()}</a></td>
+                        // A full page load: the user page is rendered whole on the server, and a client-side
+                        // navigation from a filtered list could stall before it committed.
+                        <td class="py-2"><a class="font-medium underline" rel="external" href=format!("/manage/users/{}", user.id)>{user.display_name.clone()}</a></td>
                         <td>{user.email.clone()}</td>
                         <td>{user.role.label()}</td>
                         <td>{if user.disabled { "Disabled" } else { "Active" }}</td>
