@@ -370,13 +370,7 @@ async fn guess_25_times(app: &TestApp, email: &str) -> (Vec<(u16, String)>, Vec<
 #[tokio::test]
 async fn repeated_wrong_passwords_are_slowed_then_locked_alike_for_unknown_addresses() {
     // The per-IP request limit would stop this one client first; this test is about the per-account count.
-    let mut settings = crate::support::settings();
-    settings.limits.auth_requests = 1_000;
-    let app = TestApp::spawn_with(crate::support::Options {
-        settings: Some(settings),
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with_settings(|s| s.limits.auth_requests = 1_000).await;
     let email = "target@example.com";
     let signed_in = customer(&app, email).await;
     let (known, locks) = guess_25_times(&app, email).await;
@@ -1010,13 +1004,7 @@ async fn an_admin_changes_roles_disables_and_deletes_with_an_audit_trail() {
 
 #[tokio::test]
 async fn a_device_limit_ends_the_oldest_sign_in() {
-    let mut settings = crate::support::settings();
-    settings.sessions.max_per_user = 2;
-    let app = TestApp::spawn_with(crate::support::Options {
-        settings: Some(settings),
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_with_settings(|s| s.sessions.max_per_user = 2).await;
     let email = "two.devices@example.com";
     let first = customer(&app, email).await;
     let second = browser();

@@ -22,12 +22,12 @@ async fn shop_with_products(extra: usize) -> TestApp {
     app
 }
 
-fn query(params: ListingParams) -> ListingQuery {
+pub fn query(params: ListingParams) -> ListingQuery {
     ListingQuery::parse(&params, Currency::EUR).expect("valid listing parameters")
 }
 
 /// Follows `next` from the first page to the last.
-async fn walk(app: &TestApp, params: ListingParams) -> Vec<ProductCard> {
+pub async fn walk(app: &TestApp, params: ListingParams) -> Vec<ProductCard> {
     let mut seen = Vec::new();
     let mut after = None;
     loop {

@@ -2,8 +2,9 @@
 //! engine under test. The expectations are the same for both engines, so passing on each means the
 //! two agree.
 
+use crate::catalog::{query, walk};
 use crate::support::{Options, TestApp, settings};
-use emporium::catalog::listing::{ListingParams, ListingQuery, PAGE_SIZE};
+use emporium::catalog::listing::{ListingParams, PAGE_SIZE};
 use emporium::catalog::repo::{self, NewCategory, NewProduct, NewVariant};
 use emporium::catalog::search::{self, VocabularyCache};
 use emporium::catalog::{ProductCard, listing};
@@ -14,31 +15,10 @@ use reqwest::StatusCode;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-fn query(params: ListingParams) -> ListingQuery {
-    ListingQuery::parse(&params, Currency::EUR).expect("valid listing parameters")
-}
-
 fn searching(q: &str) -> ListingParams {
     ListingParams {
         q: Some(q.to_owned()),
         ..Default::default()
-    }
-}
-
-/// Follows `next` from the first page to the last.
-async fn walk(app: &TestApp, params: ListingParams) -> Vec<ProductCard> {
-    let mut seen = Vec::new();
-    let mut after = None;
-    loop {
-        let page = repo::list_products(&app.db, &query(params.with_after(after)))
-            .await
-            .unwrap();
-        assert!(page.products.len() <= PAGE_SIZE);
-        seen.extend(page.products);
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return seen,
-        }
     }
 }
 

@@ -18,10 +18,6 @@ mod flow {
 
     pub use super::super::safe_next;
 
-    fn letterhead(state: &AppState) -> Letterhead<'_> {
-        Letterhead::of(state)
-    }
-
     pub const VERIFY_HOURS: i64 = 24;
     pub const RESET_HOURS: i64 = 1;
     /// Reset requests honoured per account in [`RESET_WINDOW_HOURS`]; more are ignored silently.
@@ -62,9 +58,9 @@ mod flow {
                     Duration::hours(VERIFY_HOURS),
                 )
                 .await?;
-                letterhead(state).welcome(email.as_str(), &name, &token)
+                Letterhead::of(state).welcome(email.as_str(), &name, &token)
             }
-            None => letterhead(state).already_registered(email.as_str()),
+            None => Letterhead::of(state).already_registered(email.as_str()),
         };
         enqueue(&mut tx, &mail).await?;
         tx.commit().await?;
@@ -122,7 +118,7 @@ mod flow {
         .await?;
         enqueue(
             &mut tx,
-            &letterhead(state).welcome(&user.email, &user.display_name, &token),
+            &Letterhead::of(state).welcome(&user.email, &user.display_name, &token),
         )
         .await?;
         tx.commit().await?;
@@ -154,7 +150,7 @@ mod flow {
             Duration::hours(RESET_HOURS),
         )
         .await?;
-        enqueue(&mut tx, &letterhead(state).reset(&user.email, &token)).await?;
+        enqueue(&mut tx, &Letterhead::of(state).reset(&user.email, &token)).await?;
         tx.commit().await?;
         state.outbox.wake();
         Ok(())
@@ -190,7 +186,11 @@ mod flow {
         repo::mark_verified(&mut tx, user.id).await?;
         repo::end_sessions(&mut tx, user.id, None).await?;
         repo::revoke_tokens(&mut tx, user.id).await?;
-        enqueue(&mut tx, &letterhead(state).password_changed(&user.email)).await?;
+        enqueue(
+            &mut tx,
+            &Letterhead::of(state).password_changed(&user.email),
+        )
+        .await?;
         tx.commit().await?;
         state.outbox.wake();
         // Whoever kept the account locked by guessing, the owner is back in.
@@ -241,7 +241,7 @@ mod flow {
         repo::end_sessions(&mut tx, user_id, keep.as_deref()).await?;
         enqueue(
             &mut tx,
-            &letterhead(state).email_changed(&old.email, &new_email),
+            &Letterhead::of(state).email_changed(&old.email, &new_email),
         )
         .await?;
         tx.commit().await?;
@@ -276,7 +276,11 @@ mod flow {
         repo::set_password(&mut tx, user.id, &hash).await?;
         repo::end_sessions(&mut tx, user.id, keep.as_deref()).await?;
         repo::revoke_tokens(&mut tx, user.id).await?;
-        enqueue(&mut tx, &letterhead(state).password_changed(&user.email)).await?;
+        enqueue(
+            &mut tx,
+            &Letterhead::of(state).password_changed(&user.email),
+        )
+        .await?;
         tx.commit().await?;
         state.outbox.wake();
         Ok(())
@@ -313,7 +317,7 @@ mod flow {
         .await?;
         enqueue(
             &mut tx,
-            &letterhead(state).confirm_new_email(new_email.as_str(), &token),
+            &Letterhead::of(state).confirm_new_email(new_email.as_str(), &token),
         )
         .await?;
         tx.commit().await?;
@@ -593,9 +597,10 @@ pub async fn end_session(handle: String) -> Result<(), AppError> {
                 leptos_axum::redirect("/");
                 return Ok(());
             }
-            if !repo::end_session_by_handle(&state.db, user.id, &handle).await? {
-                return Err(AppError::not_found("That session"));
-            }
+            let sign_in = repo::session_by_handle(&state.db, user.id, &handle)
+                .await?
+                .ok_or_else(|| AppError::not_found("That session"))?;
+            repo::end_session(&state.db, &sign_in).await?;
             Ok(())
         }
         .await,

@@ -413,23 +413,17 @@ pub async fn sessions_of(db: &Db, user_id: i64) -> Result<Vec<SessionRow>, sqlx:
     ).bind(user_id).fetch_all(pool).await)
 }
 
-/// Ends the user's sign-in whose public handle is `handle`; `false` when there is none.
-pub async fn end_session_by_handle(
+/// The secret id of the user's sign-in whose public handle is `handle`.
+pub async fn session_by_handle(
     db: &Db,
     user_id: i64,
     handle: &str,
-) -> Result<bool, sqlx::Error> {
-    let target = sessions_of(db, user_id)
+) -> Result<Option<String>, sqlx::Error> {
+    Ok(sessions_of(db, user_id)
         .await?
         .into_iter()
-        .find(|row| session_handle(&row.session_id) == handle);
-    match target {
-        Some(row) => {
-            end_session(db, &row.session_id).await?;
-            Ok(true)
-        }
-        None => Ok(false),
-    }
+        .map(|row| row.session_id)
+        .find(|id| session_handle(id) == handle))
 }
 
 /// A sign-in's public name: part of the hash of its secret id, so pages can point at a session

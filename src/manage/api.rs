@@ -366,11 +366,8 @@ pub async fn end_user_sessions(user_id: i64, handle: Option<String>) -> Result<(
             // The session's secret id, found from its public handle.
             let session_id = match &handle {
                 Some(handle) => Some(
-                    repo::sessions_of(&state.db, user_id)
+                    repo::session_by_handle(&state.db, user_id, handle)
                         .await?
-                        .into_iter()
-                        .find(|row| &repo::session_handle(&row.session_id) == handle)
-                        .map(|row| row.session_id)
                         .ok_or_else(|| AppError::not_found("That session"))?,
                 ),
                 None => None,

@@ -94,6 +94,17 @@ impl TestApp {
         Self::spawn_with(Options::default()).await
     }
 
+    /// A server whose site settings differ from Leptos.toml as `change` says.
+    pub async fn spawn_with_settings(change: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = settings();
+        change(&mut settings);
+        Self::spawn_with(Options {
+            settings: Some(settings),
+            ..Options::default()
+        })
+        .await
+    }
+
     pub async fn spawn_with(options: Options) -> TestApp {
         let media_dir = scratch_dir("media");
         let vars: HashMap<&str, String> = HashMap::from([
