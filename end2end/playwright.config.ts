@@ -10,7 +10,9 @@ export default defineConfig({
   retries: 0,
   workers: 2,
   reporter: [["list"]],
-  // Hydration loads the debug build's large WASM; on a busy 2-core machine that can take seconds.
+  // Hydration loads the debug build's large WASM; on a busy 2-core machine that can take seconds, and a
+  // journey loads several pages.
+  timeout: 60_000,
   expect: { timeout: 15_000 },
   use: {
     baseURL: `http://127.0.0.1:${port}`,
