@@ -8,6 +8,7 @@ use emporium::accounts::api as accounts;
 use emporium::accounts::{Role, password, repo};
 use emporium::cart::api as cart;
 use emporium::catalog::api as catalog;
+use emporium::catalog::likes;
 use emporium::catalog::listing::ListingParams;
 use emporium::components::FetchShopInfo;
 use emporium::manage::api as manage;
@@ -32,6 +33,7 @@ struct Fixture {
     spare: Vec<i64>,
     a_address: i64,
     variant: i64,
+    product_id: i64,
     product_slug: String,
     category_slug: String,
 }
@@ -86,6 +88,12 @@ fn cases() -> Vec<Case> {
         Case {
             path: catalog::FetchProduct::PATH,
             body: |f, _| form(&[("slug", &f.product_slug)]),
+            expect: ALL_OK,
+        },
+        // A signed-out shopper is answered with a redirect to sign in (tests/likes.rs follows it).
+        Case {
+            path: likes::LikeProduct::PATH,
+            body: |f, _| form(&[("product_id", &f.product_id.to_string()), ("like", "true")]),
             expect: ALL_OK,
         },
         Case {
@@ -386,9 +394,9 @@ async fn every_server_function_and_page_answers_each_actor_as_decided() {
         tx.commit().await.unwrap();
         id
     };
-    let (variant, product_slug, category_slug): (i64, String, String) =
+    let (variant, product_id, product_slug, category_slug): (i64, i64, String, String) =
         on_db!(&app.db, pool => sqlx::query_as(
-        "SELECT v.id, p.slug, c.slug FROM product_variants v JOIN products p ON p.id = v.product_id
+        "SELECT v.id, p.id, p.slug, c.slug FROM product_variants v JOIN products p ON p.id = v.product_id
          JOIN categories c ON c.id = p.category_id JOIN inventory i ON i.variant_id = v.id
          WHERE p.status = 'active' AND i.on_hand - i.reserved > 10 ORDER BY v.id LIMIT 1"
     ).fetch_one(pool).await)
@@ -399,6 +407,7 @@ async fn every_server_function_and_page_answers_each_actor_as_decided() {
         spare,
         a_address,
         variant,
+        product_id,
         product_slug,
         category_slug,
     };

@@ -12,6 +12,7 @@ mod config;
 mod data;
 mod demo;
 mod http;
+mod likes;
 mod schema;
 mod search;
 mod seo;

@@ -370,7 +370,7 @@ mod flow {
 /// The signed-in user, for the header and pages that change with it.
 #[server]
 pub async fn current_account() -> Result<Option<CurrentUser>, AppError> {
-    crate::server::respond(super::auth::current_user().await)
+    super::auth::current_user().await
 }
 
 #[server(prefix = "/api/auth")]
@@ -379,15 +379,10 @@ pub async fn sign_up(
     display_name: String,
     password: String,
 ) -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            let state = crate::server::state()?;
-            flow::sign_up(&state, &email, &display_name, password).await?;
-            leptos_axum::redirect("/account/login?notice=verify");
-            Ok(())
-        }
-        .await,
-    )
+    let state = crate::server::state()?;
+    flow::sign_up(&state, &email, &display_name, password).await?;
+    leptos_axum::redirect("/account/login?notice=verify");
+    Ok(())
 }
 
 #[server(prefix = "/api/auth")]
@@ -396,162 +391,118 @@ pub async fn sign_in(
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            let state = crate::server::state()?;
-            let client = super::auth::client().await;
-            let user = flow::check_credentials(&state, &email, password, &client).await?;
-            if user.email_verified_at.is_none() {
-                flow::resend_verification(&state, &user).await?;
-                return Err(AppError::bad_request(
-                    "Please confirm your email address first. We have sent you a new link.",
-                ));
-            }
-            super::auth::sign_in(&state, user.id, &client).await?;
-            leptos_axum::redirect(&flow::safe_next(next.as_deref()));
-            Ok(())
-        }
-        .await,
-    )
+    let state = crate::server::state()?;
+    let client = super::auth::client().await;
+    let user = flow::check_credentials(&state, &email, password, &client).await?;
+    if user.email_verified_at.is_none() {
+        flow::resend_verification(&state, &user).await?;
+        return Err(AppError::bad_request(
+            "Please confirm your email address first. We have sent you a new link.",
+        ));
+    }
+    super::auth::sign_in(&state, user.id, &client).await?;
+    leptos_axum::redirect(&flow::safe_next(next.as_deref()));
+    Ok(())
 }
 
 #[server]
 pub async fn sign_out() -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            let state = crate::server::state()?;
-            super::auth::sign_out(&state).await?;
-            leptos_axum::redirect("/");
-            Ok(())
-        }
-        .await,
-    )
+    let state = crate::server::state()?;
+    super::auth::sign_out(&state).await?;
+    leptos_axum::redirect("/");
+    Ok(())
 }
 
 /// Always answers the same way, registered address or not.
 #[server(prefix = "/api/auth")]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            let state = crate::server::state()?;
-            flow::request_reset(&state, &email).await?;
-            leptos_axum::redirect("/account/login?notice=reset-sent");
-            Ok(())
-        }
-        .await,
-    )
+    let state = crate::server::state()?;
+    flow::request_reset(&state, &email).await?;
+    leptos_axum::redirect("/account/login?notice=reset-sent");
+    Ok(())
 }
 
 /// Whether a reset link can still be used, so its page can say so before asking for a password.
 #[server(prefix = "/api/auth")]
 pub async fn check_reset_link(token: String) -> Result<bool, AppError> {
-    crate::server::respond(
-        async move {
-            let state = crate::server::state()?;
-            Ok(
-                super::repo::token_user(
-                    &state.db,
-                    &token,
-                    super::repo::TokenPurpose::ResetPassword,
-                )
-                .await?
-                .is_some(),
-            )
-        }
-        .await,
+    let state = crate::server::state()?;
+    Ok(
+        super::repo::token_user(&state.db, &token, super::repo::TokenPurpose::ResetPassword)
+            .await?
+            .is_some(),
     )
 }
 
 #[server(prefix = "/api/auth")]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            let state = crate::server::state()?;
-            flow::reset(&state, &token, password).await?;
-            super::auth::sign_out(&state).await?;
-            leptos_axum::redirect("/account/login?notice=password-reset");
-            Ok(())
-        }
-        .await,
-    )
+    let state = crate::server::state()?;
+    flow::reset(&state, &token, password).await?;
+    super::auth::sign_out(&state).await?;
+    leptos_axum::redirect("/account/login?notice=password-reset");
+    Ok(())
 }
 
 /// Confirms an address from the emailed link: a new account is signed in; a changed address
 /// takes effect.
 #[server(prefix = "/api/auth")]
 pub async fn confirm_email(token: String) -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            let state = crate::server::state()?;
-            match flow::confirm(&state, &token).await? {
-                flow::Confirmed::Account(user_id) => {
-                    let client = super::auth::client().await;
-                    super::auth::sign_in(&state, user_id, &client).await?;
-                    leptos_axum::redirect("/account?notice=verified");
-                }
-                flow::Confirmed::Again => {
-                    leptos_axum::redirect("/account/login?notice=already-confirmed");
-                }
-                flow::Confirmed::EmailChanged => {
-                    leptos_axum::redirect("/account?notice=email-changed");
-                }
-            }
-            Ok(())
+    let state = crate::server::state()?;
+    match flow::confirm(&state, &token).await? {
+        flow::Confirmed::Account(user_id) => {
+            let client = super::auth::client().await;
+            super::auth::sign_in(&state, user_id, &client).await?;
+            leptos_axum::redirect("/account?notice=verified");
         }
-        .await,
-    )
+        flow::Confirmed::Again => {
+            leptos_axum::redirect("/account/login?notice=already-confirmed");
+        }
+        flow::Confirmed::EmailChanged => {
+            leptos_axum::redirect("/account?notice=email-changed");
+        }
+    }
+    Ok(())
 }
 
 #[server]
 pub async fn fetch_account() -> Result<AccountView, AppError> {
-    crate::server::respond(
-        async move {
-            use super::repo;
-            let state = crate::server::state()?;
-            let user = super::auth::require_user().await?;
-            let record = repo::find_by_id(&state.db, user.id)
-                .await?
-                .ok_or(AppError::Unauthorized)?;
-            let current = super::auth::sign_in_id().await?;
-            let sessions = repo::sessions_of(&state.db, user.id)
-                .await?
-                .into_iter()
-                .map(|row| super::SessionView {
-                    handle: repo::session_handle(&row.session_id),
-                    device: super::describe_device(&row.user_agent),
-                    current: current.as_deref() == Some(row.session_id.as_str()),
-                    ip: row.ip,
-                    signed_in_at: row.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                    last_seen_at: row.last_seen_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                })
-                .collect();
-            Ok(AccountView {
-                email: record.email,
-                display_name: record.display_name,
-                email_verified: record.email_verified_at.is_some(),
-                role: user.role,
-                sessions,
-                addresses: repo::addresses_of(&state.db, user.id).await?,
-            })
-        }
-        .await,
-    )
+    use super::repo;
+    let state = crate::server::state()?;
+    let user = super::auth::require_user().await?;
+    let record = repo::find_by_id(&state.db, user.id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let current = super::auth::sign_in_id().await?;
+    let sessions = repo::sessions_of(&state.db, user.id)
+        .await?
+        .into_iter()
+        .map(|row| super::SessionView {
+            handle: repo::session_handle(&row.session_id),
+            device: super::describe_device(&row.user_agent),
+            current: current.as_deref() == Some(row.session_id.as_str()),
+            ip: row.ip,
+            signed_in_at: row.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            last_seen_at: row.last_seen_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        })
+        .collect();
+    Ok(AccountView {
+        email: record.email,
+        display_name: record.display_name,
+        email_verified: record.email_verified_at.is_some(),
+        role: user.role,
+        sessions,
+        addresses: repo::addresses_of(&state.db, user.id).await?,
+    })
 }
 
 #[server]
 pub async fn update_profile(display_name: String) -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            let state = crate::server::state()?;
-            let user = super::auth::require_user().await?;
-            let name = super::parse_display_name(&display_name)?;
-            let mut tx = state.db.begin().await?;
-            super::repo::set_display_name(&mut tx, user.id, &name).await?;
-            tx.commit().await?;
-            Ok(())
-        }
-        .await,
-    )
+    let state = crate::server::state()?;
+    let user = super::auth::require_user().await?;
+    let name = super::parse_display_name(&display_name)?;
+    let mut tx = state.db.begin().await?;
+    super::repo::set_display_name(&mut tx, user.id, &name).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[server]
@@ -559,117 +510,82 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            let state = crate::server::state()?;
-            let user = super::auth::require_user().await?;
-            let client = super::auth::client().await;
-            flow::change_password(&state, user.id, current_password, new_password, &client).await
-        }
-        .await,
-    )
+    let state = crate::server::state()?;
+    let user = super::auth::require_user().await?;
+    let client = super::auth::client().await;
+    flow::change_password(&state, user.id, current_password, new_password, &client).await
 }
 
 #[server]
 pub async fn change_email(new_email: String, password: String) -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            let state = crate::server::state()?;
-            let user = super::auth::require_user().await?;
-            let client = super::auth::client().await;
-            flow::change_email(&state, user.id, &new_email, password, &client).await
-        }
-        .await,
-    )
+    let state = crate::server::state()?;
+    let user = super::auth::require_user().await?;
+    let client = super::auth::client().await;
+    flow::change_email(&state, user.id, &new_email, password, &client).await
 }
 
 /// Ends one of the user's own sign-ins by its handle; ending the current one signs out.
 #[server]
 pub async fn end_session(handle: String) -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            use super::repo;
-            let state = crate::server::state()?;
-            let user = super::auth::require_user().await?;
-            let current = super::auth::sign_in_id().await?;
-            if current.as_deref().map(repo::session_handle).as_deref() == Some(handle.as_str()) {
-                super::auth::sign_out(&state).await?;
-                leptos_axum::redirect("/");
-                return Ok(());
-            }
-            let sign_in = repo::session_by_handle(&state.db, user.id, &handle)
-                .await?
-                .ok_or_else(|| AppError::not_found("That session"))?;
-            repo::end_session(&state.db, &sign_in).await?;
-            Ok(())
-        }
-        .await,
-    )
+    use super::repo;
+    let state = crate::server::state()?;
+    let user = super::auth::require_user().await?;
+    let current = super::auth::sign_in_id().await?;
+    if current.as_deref().map(repo::session_handle).as_deref() == Some(handle.as_str()) {
+        super::auth::sign_out(&state).await?;
+        leptos_axum::redirect("/");
+        return Ok(());
+    }
+    let sign_in = repo::session_by_handle(&state.db, user.id, &handle)
+        .await?
+        .ok_or_else(|| AppError::not_found("That session"))?;
+    repo::end_session(&state.db, &sign_in).await?;
+    Ok(())
 }
 
 #[server]
 pub async fn end_other_sessions() -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            let state = crate::server::state()?;
-            let user = super::auth::require_user().await?;
-            let current = super::auth::sign_in_id().await?;
-            let mut tx = state.db.begin().await?;
-            super::repo::end_sessions(&mut tx, user.id, current.as_deref()).await?;
-            tx.commit().await?;
-            Ok(())
-        }
-        .await,
-    )
+    let state = crate::server::state()?;
+    let user = super::auth::require_user().await?;
+    let current = super::auth::sign_in_id().await?;
+    let mut tx = state.db.begin().await?;
+    super::repo::end_sessions(&mut tx, user.id, current.as_deref()).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The address form's fields arrive as `address[kind]`, `address[line1]` and so on.
 #[server]
 pub async fn add_address(address: super::AddressInput) -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            let state = crate::server::state()?;
-            let user = super::auth::require_user().await?;
-            let address = flow::parse_address(address)?;
-            let mut tx = state.db.begin().await?;
-            super::repo::insert_address(&mut tx, user.id, &address).await?;
-            tx.commit().await?;
-            Ok(())
-        }
-        .await,
-    )
+    let state = crate::server::state()?;
+    let user = super::auth::require_user().await?;
+    let address = flow::parse_address(address)?;
+    let mut tx = state.db.begin().await?;
+    super::repo::insert_address(&mut tx, user.id, &address).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[server]
 pub async fn delete_address(address_id: i64) -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            let state = crate::server::state()?;
-            let user = super::auth::require_user().await?;
-            let mut tx = state.db.begin().await?;
-            if !super::repo::delete_address(&mut tx, user.id, address_id).await? {
-                return Err(AppError::not_found("That address"));
-            }
-            tx.commit().await?;
-            Ok(())
-        }
-        .await,
-    )
+    let state = crate::server::state()?;
+    let user = super::auth::require_user().await?;
+    let mut tx = state.db.begin().await?;
+    if !super::repo::delete_address(&mut tx, user.id, address_id).await? {
+        return Err(AppError::not_found("That address"));
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 #[server]
 pub async fn make_default_address(address_id: i64) -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            let state = crate::server::state()?;
-            let user = super::auth::require_user().await?;
-            let mut tx = state.db.begin().await?;
-            if !super::repo::set_default_address(&mut tx, user.id, address_id).await? {
-                return Err(AppError::not_found("That address"));
-            }
-            tx.commit().await?;
-            Ok(())
-        }
-        .await,
-    )
+    let state = crate::server::state()?;
+    let user = super::auth::require_user().await?;
+    let mut tx = state.db.begin().await?;
+    if !super::repo::set_default_address(&mut tx, user.id, address_id).await? {
+        return Err(AppError::not_found("That address"));
+    }
+    tx.commit().await?;
+    Ok(())
 }

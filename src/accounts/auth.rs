@@ -8,6 +8,7 @@
 use super::repo;
 use super::{CurrentUser, Permission, Role};
 use crate::cart::SESSION_CART_ID;
+use crate::catalog::likes::SESSION_PENDING_LIKE;
 use crate::error::AppError;
 use crate::server::AppState;
 use chrono::{DateTime, Duration, Utc};
@@ -105,7 +106,8 @@ pub async fn sign_in_id() -> Result<Option<String>, AppError> {
 }
 
 /// Signs this session in as `user_id`: a new session id (so an id planted before sign-in is
-/// worthless), a new sign-in row, the device limit applied, and the guest cart adopted.
+/// worthless), a new sign-in row, the device limit applied, the guest cart adopted, and the like
+/// asked for while signed out recorded.
 pub async fn sign_in(state: &AppState, user_id: i64, client: &Client) -> Result<(), AppError> {
     let session = crate::server::session().await?;
     if let Some(previous) = session
@@ -116,13 +118,22 @@ pub async fn sign_in(state: &AppState, user_id: i64, client: &Client) -> Result<
         repo::end_session(&state.db, &previous).await?;
     }
     let guest_cart: Option<i64> = session.get(SESSION_CART_ID).await.map_err(session_error)?;
+    let pending_like: Option<i64> = session
+        .get(SESSION_PENDING_LIKE)
+        .await
+        .map_err(session_error)?;
     let sign_in = repo::random_token();
     let mut tx = state.db.begin().await?;
     repo::start_session(&mut tx, &sign_in, user_id, &client.user_agent, &client.ip).await?;
     repo::keep_newest_sessions(&mut tx, user_id, state.settings.sessions.max_per_user).await?;
     let cart = crate::cart::repo::adopt_guest_cart(&mut tx, guest_cart, user_id).await?;
+    crate::catalog::likes::record_pending(&mut tx, pending_like, user_id).await?;
     tx.commit().await?;
     session.cycle_id().await.map_err(session_error)?;
+    session
+        .remove::<i64>(SESSION_PENDING_LIKE)
+        .await
+        .map_err(session_error)?;
     session
         .insert(SESSION_SIGN_IN, sign_in)
         .await

@@ -271,6 +271,7 @@ fn AccountSections(account: AccountView, actions: AccountActions) -> impl IntoVi
     let verified = account.email_verified;
     view! {
         <p class="mt-2 text-stone-700">"Signed in as " <strong>{account.email.clone()}</strong></p>
+        <p class="mt-2"><a class="font-medium underline" href="/products?liked=true">"Products you like"</a></p>
         <ActionForm action=actions.sign_out attr:class="mt-3">
             <button type="submit" class="rounded-md border border-stone-300 px-4 py-2 text-sm font-medium hover:bg-stone-100">"Sign out"</button>
         </ActionForm>
@@ -417,8 +418,15 @@ pub fn account_links(user: Option<&super::CurrentUser>) -> Vec<(&'static str, &'
             ("Create an account", "/account/signup"),
         ],
         Some(user) if user.is_staff() => {
-            vec![("Your account", "/account"), ("Back office", "/manage")]
+            vec![
+                ("Your account", "/account"),
+                ("Liked products", "/products?liked=true"),
+                ("Back office", "/manage"),
+            ]
         }
-        Some(_) => vec![("Your account", "/account")],
+        Some(_) => vec![
+            ("Your account", "/account"),
+            ("Liked products", "/products?liked=true"),
+        ],
     }
 }

@@ -75,82 +75,57 @@ mod session_cart {
 /// How many items are in the current session's cart, for the header.
 #[server]
 pub async fn cart_count() -> Result<u32, AppError> {
-    crate::server::respond(
-        async move {
-            let state = crate::server::state()?;
-            let session = crate::server::session().await?;
-            match session_cart::existing(&session).await? {
-                Some(cart_id) => Ok(super::repo::item_count(&state.db, cart_id).await?),
-                None => Ok(0),
-            }
-        }
-        .await,
-    )
+    let state = crate::server::state()?;
+    let session = crate::server::session().await?;
+    match session_cart::existing(&session).await? {
+        Some(cart_id) => Ok(super::repo::item_count(&state.db, cart_id).await?),
+        None => Ok(0),
+    }
 }
 
 #[server]
 pub async fn fetch_cart() -> Result<CartView, AppError> {
-    crate::server::respond(
-        async move {
-            let state = crate::server::state()?;
-            let session = crate::server::session().await?;
-            let cart_id = session_cart::existing(&session).await?;
-            Ok(super::repo::view(&state.db, cart_id, state.settings.shop.currency).await?)
-        }
-        .await,
-    )
+    let state = crate::server::state()?;
+    let session = crate::server::session().await?;
+    let cart_id = session_cart::existing(&session).await?;
+    Ok(super::repo::view(&state.db, cart_id, state.settings.shop.currency).await?)
 }
 
 #[server]
 pub async fn add_to_cart(variant_id: i64, quantity: String) -> Result<u32, AppError> {
-    crate::server::respond(
-        async move {
-            let quantity = super::Quantity::to_add(&quantity)?;
-            let state = crate::server::state()?;
-            let session = crate::server::session().await?;
-            let cart_id = session_cart::get_or_create(&session, &state.db).await?;
-            super::repo::add(&state.db, cart_id, variant_id, quantity)
-                .await?
-                .map_err(session_cart::refused)?;
-            Ok(super::repo::item_count(&state.db, cart_id).await?)
-        }
-        .await,
-    )
+    let quantity = super::Quantity::to_add(&quantity)?;
+    let state = crate::server::state()?;
+    let session = crate::server::session().await?;
+    let cart_id = session_cart::get_or_create(&session, &state.db).await?;
+    super::repo::add(&state.db, cart_id, variant_id, quantity)
+        .await?
+        .map_err(session_cart::refused)?;
+    Ok(super::repo::item_count(&state.db, cart_id).await?)
 }
 
 #[server]
 pub async fn update_cart_line(variant_id: i64, quantity: String) -> Result<u32, AppError> {
-    crate::server::respond(
-        async move {
-            let quantity = super::Quantity::to_set(&quantity)?;
-            let state = crate::server::state()?;
-            let session = crate::server::session().await?;
-            let cart_id = session_cart::existing(&session)
-                .await?
-                .ok_or_else(|| AppError::not_found("That cart line"))?;
-            super::repo::set_quantity(&state.db, cart_id, variant_id, quantity)
-                .await?
-                .map_err(session_cart::refused)?;
-            Ok(super::repo::item_count(&state.db, cart_id).await?)
-        }
-        .await,
-    )
+    let quantity = super::Quantity::to_set(&quantity)?;
+    let state = crate::server::state()?;
+    let session = crate::server::session().await?;
+    let cart_id = session_cart::existing(&session)
+        .await?
+        .ok_or_else(|| AppError::not_found("That cart line"))?;
+    super::repo::set_quantity(&state.db, cart_id, variant_id, quantity)
+        .await?
+        .map_err(session_cart::refused)?;
+    Ok(super::repo::item_count(&state.db, cart_id).await?)
 }
 
 #[server]
 pub async fn remove_cart_line(variant_id: i64) -> Result<u32, AppError> {
-    crate::server::respond(
-        async move {
-            let state = crate::server::state()?;
-            let session = crate::server::session().await?;
-            let cart_id = session_cart::existing(&session)
-                .await?
-                .ok_or_else(|| AppError::not_found("That cart line"))?;
-            super::repo::remove(&state.db, cart_id, variant_id)
-                .await?
-                .map_err(session_cart::refused)?;
-            Ok(super::repo::item_count(&state.db, cart_id).await?)
-        }
-        .await,
-    )
+    let state = crate::server::state()?;
+    let session = crate::server::session().await?;
+    let cart_id = session_cart::existing(&session)
+        .await?
+        .ok_or_else(|| AppError::not_found("That cart line"))?;
+    super::repo::remove(&state.db, cart_id, variant_id)
+        .await?
+        .map_err(session_cart::refused)?;
+    Ok(super::repo::item_count(&state.db, cart_id).await?)
 }

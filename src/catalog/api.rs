@@ -9,31 +9,29 @@ use leptos::server_fn::codec::Json;
 
 #[server]
 pub async fn fetch_home() -> Result<HomeContent, AppError> {
-    crate::server::respond(
-        async move {
-            use super::cache::Key;
-            use super::repo;
-            let state = crate::server::state()?;
-            let db = &state.db;
-            let catalog = &state.settings.catalog;
-            state
-                .catalog_cache
-                .get_or_load(db, Key::Home, async {
-                    let (featured, new_arrivals, categories) = tokio::try_join!(
-                        repo::featured(db, i64::from(catalog.home_featured)),
-                        repo::newest(db, i64::from(catalog.home_new_arrivals)),
-                        repo::category_tree(db),
-                    )?;
-                    Ok(HomeContent {
-                        featured,
-                        new_arrivals,
-                        categories,
-                    })
-                })
-                .await
-        }
-        .await,
-    )
+    use super::cache::Key;
+    use super::repo;
+    let state = crate::server::state()?;
+    let db = &state.db;
+    let catalog = &state.settings.catalog;
+    let mut home = state
+        .catalog_cache
+        .get_or_load(db, Key::Home, async {
+            let (featured, new_arrivals, categories) = tokio::try_join!(
+                repo::featured(db, i64::from(catalog.home_featured)),
+                repo::newest(db, i64::from(catalog.home_new_arrivals)),
+                repo::category_tree(db),
+            )?;
+            Ok::<_, AppError>(HomeContent {
+                featured,
+                new_arrivals,
+                categories,
+            })
+        })
+        .await?;
+    let cards = home.featured.iter_mut().chain(&mut home.new_arrivals);
+    super::likes::fill(db, shopper().await?, card_likes(cards)).await?;
+    Ok(home)
 }
 
 /// A page of the product listing for the URL's parameters, checked here whatever the browser sent,
@@ -41,57 +39,68 @@ pub async fn fetch_home() -> Result<HomeContent, AppError> {
 /// catalog, unless the shopper asked for the text as typed (`exact`).
 #[server(input = Json)]
 pub async fn fetch_products(params: ListingParams) -> Result<Listing, AppError> {
-    crate::server::respond(
-        async move {
-            use super::cache::Key;
-            use super::listing::ListingQuery;
-            use super::{repo, search};
-            let state = crate::server::state()?;
-            let currency = state.settings.shop.currency;
-            let key = Key::Listing(cache_key(&params)?);
-            let load = async {
-                let mut query = ListingQuery::parse(&params, currency)?;
-                let mut corrected = None;
-                let mut suggestion = None;
-                if let Some(text) = &query.search {
-                    let vocabulary = repo::search_vocabulary(&state.db, &state.vocabulary).await?;
-                    if let Some(better) = vocabulary.correct(&search::terms(text)) {
-                        let better = better.join(" ");
-                        if params.is_exact() {
-                            suggestion = Some(better);
-                        } else {
-                            query.search = Some(better.clone());
-                            corrected = Some(better);
-                        }
-                    }
-                }
-                // Facets count every match. For a search that is what the index found; for plain
-                // browsing it would be the whole catalog on every page, so browsing goes without.
-                let facets = async {
-                    match &query.search {
-                        Some(_) => repo::facets(&state.db, &query, currency).await,
-                        None => Ok(Default::default()),
-                    }
-                };
-                let (page, facets) =
-                    tokio::try_join!(repo::list_products(&state.db, &query), facets)?;
-                let popular = if page.products.is_empty() {
-                    repo::popular_categories(&state.db, 4).await?
+    use super::cache::Key;
+    use super::listing::ListingQuery;
+    use super::{repo, search};
+    let state = crate::server::state()?;
+    let currency = state.settings.shop.currency;
+    let key = Key::Listing(cache_key(&params)?);
+    let user_id = shopper().await?;
+    let liked_by = match params.liked_only()? {
+        true => Some(user_id.ok_or(AppError::Unauthorized)?),
+        false => None,
+    };
+    let load = async {
+        let mut query = ListingQuery::parse(&params, currency)?;
+        query.liked_by = liked_by;
+        let mut corrected = None;
+        let mut suggestion = None;
+        if let Some(text) = &query.search {
+            let vocabulary = repo::search_vocabulary(&state.db, &state.vocabulary).await?;
+            if let Some(better) = vocabulary.correct(&search::terms(text)) {
+                let better = better.join(" ");
+                if params.is_exact() {
+                    suggestion = Some(better);
                 } else {
-                    Vec::new()
-                };
-                Ok::<_, AppError>(Listing {
-                    page,
-                    corrected,
-                    suggestion,
-                    facets,
-                    popular,
-                })
-            };
-            state.catalog_cache.get_or_load(&state.db, key, load).await
+                    query.search = Some(better.clone());
+                    corrected = Some(better);
+                }
+            }
         }
-        .await,
-    )
+        // Facets count every match. For a search that is what the index found; for plain
+        // browsing it would be the whole catalog on every page, so browsing goes without.
+        let facets = async {
+            match &query.search {
+                Some(_) => repo::facets(&state.db, &query, currency).await,
+                None => Ok(Default::default()),
+            }
+        };
+        let (page, facets) = tokio::try_join!(repo::list_products(&state.db, &query), facets)?;
+        let popular = if page.products.is_empty() {
+            repo::popular_categories(&state.db, 4).await?
+        } else {
+            Vec::new()
+        };
+        Ok::<_, AppError>(Listing {
+            page,
+            corrected,
+            suggestion,
+            facets,
+            popular,
+        })
+    };
+    // One shopper's likes are not the catalog's: that listing is never shared or cached.
+    let mut listing = match liked_by {
+        Some(_) => load.await?,
+        None => {
+            state
+                .catalog_cache
+                .get_or_load(&state.db, key, load)
+                .await?
+        }
+    };
+    super::likes::fill(&state.db, user_id, card_likes(&mut listing.page.products)).await?;
+    Ok(listing)
 }
 
 /// A category with its subcategories and a page of its products (subcategories' included).
@@ -100,17 +109,20 @@ pub async fn fetch_category(
     slug: String,
     params: ListingParams,
 ) -> Result<CategoryContent, AppError> {
-    crate::server::respond(
-        async move {
-            let state = crate::server::state()?;
-            let key = super::cache::Key::Category(slug.clone(), cache_key(&params)?);
-            state
-                .catalog_cache
-                .get_or_load(&state.db, key, load_category(&state, slug, params))
-                .await
-        }
-        .await,
-    )
+    let state = crate::server::state()?;
+    if params.liked_only()? {
+        return Err(AppError::bad_request(
+            "Liked products are listed on the products page, not a category's.",
+        ));
+    }
+    let key = super::cache::Key::Category(slug.clone(), cache_key(&params)?);
+    let mut category = state
+        .catalog_cache
+        .get_or_load(&state.db, key, load_category(&state, slug, params))
+        .await?;
+    let cards = card_likes(&mut category.page.products);
+    super::likes::fill(&state.db, shopper().await?, cards).await?;
+    Ok(category)
 }
 
 /// The category page's content from the database; errors (unknown slug, bad filters) are not cached.
@@ -161,20 +173,38 @@ async fn load_category(
 
 #[server]
 pub async fn fetch_product(slug: String) -> Result<ProductDetail, AppError> {
-    crate::server::respond(
-        async move {
-            let state = crate::server::state()?;
-            let key = super::cache::Key::Product(slug.clone());
-            state
-                .catalog_cache
-                .get_or_load(&state.db, key, async {
-                    Ok::<_, AppError>(super::repo::product_detail(&state.db, &slug).await?)
-                })
-                .await?
-                .ok_or_else(|| AppError::not_found("That product"))
-        }
-        .await,
-    )
+    let state = crate::server::state()?;
+    let key = super::cache::Key::Product(slug.clone());
+    let mut product = state
+        .catalog_cache
+        .get_or_load(&state.db, key, async {
+            Ok::<_, AppError>(super::repo::product_detail(&state.db, &slug).await?)
+        })
+        .await?
+        .ok_or_else(|| AppError::not_found("That product"))?;
+    let mut likes = card_likes(&mut product.related);
+    likes.push((product.id, &mut product.likes));
+    super::likes::fill(&state.db, shopper().await?, likes).await?;
+    Ok(product)
+}
+
+/// The signed-in shopper's id, for their hearts.
+#[cfg(feature = "ssr")]
+async fn shopper() -> Result<Option<i64>, AppError> {
+    Ok(crate::accounts::auth::current_user()
+        .await?
+        .map(|user| user.id))
+}
+
+/// Each card's likes, paired for [`super::likes::fill`].
+#[cfg(feature = "ssr")]
+fn card_likes<'a>(
+    cards: impl IntoIterator<Item = &'a mut super::ProductCard>,
+) -> Vec<(i64, &'a mut super::Likes)> {
+    cards
+        .into_iter()
+        .map(|card| (card.id, &mut card.likes))
+        .collect()
 }
 
 /// The listing parameters as a cache key: all of them, whatever fields they gain.

@@ -89,6 +89,8 @@ pub struct ListingParams {
     pub min_price: Option<String>,
     pub max_price: Option<String>,
     pub in_stock: Option<String>,
+    /// Only the products the signed-in shopper likes.
+    pub liked: Option<String>,
     pub sort: Option<String>,
     pub after: Option<String>,
     /// Search for the text as typed, without correcting its spelling.
@@ -109,6 +111,7 @@ impl ListingParams {
             min_price: text("min_price"),
             max_price: text("max_price"),
             in_stock: text("in_stock"),
+            liked: text("liked"),
             sort: text("sort"),
             after: text("after"),
             exact: text("exact"),
@@ -123,6 +126,7 @@ impl ListingParams {
         pairs.extend(self.min_price.clone().map(|v| ("min_price", v)));
         pairs.extend(self.max_price.clone().map(|v| ("max_price", v)));
         pairs.extend(self.in_stock.clone().map(|v| ("in_stock", v)));
+        pairs.extend(self.liked.clone().map(|v| ("liked", v)));
         pairs.extend(self.sort.clone().map(|v| ("sort", v)));
         pairs.extend(self.after.clone().map(|v| ("after", v)));
         pairs.extend(self.exact.clone().map(|v| ("exact", v)));
@@ -139,6 +143,11 @@ impl ListingParams {
     /// Whether the text of `q` is to be searched as typed.
     pub fn is_exact(&self) -> bool {
         matches!(self.exact.as_deref(), Some("true" | "on" | "1"))
+    }
+
+    /// Whether only the shopper's liked products are asked for.
+    pub fn liked_only(&self) -> Result<bool, AppError> {
+        flag("liked only", self.liked.as_deref())
     }
 
     /// These parameters with `category` toggled, from the first page.
@@ -193,6 +202,8 @@ pub struct ListingQuery {
     pub max_price: Option<Money>,
     /// Only products with at least one variant that can be bought now.
     pub in_stock: bool,
+    /// Only the products this user likes. Set by the server from the session, never from the URL.
+    pub liked_by: Option<i64>,
     pub sort: Sort,
     pub after: Option<Cursor>,
 }
@@ -253,15 +264,8 @@ impl ListingQuery {
                 "The lowest price is above the highest price.",
             ));
         }
-        let in_stock = match params.in_stock.as_deref().map(str::trim) {
-            None | Some("false" | "0") => false,
-            Some("true" | "on" | "1") => true,
-            Some(other) => {
-                return Err(AppError::bad_request(format!(
-                    "'{other}' is not a choice for in stock; use true or false."
-                )));
-            }
-        };
+        let in_stock = flag("in stock", params.in_stock.as_deref())?;
+        params.liked_only()?;
         let sort = params
             .sort
             .as_deref()
@@ -284,9 +288,21 @@ impl ListingQuery {
             min_price,
             max_price,
             in_stock,
+            liked_by: None,
             sort,
             after,
         })
+    }
+}
+
+/// A yes-or-no parameter, as a checkbox or a link writes it.
+fn flag(label: &str, value: Option<&str>) -> Result<bool, AppError> {
+    match value.map(str::trim) {
+        None | Some("false" | "0") => Ok(false),
+        Some("true" | "on" | "1") => Ok(true),
+        Some(other) => Err(AppError::bad_request(format!(
+            "'{other}' is not a choice for {label}; use true or false."
+        ))),
     }
 }
 
@@ -536,6 +552,7 @@ mod tests {
             min_price: Some("5".into()),
             max_price: Some("12.50".into()),
             in_stock: Some("on".into()),
+            liked: Some("true".into()),
             sort: Some("price_desc".into()),
             after: Some("1250~7".into()),
             exact: None,

@@ -3,6 +3,7 @@
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod cache;
+pub mod likes;
 pub mod listing;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -60,12 +61,21 @@ pub struct ProductCard {
     pub price: Money,
     pub image: Option<Image>,
     pub availability: Availability,
+    /// Filled in for each request, after the (shared, cached) card is loaded.
+    pub likes: Likes,
 }
 
 impl ProductCard {
     pub fn href(&self) -> String {
         format!("/p/{}", self.slug)
     }
+}
+
+/// How many shoppers like a product, and whether the one asking is among them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Likes {
+    pub count: i64,
+    pub liked: bool,
 }
 
 /// A category and its subcategories, in display order.
@@ -127,6 +137,8 @@ pub struct ProductDetail {
     pub option_name: Option<String>,
     pub variants: Vec<VariantView>,
     pub related: Vec<ProductCard>,
+    /// Filled in for each request, like a card's.
+    pub likes: Likes,
 }
 
 impl ProductDetail {

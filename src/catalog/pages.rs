@@ -1,8 +1,10 @@
 //! Catalog pages.
 
 use super::api::{fetch_category, fetch_home, fetch_product, fetch_products};
+use super::likes::LikeButton;
 use super::listing::{Facets, Listing, ListingParams, ProductPage, Sort};
 use super::{CategoryContent, CategoryNode, HomeContent, ProductDetail};
+use crate::accounts::pages::SignInFirst;
 use crate::cart::pages::AddToCartForm;
 use crate::components::{ErrorPanel, NotFound, PageMeta, ProductGrid, ShopInfo, ShopResource};
 use crate::error::AppError;
@@ -103,9 +105,14 @@ pub fn ProductsPage() -> impl IntoView {
     let params = Memo::new(move |_| ListingParams::from_query(&query.read()));
     let page = Resource::new(move || params.get(), fetch_products);
     let shop = expect_context::<ShopResource>();
-    let heading = move || match params.read().q.clone() {
-        Some(q) => format!("Results for “{q}”"),
-        None => "All products".to_owned(),
+    let heading = move || {
+        let params = params.read();
+        match (params.q.clone(), params.liked_only().unwrap_or(false)) {
+            (Some(q), true) => format!("Products you like matching “{q}”"),
+            (Some(q), false) => format!("Results for “{q}”"),
+            (None, true) => "Products you like".to_owned(),
+            (None, false) => "All products".to_owned(),
+        }
     };
     view! {
         <div class="mx-auto max-w-6xl px-4 py-8">
@@ -124,6 +131,8 @@ pub fn ProductsPage() -> impl IntoView {
                             }
                             .into_any()
                         }
+                        // Only the liked-products filter needs an account.
+                        (Err(AppError::Unauthorized), _) => view! { <SignInFirst /> }.into_any(),
                         (Err(error), _) | (_, Err(error)) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })}
@@ -328,6 +337,9 @@ fn ListingFilters(params: Memo<ListingParams>, action: String) -> impl IntoView 
     let sort = current.sort_param();
     let searching = current.q.is_some();
     let in_stock = matches!(current.in_stock.as_deref(), Some("true" | "on" | "1"));
+    let liked = current.liked_only().unwrap_or(false);
+    // Liked products are one shopper's, listed under /products only.
+    let offers_liked = action == "/products";
     view! {
         <Form method="GET" action=action attr:class="mt-6 flex flex-wrap items-end gap-4 rounded-lg border border-stone-200 bg-stone-50 p-4" attr:aria-label="Filter products">
             {current.category.iter().map(|slug| view! { <input type="hidden" name="category" value=slug.clone() /> }).collect_view()}
@@ -355,6 +367,12 @@ fn ListingFilters(params: Memo<ListingParams>, action: String) -> impl IntoView 
                 <input type="checkbox" name="in_stock" value="true" checked=in_stock class="h-4 w-4" />
                 "In stock only"
             </label>
+            {offers_liked.then(|| view! {
+                <label class="flex items-center gap-2 self-center text-sm text-stone-700">
+                    <input type="checkbox" name="liked" value="true" checked=liked class="h-4 w-4" />
+                    "Liked only"
+                </label>
+            })}
             <button type="submit" class="rounded-md bg-stone-900 px-4 py-2 font-medium text-white hover:bg-stone-700">"Apply"</button>
         </Form>
     }
@@ -372,6 +390,23 @@ fn ListingResults(
     #[prop(optional)]
     popular: Vec<CategoryNode>,
 ) -> impl IntoView {
+    let liked_only = params.liked_only().unwrap_or(false);
+    let filtered = !params.category.is_empty()
+        || params.min_price.is_some()
+        || params.max_price.is_some()
+        || params.in_stock.is_some();
+    if page.products.is_empty() && liked_only && !filtered && params.q.is_none() {
+        return view! {
+            <section class="py-12 text-center" data-testid="no-results">
+                <h2 class="text-xl font-semibold text-stone-900">"Nothing liked yet"</h2>
+                <p class="mt-2 text-stone-700">
+                    "Press the heart on any product to keep it here. "
+                    <a class="underline" href="/products">"Browse the shop"</a>
+                </p>
+            </section>
+        }
+        .into_any();
+    }
     if page.products.is_empty() {
         let suggestion = suggestion.map(|better| {
             let href = format!(
@@ -390,11 +425,7 @@ fn ListingResults(
                 </p>
             }
         });
-        let filtered = !params.category.is_empty()
-            || params.min_price.is_some()
-            || params.max_price.is_some()
-            || params.in_stock.is_some();
-        let unfiltered = (filtered && params.q.is_some())
+        let unfiltered = ((filtered || liked_only) && params.q.is_some())
             .then(|| format!("{base}{}", params.without_filters().to_query_string()));
         return view! {
             <section class="py-12 text-center" aria-live="polite" data-testid="no-results">
@@ -519,7 +550,10 @@ fn ProductView(product: ProductDetail, public_url: String) -> impl IntoView {
                 </section>
                 <section aria-labelledby="product-name">
                     <h1 id="product-name" class="text-3xl font-semibold text-stone-900">{product.name.clone()}</h1>
-                    <p class="mt-2 text-xl text-stone-900" data-testid="price">{price}</p>
+                    <div class="mt-2 flex items-center justify-between gap-4">
+                        <p class="text-xl text-stone-900" data-testid="price">{price}</p>
+                        <LikeButton product_id=product.id name=product.name.clone() likes=product.likes />
+                    </div>
                     <p class="mt-4 text-stone-700">{product.description.clone()}</p>
                     <AddToCartForm variants=product.variants.clone() option_name=product.option_name.clone() />
                 </section>

@@ -5,11 +5,12 @@ use super::listing::{
     Sort, price_bands,
 };
 use super::search::{self, Field, Vocabulary, VocabularyCache};
-use super::{Availability, CategoryNode, Image, ProductCard, ProductDetail, VariantView};
+use super::{Availability, CategoryNode, Image, Likes, ProductCard, ProductDetail, VariantView};
 use crate::money::{Currency, Money};
 use crate::server::db::{Db, Engine, Tx};
 use crate::{in_tx, on_db};
 use chrono::{DateTime, SubsecRound, Utc};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 #[derive(sqlx::FromRow)]
@@ -71,6 +72,7 @@ impl CardRow {
             ),
             image,
             availability: Availability::from_counts(self.available, self.low_stock_threshold),
+            likes: Likes::default(),
         }
     }
 }
@@ -194,6 +196,12 @@ fn push_filters(sql: &mut Sql, engine: Engine, query: &ListingQuery, except: Exc
             " AND EXISTS (SELECT 1 FROM product_variants v JOIN inventory i ON i.variant_id = v.id
                           WHERE v.product_id = p.id AND i.on_hand > i.reserved)",
         );
+    }
+    if let Some(user_id) = query.liked_by {
+        // Driven from the shopper's likes (primary key range), not a scan of every product.
+        sql.push(" AND p.id IN (SELECT l.product_id FROM likes l WHERE l.user_id = ")
+            .bind(Arg::Int(user_id))
+            .push(")");
     }
 }
 
@@ -580,6 +588,7 @@ pub async fn product_detail(db: &Db, slug: &str) -> Result<Option<ProductDetail>
         option_name: product.option1_name.filter(|_| variants.len() > 1),
         variants,
         related: related.into_iter().map(CardRow::into_card).collect(),
+        likes: Likes::default(),
     }))
 }
 
@@ -847,4 +856,81 @@ pub async fn set_on_hand(
 
 pub async fn count_products(db: &Db) -> Result<i64, sqlx::Error> {
     on_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM products").fetch_one(pool).await)
+}
+
+/// Like counts for `product_ids`, and which of them `user_id` likes; products nobody likes are absent.
+#[tracing::instrument(skip(db))]
+pub async fn likes_of(
+    db: &Db,
+    user_id: Option<i64>,
+    product_ids: &[i64],
+) -> Result<HashMap<i64, Likes>, sqlx::Error> {
+    if product_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut sql = Sql::default();
+    sql.push("SELECT c.product_id, c.likes, ");
+    match user_id {
+        Some(user_id) => sql
+            .push("EXISTS (SELECT 1 FROM likes l WHERE l.user_id = ")
+            .bind(Arg::Int(user_id))
+            .push(" AND l.product_id = c.product_id)"),
+        None => sql.push("FALSE"),
+    };
+    sql.push(" AS liked FROM product_like_counts c WHERE c.likes > 0 AND c.product_id IN (");
+    for (i, id) in product_ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(Arg::Int(*id));
+    }
+    sql.push(")");
+    let rows: Vec<(i64, i64, bool)> = fetch_all(db, &sql).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, count, liked)| (id, Likes { count, liked }))
+        .collect())
+}
+
+/// Records that `user_id` likes (or no longer likes) an active product, and answers with the
+/// product's likes after the change. `None` when there is no such active product. Liking twice,
+/// or unliking what was never liked, changes nothing.
+#[tracing::instrument(skip(tx))]
+pub async fn set_like(
+    tx: &mut Tx,
+    user_id: i64,
+    product_id: i64,
+    like: bool,
+) -> Result<Option<Likes>, sqlx::Error> {
+    let active: Option<i64> = in_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT id FROM products WHERE id = $1 AND status = 'active'"
+    )
+    .bind(product_id)
+    .fetch_optional(conn)
+    .await)?;
+    if active.is_none() {
+        return Ok(None);
+    }
+    let change = if like {
+        "INSERT INTO likes (user_id, product_id) VALUES ($1, $2)
+         ON CONFLICT (user_id, product_id) DO NOTHING"
+    } else {
+        "DELETE FROM likes WHERE user_id = $1 AND product_id = $2"
+    };
+    in_tx!(tx, conn => sqlx::query(change)
+        .bind(user_id)
+        .bind(product_id)
+        .execute(conn)
+        .await
+        .map(drop))?;
+    let count: Option<i64> = in_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT likes FROM product_like_counts WHERE product_id = $1"
+    )
+    .bind(product_id)
+    .fetch_optional(conn)
+    .await)?;
+    Ok(Some(Likes {
+        count: count.unwrap_or(0),
+        liked: like,
+    }))
 }

@@ -1,3 +1,4 @@
+use crate::catalog::likes::LikeButton;
 use crate::catalog::{Availability, ProductCard};
 use leptos::prelude::*;
 
@@ -38,9 +39,12 @@ pub fn ProductCardView(product: ProductCard) -> impl IntoView {
                 </div>
                 <h3 class="mt-3 font-medium text-stone-900">{product.name.clone()}</h3>
             </a>
-            <div class="mt-1 flex items-center gap-2">
-                <p class="text-stone-800">{product.price.to_string()}</p>
-                {badge}
+            <div class="mt-1 flex items-center justify-between gap-2">
+                <div class="flex items-center gap-2">
+                    <p class="text-stone-800">{product.price.to_string()}</p>
+                    {badge}
+                </div>
+                <LikeButton product_id=product.id name=product.name likes=product.likes size="h-8 w-8 text-lg" />
             </div>
         </article>
     }

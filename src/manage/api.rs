@@ -105,104 +105,89 @@ mod admin {
 /// The back-office layout's data; refuses anyone who is not staff.
 #[server]
 pub async fn fetch_manage_access() -> Result<ManageAccess, AppError> {
-    crate::server::respond(
-        async move {
-            let user = crate::accounts::auth::require_user().await?;
-            if !user.is_staff() {
-                return Err(AppError::Forbidden);
-            }
-            Ok(ManageAccess {
-                nav: super::SECTIONS
-                    .iter()
-                    .filter(|(_, _, permission)| user.can(*permission))
-                    .map(|(label, href, _)| super::NavItem {
-                        label: (*label).to_owned(),
-                        href: (*href).to_owned(),
-                    })
-                    .collect(),
-                display_name: user.display_name,
-                role: user.role,
-                permissions: user.permissions,
+    let user = crate::accounts::auth::require_user().await?;
+    if !user.is_staff() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(ManageAccess {
+        nav: super::SECTIONS
+            .iter()
+            .filter(|(_, _, permission)| user.can(*permission))
+            .map(|(label, href, _)| super::NavItem {
+                label: (*label).to_owned(),
+                href: (*href).to_owned(),
             })
-        }
-        .await,
-    )
+            .collect(),
+        display_name: user.display_name,
+        role: user.role,
+        permissions: user.permissions,
+    })
 }
 
 #[server]
 pub async fn list_users(q: Option<String>, before: Option<i64>) -> Result<UserList, AppError> {
-    crate::server::respond(
-        async move {
-            use crate::accounts::repo;
-            const USERS_PER_PAGE: i64 = 50;
-            crate::accounts::auth::require(admin::READ).await?;
-            let state = crate::server::state()?;
-            let search = q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-            if search.is_some_and(|q| q.chars().count() > 100) {
-                return Err(AppError::bad_request("Search for at most 100 characters."));
-            }
-            let mut rows = repo::list_users(&state.db, search, before, USERS_PER_PAGE + 1).await?;
-            let next = (rows.len() as i64 > USERS_PER_PAGE).then(|| {
-                rows.truncate(USERS_PER_PAGE as usize);
-                rows.last().map(|row| row.id)
-            });
-            Ok(UserList {
-                users: rows
-                    .into_iter()
-                    .map(|row| super::UserSummary {
-                        id: row.id,
-                        email: row.email,
-                        display_name: row.display_name,
-                        role: crate::accounts::Role::parse(&row.role)
-                            .unwrap_or(crate::accounts::Role::Customer),
-                        disabled: row.disabled_at.is_some(),
-                        created_at: row.created_at.format("%Y-%m-%d").to_string(),
-                    })
-                    .collect(),
-                next: next.flatten(),
+    use crate::accounts::repo;
+    const USERS_PER_PAGE: i64 = 50;
+    crate::accounts::auth::require(admin::READ).await?;
+    let state = crate::server::state()?;
+    let search = q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    if search.is_some_and(|q| q.chars().count() > 100) {
+        return Err(AppError::bad_request("Search for at most 100 characters."));
+    }
+    let mut rows = repo::list_users(&state.db, search, before, USERS_PER_PAGE + 1).await?;
+    let next = (rows.len() as i64 > USERS_PER_PAGE).then(|| {
+        rows.truncate(USERS_PER_PAGE as usize);
+        rows.last().map(|row| row.id)
+    });
+    Ok(UserList {
+        users: rows
+            .into_iter()
+            .map(|row| super::UserSummary {
+                id: row.id,
+                email: row.email,
+                display_name: row.display_name,
+                role: crate::accounts::Role::parse(&row.role)
+                    .unwrap_or(crate::accounts::Role::Customer),
+                disabled: row.disabled_at.is_some(),
+                created_at: row.created_at.format("%Y-%m-%d").to_string(),
             })
-        }
-        .await,
-    )
+            .collect(),
+        next: next.flatten(),
+    })
 }
 
 #[server]
 pub async fn fetch_user(user_id: i64) -> Result<UserDetail, AppError> {
-    crate::server::respond(
-        async move {
-            use crate::accounts::repo;
-            let admin = crate::accounts::auth::require(admin::READ).await?;
-            let state = crate::server::state()?;
-            let record = repo::find_by_id(&state.db, user_id)
-                .await?
-                .ok_or_else(|| AppError::not_found("That user"))?;
-            let sessions = repo::sessions_of(&state.db, user_id)
-                .await?
-                .into_iter()
-                .map(|row| crate::accounts::SessionView {
-                    handle: repo::session_handle(&row.session_id),
-                    device: crate::accounts::describe_device(&row.user_agent),
-                    ip: row.ip,
-                    signed_in_at: row.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                    last_seen_at: row.last_seen_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                    current: false,
-                })
-                .collect();
-            let audit = repo::audit_of(&state.db, "user", &user_id.to_string(), 50)
-                .await?
-                .into_iter()
-                .map(admin::audit_view)
-                .collect();
-            Ok(UserDetail {
-                user: admin::summary(&record),
-                email_verified: record.email_verified_at.is_some(),
-                sessions,
-                audit,
-                is_self: admin.id == user_id,
-            })
-        }
-        .await,
-    )
+    use crate::accounts::repo;
+    let admin = crate::accounts::auth::require(admin::READ).await?;
+    let state = crate::server::state()?;
+    let record = repo::find_by_id(&state.db, user_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("That user"))?;
+    let sessions = repo::sessions_of(&state.db, user_id)
+        .await?
+        .into_iter()
+        .map(|row| crate::accounts::SessionView {
+            handle: repo::session_handle(&row.session_id),
+            device: crate::accounts::describe_device(&row.user_agent),
+            ip: row.ip,
+            signed_in_at: row.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            last_seen_at: row.last_seen_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            current: false,
+        })
+        .collect();
+    let audit = repo::audit_of(&state.db, "user", &user_id.to_string(), 50)
+        .await?
+        .into_iter()
+        .map(admin::audit_view)
+        .collect();
+    Ok(UserDetail {
+        user: admin::summary(&record),
+        email_verified: record.email_verified_at.is_some(),
+        sessions,
+        audit,
+        is_self: admin.id == user_id,
+    })
 }
 
 /// Creates a staff (or customer) account and emails its owner a link to choose a password.
@@ -212,183 +197,169 @@ pub async fn create_user(
     display_name: String,
     role: String,
 ) -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            use crate::accounts::repo::{self, AuditEntry, TokenPurpose};
-            use crate::accounts::{Email, Role, parse_display_name, password};
-            let admin = crate::accounts::auth::require(admin::WRITE).await?;
-            let state = crate::server::state()?;
-            let email = Email::parse(&email)?;
-            let name = parse_display_name(&display_name)?;
-            let role = Role::parse(&role)?;
-            // Nobody knows this password; the invitation link replaces it.
-            let hash = password::hash(password::generate(32)).await.map_err(|_| AppError::Internal)?;
-            let client = crate::accounts::auth::client().await;
-            let mut tx = state.db.begin().await?;
-            let Some(user_id) = repo::insert_user(&mut tx, email.as_str(), &name, &hash, role, true).await? else {
-                return Err(AppError::Conflict("An account with that email address already exists.".into()));
-            };
-            let token = repo::create_token(&mut tx, user_id, TokenPurpose::ResetPassword, None, chrono::Duration::hours(1)).await?;
-            let letterhead = crate::accounts::emails::Letterhead::of(&state);
-            crate::server::mail::enqueue(&mut tx, &letterhead.staff_invitation(email.as_str(), &name, role.label(), &token)).await?;
-            repo::audit(&mut tx, AuditEntry {
-                actor_user_id: Some(admin.id),
-                action: "create",
-                entity_type: "user",
-                entity_id: user_id.to_string(),
-                before: None,
-                after: Some(serde_json::json!({ "email": email.as_str(), "display_name": name, "role": role.name() })),
-                ip: Some(&client.ip),
-            })
-            .await?;
-            tx.commit().await?;
-            state.outbox.wake();
-            leptos_axum::redirect(&format!("/manage/users/{user_id}"));
-            Ok(())
-        }
-        .await,
+    use crate::accounts::repo::{self, AuditEntry, TokenPurpose};
+    use crate::accounts::{Email, Role, parse_display_name, password};
+    let admin = crate::accounts::auth::require(admin::WRITE).await?;
+    let state = crate::server::state()?;
+    let email = Email::parse(&email)?;
+    let name = parse_display_name(&display_name)?;
+    let role = Role::parse(&role)?;
+    // Nobody knows this password; the invitation link replaces it.
+    let hash = password::hash(password::generate(32))
+        .await
+        .map_err(|_| AppError::Internal)?;
+    let client = crate::accounts::auth::client().await;
+    let mut tx = state.db.begin().await?;
+    let Some(user_id) =
+        repo::insert_user(&mut tx, email.as_str(), &name, &hash, role, true).await?
+    else {
+        return Err(AppError::Conflict(
+            "An account with that email address already exists.".into(),
+        ));
+    };
+    let token = repo::create_token(
+        &mut tx,
+        user_id,
+        TokenPurpose::ResetPassword,
+        None,
+        chrono::Duration::hours(1),
     )
+    .await?;
+    let letterhead = crate::accounts::emails::Letterhead::of(&state);
+    crate::server::mail::enqueue(
+        &mut tx,
+        &letterhead.staff_invitation(email.as_str(), &name, role.label(), &token),
+    )
+    .await?;
+    repo::audit(&mut tx, AuditEntry {
+        actor_user_id: Some(admin.id),
+        action: "create",
+        entity_type: "user",
+        entity_id: user_id.to_string(),
+        before: None,
+        after: Some(serde_json::json!({ "email": email.as_str(), "display_name": name, "role": role.name() })),
+        ip: Some(&client.ip),
+    })
+    .await?;
+    tx.commit().await?;
+    state.outbox.wake();
+    leptos_axum::redirect(&format!("/manage/users/{user_id}"));
+    Ok(())
 }
 
 /// A new role takes effect at once: the user's sessions end, so they sign in again under it.
 #[server]
 pub async fn change_role(user_id: i64, role: String) -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            let admin = crate::accounts::auth::require(admin::WRITE).await?;
-            let state = crate::server::state()?;
-            let role = crate::accounts::Role::parse(&role)?;
-            admin::change_user(
-                &state,
-                &admin,
-                user_id,
-                "change_role",
-                async |tx, target| {
-                    use crate::accounts::repo;
-                    repo::set_role(tx, target.id, role).await?;
-                    repo::end_sessions(tx, target.id, None).await?;
-                    Ok(())
-                },
-            )
-            .await
-        }
-        .await,
+    let admin = crate::accounts::auth::require(admin::WRITE).await?;
+    let state = crate::server::state()?;
+    let role = crate::accounts::Role::parse(&role)?;
+    admin::change_user(
+        &state,
+        &admin,
+        user_id,
+        "change_role",
+        async |tx, target| {
+            use crate::accounts::repo;
+            repo::set_role(tx, target.id, role).await?;
+            repo::end_sessions(tx, target.id, None).await?;
+            Ok(())
+        },
     )
+    .await
 }
 
 #[server]
 pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            let admin = crate::accounts::auth::require(admin::WRITE).await?;
-            let state = crate::server::state()?;
-            let action = if disabled { "disable" } else { "enable" };
-            admin::change_user(&state, &admin, user_id, action, async |tx, target| {
-                use crate::accounts::repo;
-                repo::set_disabled(tx, target.id, disabled).await?;
-                if disabled {
-                    repo::end_sessions(tx, target.id, None).await?;
-                }
-                Ok(())
-            })
-            .await
+    let admin = crate::accounts::auth::require(admin::WRITE).await?;
+    let state = crate::server::state()?;
+    let action = if disabled { "disable" } else { "enable" };
+    admin::change_user(&state, &admin, user_id, action, async |tx, target| {
+        use crate::accounts::repo;
+        repo::set_disabled(tx, target.id, disabled).await?;
+        if disabled {
+            repo::end_sessions(tx, target.id, None).await?;
         }
-        .await,
-    )
+        Ok(())
+    })
+    .await
 }
 
 /// Deletes a user by anonymising them: their orders stay, nothing identifies them any more.
 #[server]
 pub async fn delete_user(user_id: i64) -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            let admin = crate::accounts::auth::require(admin::WRITE).await?;
-            let state = crate::server::state()?;
-            admin::change_user(
-                &state,
-                &admin,
-                user_id,
-                admin::DELETE,
-                async |tx, target| {
-                    crate::accounts::repo::anonymise(tx, target.id, &target.email).await?;
-                    Ok(())
-                },
-            )
-            .await?;
-            leptos_axum::redirect("/manage/users");
+    let admin = crate::accounts::auth::require(admin::WRITE).await?;
+    let state = crate::server::state()?;
+    admin::change_user(
+        &state,
+        &admin,
+        user_id,
+        admin::DELETE,
+        async |tx, target| {
+            crate::accounts::repo::anonymise(tx, target.id, &target.email).await?;
             Ok(())
-        }
-        .await,
+        },
     )
+    .await?;
+    leptos_axum::redirect("/manage/users");
+    Ok(())
 }
 
 #[server]
 pub async fn send_password_reset(user_id: i64) -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            let admin = crate::accounts::auth::require(admin::WRITE).await?;
-            let state = crate::server::state()?;
-            let letterhead = crate::accounts::emails::Letterhead::of(&state);
-            admin::change_user(
-                &state,
-                &admin,
-                user_id,
-                "send_password_reset",
-                async |tx, target| {
-                    use crate::accounts::repo::{self, TokenPurpose};
-                    let token = repo::create_token(
-                        tx,
-                        target.id,
-                        TokenPurpose::ResetPassword,
-                        None,
-                        chrono::Duration::hours(1),
-                    )
-                    .await?;
-                    crate::server::mail::enqueue(tx, &letterhead.reset(&target.email, &token))
-                        .await?;
-                    Ok(())
-                },
+    let admin = crate::accounts::auth::require(admin::WRITE).await?;
+    let state = crate::server::state()?;
+    let letterhead = crate::accounts::emails::Letterhead::of(&state);
+    admin::change_user(
+        &state,
+        &admin,
+        user_id,
+        "send_password_reset",
+        async |tx, target| {
+            use crate::accounts::repo::{self, TokenPurpose};
+            let token = repo::create_token(
+                tx,
+                target.id,
+                TokenPurpose::ResetPassword,
+                None,
+                chrono::Duration::hours(1),
             )
-            .await
-        }
-        .await,
+            .await?;
+            crate::server::mail::enqueue(tx, &letterhead.reset(&target.email, &token)).await?;
+            Ok(())
+        },
     )
+    .await
 }
 
 /// Ends one of a user's sessions by handle, or all of them without one.
 #[server]
 pub async fn end_user_sessions(user_id: i64, handle: Option<String>) -> Result<(), AppError> {
-    crate::server::respond(
-        async move {
-            use crate::accounts::repo;
-            let admin = crate::accounts::auth::require(admin::WRITE).await?;
-            let state = crate::server::state()?;
-            // The session's secret id, found from its public handle.
-            let session_id = match &handle {
-                Some(handle) => Some(
-                    repo::session_by_handle(&state.db, user_id, handle)
-                        .await?
-                        .ok_or_else(|| AppError::not_found("That session"))?,
-                ),
-                None => None,
-            };
-            admin::change_user(
-                &state,
-                &admin,
-                user_id,
-                "end_sessions",
-                async |tx, target| {
-                    match &session_id {
-                        Some(session_id) => repo::end_session_in(tx, session_id).await?,
-                        None => {
-                            repo::end_sessions(tx, target.id, None).await?;
-                        }
-                    }
-                    Ok(())
-                },
-            )
-            .await
-        }
-        .await,
+    use crate::accounts::repo;
+    let admin = crate::accounts::auth::require(admin::WRITE).await?;
+    let state = crate::server::state()?;
+    // The session's secret id, found from its public handle.
+    let session_id = match &handle {
+        Some(handle) => Some(
+            repo::session_by_handle(&state.db, user_id, handle)
+                .await?
+                .ok_or_else(|| AppError::not_found("That session"))?,
+        ),
+        None => None,
+    };
+    admin::change_user(
+        &state,
+        &admin,
+        user_id,
+        "end_sessions",
+        async |tx, target| {
+            match &session_id {
+                Some(session_id) => repo::end_session_in(tx, session_id).await?,
+                None => {
+                    repo::end_sessions(tx, target.id, None).await?;
+                }
+            }
+            Ok(())
+        },
     )
+    .await
 }

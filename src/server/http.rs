@@ -240,6 +240,7 @@ fn router(state: AppState) -> Router {
         .nest_service("/media", media)
         .leptos_routes_with_context(&state, routes, page_context.clone(), app_shell.clone())
         .fallback(public_file_or_not_found)
+        .layer(axum::middleware::from_fn(server_fn_status))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             limits::guard_writes,
@@ -278,6 +279,27 @@ fn router(state: AppState) -> Router {
                 )),
         )
         .with_state(state)
+}
+
+/// Largest server-function error body read back for its status; errors are a short message.
+const ERROR_BODY_LIMIT: usize = 16 * 1024;
+
+/// Gives a server function's error its own status (400 for arguments it could not read, and so
+/// on) instead of the blanket 500 Leptos answers with for any error raised before the function ran.
+async fn server_fn_status(request: Request, next: axum::middleware::Next) -> Response {
+    let is_server_fn = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, ERROR_BODY_LIMIT).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<crate::error::AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(error.status()).unwrap_or(parts.status);
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 fn header_value(text: &str) -> HeaderValue {

@@ -63,22 +63,27 @@ pub fn set_status(status: u16) {
     }
 }
 
-/// A server function's result, with an error's HTTP status on the response: 400 for bad input,
-/// 404, 409 and so on, not a blanket 500. A plain form post (no JavaScript) keeps the redirect back
-/// to its page that carries the error instead.
-pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(error) = &result {
-        let form_post =
-            leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
-                parts
-                    .headers
-                    .get(axum::http::header::ACCEPT)
-                    .and_then(|accept| accept.to_str().ok())
-                    .is_some_and(|accept| accept.contains("text/html"))
-            });
-        if !form_post {
-            set_status(error.status());
-        }
-    }
-    result
+/// Whether the browser itself posted the form being handled (no JavaScript), so it expects a page.
+pub fn is_form_post() -> bool {
+    leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    })
+}
+
+/// The path and query of the page the request came from, when the browser said and it is ours.
+pub fn referring_path() -> Option<String> {
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
+    let referer = parts
+        .headers
+        .get(axum::http::header::REFERER)?
+        .to_str()
+        .ok()?;
+    let (_, rest) = referer.split_once("://")?;
+    let path = &rest[rest.find('/')?..];
+    let path = path.split_once('#').map_or(path, |(path, _)| path);
+    Some(crate::accounts::safe_next(Some(path))).filter(|safe| safe == path)
 }

@@ -1,0 +1,128 @@
+//! Likes: a heart on every product card and product page, a count beside it, and the shopper's
+//! liked products as a listing filter (`/products?liked=true`).
+//!
+//! Counts and the shopper's own hearts are per request: the catalog cache holds cards without
+//! them, and [`fill`] adds them to each answer in one query, so a like shows at once everywhere
+//! without invalidating the catalog.
+//!
+//! Liking needs an account. A signed-out shopper's heart sends them to sign in and back, and the
+//! like they asked for is kept in the session and recorded when they sign in.
+
+use super::Likes;
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// Session key of the product a signed-out shopper asked to like.
+#[cfg(feature = "ssr")]
+pub const SESSION_PENDING_LIKE: &str = "pending_like";
+
+/// Likes or unlikes a product for the signed-in shopper, answering with its likes afterwards.
+#[server]
+pub async fn like_product(product_id: i64, like: bool) -> Result<Likes, AppError> {
+    let state = crate::server::state()?;
+    let Some(user) = crate::accounts::auth::current_user().await? else {
+        return sign_in_first(&state, product_id, like).await;
+    };
+    let mut tx = state.db.begin().await?;
+    let likes = super::repo::set_like(&mut tx, user.id, product_id, like)
+        .await?
+        .ok_or_else(|| AppError::not_found("That product"))?;
+    tx.commit().await?;
+    if crate::server::is_form_post() {
+        // Back to the page the heart was on, which shows the change.
+        leptos_axum::redirect(&crate::server::referring_path().unwrap_or("/".into()));
+    }
+    Ok(likes)
+}
+
+/// Keeps the like for after sign-in and sends the shopper there, then back to where they were.
+#[cfg(feature = "ssr")]
+async fn sign_in_first(
+    state: &crate::server::AppState,
+    product_id: i64,
+    like: bool,
+) -> Result<Likes, AppError> {
+    let session = crate::server::session().await?;
+    let kept = if like {
+        session.insert(SESSION_PENDING_LIKE, product_id).await
+    } else {
+        session.remove::<i64>(SESSION_PENDING_LIKE).await.map(drop)
+    };
+    kept.map_err(|error| {
+        tracing::error!(%error, "session store failed");
+        AppError::Internal
+    })?;
+    let back = crate::server::referring_path().unwrap_or_else(|| "/".into());
+    let next: String =
+        leptos_router::params::ParamsMap::from_iter([("next".to_owned(), back)]).to_query_string();
+    leptos_axum::redirect(&format!("/account/login{next}"));
+    let current = super::repo::likes_of(&state.db, None, &[product_id]).await?;
+    Ok(current.get(&product_id).copied().unwrap_or_default())
+}
+
+/// Records the like a shopper asked for before signing in, inside the sign-in's transaction.
+#[cfg(feature = "ssr")]
+pub async fn record_pending(
+    tx: &mut crate::server::db::Tx,
+    pending: Option<i64>,
+    user_id: i64,
+) -> Result<(), AppError> {
+    if let Some(product_id) = pending {
+        // A product withdrawn in the meantime is simply not liked.
+        super::repo::set_like(tx, user_id, product_id, true).await?;
+    }
+    Ok(())
+}
+
+/// Sets each product's likes as the shopper asking sees them, in one query.
+#[cfg(feature = "ssr")]
+pub async fn fill(
+    db: &crate::server::db::Db,
+    user_id: Option<i64>,
+    products: Vec<(i64, &mut Likes)>,
+) -> Result<(), AppError> {
+    let ids: Vec<i64> = products.iter().map(|(id, _)| *id).collect();
+    let found = super::repo::likes_of(db, user_id, &ids).await?;
+    for (id, likes) in products {
+        *likes = found.get(&id).copied().unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// The heart and the count. Without JavaScript it is a form that posts and comes back; with it,
+/// it toggles in place.
+#[component]
+pub fn LikeButton(
+    product_id: i64,
+    /// The product's name, for the button's accessible label.
+    name: String,
+    likes: Likes,
+    #[prop(default = "h-9 w-9 text-xl")] size: &'static str,
+) -> impl IntoView {
+    let action = ServerAction::<LikeProduct>::new();
+    let current = Memo::new(move |_| match action.value().get() {
+        Some(Ok(changed)) => changed,
+        _ => likes,
+    });
+    let liked = move || current.get().liked;
+    view! {
+        <ActionForm action attr:class="flex items-center gap-1">
+            <input type="hidden" name="product_id" value=product_id />
+            <input type="hidden" name="like" value=move || (!liked()).to_string() />
+            <button
+                type="submit"
+                aria-pressed=move || liked().to_string()
+                disabled=move || action.pending().get()
+                data-testid="like"
+                class=format!("flex items-center justify-center rounded-full border border-stone-300 bg-white text-red-700 hover:bg-red-50 disabled:opacity-60 {size}")
+            >
+                <span aria-hidden="true">{move || if liked() { "♥" } else { "♡" }}</span>
+                <span class="sr-only">"Like " {name}</span>
+            </button>
+            <span class="text-sm text-stone-700" data-testid="like-count">
+                {move || current.get().count}
+                <span class="sr-only">{move || if current.get().count == 1 { " like" } else { " likes" }}</span>
+            </span>
+        </ActionForm>
+    }
+}
