@@ -171,3 +171,100 @@ async fn unchanged_pages_come_from_memory_until_the_generation_moves() {
     .await;
     assert!(page(&app, "/p/brass-lamp").await.contains("Copper lamp"));
 }
+
+/// A page as a browser without a session gets it: asking for gzip, which is decoded here.
+async fn shared_page(app: &TestApp, path: &str) -> (reqwest::header::HeaderMap, String) {
+    use std::io::Read;
+    let response = reqwest::Client::new()
+        .get(app.url(path))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.unwrap();
+    let mut html = String::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_string(&mut html)
+        .unwrap();
+    (headers, html)
+}
+
+#[tokio::test]
+async fn visitors_without_a_session_share_one_rendering_with_hashed_scripts() {
+    use base64::Engine;
+    use sha2::Digest;
+    let (app, variant) = shop_with_one_product().await;
+    let (headers, html) = shared_page(&app, "/p/brass-lamp").await;
+    assert!(html.contains("€12.50"));
+
+    // A shared page cannot share a nonce: its policy lists the hash of each inline script instead.
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        !csp.contains("'nonce-") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert!(!html.contains(" nonce="));
+    let scripts: Vec<&str> = html
+        .split("<script")
+        .skip(1)
+        .filter(|rest| !rest.starts_with(" type=\"application/ld+json\""))
+        .map(|rest| {
+            rest.split_once('>')
+                .unwrap()
+                .1
+                .split("</script>")
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert!(!scripts.is_empty());
+    for script in scripts {
+        let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script));
+        assert!(csp.contains(&format!("'sha256-{hash}'")), "{script}");
+    }
+    assert_eq!(headers["vary"], "accept-encoding");
+
+    // Another shopper's like reaches shared pages only when they are rendered again (within
+    // `shared_page_max_age_secs`); a visitor with a session sees it at once.
+    run_sql(
+        &app,
+        &[
+            "INSERT INTO users (email, display_name, password_hash, role_id)
+             SELECT 'a@example.com', 'A', 'x', id FROM roles WHERE name = 'customer'",
+            "INSERT INTO likes (user_id, product_id) SELECT u.id, p.id FROM users u, products p",
+        ],
+    )
+    .await;
+    let (_, again) = shared_page(&app, "/p/brass-lamp").await;
+    assert_eq!(again, html, "the same rendering");
+    assert!(
+        again.contains(" likes<") && !again.contains(" like<"),
+        "0 likes"
+    );
+    let with_session = reqwest::Client::new()
+        .get(app.url("/p/brass-lamp"))
+        .header("cookie", "emporium_session=anything")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        with_session.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("'nonce-")
+    );
+    let own = with_session.text().await.unwrap();
+    assert!(own.contains(" like<"), "1 like");
+
+    // A price is never late: the catalog generation moves, and the page is rendered again.
+    let mut tx = app.db.begin().await.unwrap();
+    repo::set_variant_price(&mut tx, variant, Money::new(1400, Currency::EUR))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let (_, changed) = shared_page(&app, "/p/brass-lamp").await;
+    assert!(changed.contains("€14.00") && !changed.contains("€12.50"));
+}

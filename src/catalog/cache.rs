@@ -31,6 +31,9 @@ pub enum Key {
     Category(String, String),
     /// A product page by slug, including the answer "no such product".
     Product(String),
+    /// A whole page as shared with visitors without a session, by path and query
+    /// (`server::page_cache`).
+    Page(String),
 }
 
 type Value = Arc<dyn Any + Send + Sync>;
@@ -84,7 +87,7 @@ impl CatalogCache {
             return Ok(value);
         }
         let value = load.await?;
-        self.store(generation, key, Arc::new(value.clone()));
+        self.store(generation, key, value.clone());
         Ok(value)
     }
 
@@ -93,7 +96,8 @@ impl CatalogCache {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn lookup<T: Clone + 'static>(&self, generation: i64, key: &Key) -> Option<T> {
+    /// The value for `key` if it was stored under `generation`.
+    pub fn lookup<T: Clone + 'static>(&self, generation: i64, key: &Key) -> Option<T> {
         let entries = self.lock();
         if entries.generation != generation {
             return None;
@@ -101,7 +105,9 @@ impl CatalogCache {
         entries.values.get(key)?.downcast_ref::<T>().cloned()
     }
 
-    fn store(&self, generation: i64, key: Key, value: Value) {
+    /// Keeps `value` for `key`, as loaded under `generation`.
+    pub fn store<T: Send + Sync + 'static>(&self, generation: i64, key: Key, value: T) {
+        let value: Value = Arc::new(value);
         let mut entries = self.lock();
         if generation > entries.generation {
             *entries = Entries {
@@ -146,7 +152,7 @@ mod tests {
     #[test]
     fn an_entry_is_served_only_under_its_generation() {
         let cache = cache(8);
-        cache.store(3, Key::Home, Arc::new(7_u32));
+        cache.store(3, Key::Home, 7_u32);
         assert_eq!(cache.lookup::<u32>(3, &Key::Home), Some(7));
         assert_eq!(cache.lookup::<u32>(4, &Key::Home), None);
         assert_eq!(cache.lookup::<u32>(2, &Key::Home), None);
@@ -155,11 +161,11 @@ mod tests {
     #[test]
     fn a_newer_generation_drops_everything_and_an_older_one_is_not_kept() {
         let cache = cache(8);
-        cache.store(1, Key::Home, Arc::new(1_u32));
-        cache.store(1, Key::Product("a".into()), Arc::new(2_u32));
-        cache.store(2, Key::Product("b".into()), Arc::new(3_u32));
+        cache.store(1, Key::Home, 1_u32);
+        cache.store(1, Key::Product("a".into()), 2_u32);
+        cache.store(2, Key::Product("b".into()), 3_u32);
         assert_eq!(cache.len(), 1);
-        cache.store(1, Key::Home, Arc::new(4_u32));
+        cache.store(1, Key::Home, 4_u32);
         assert_eq!(cache.len(), 1);
         assert_eq!(cache.lookup::<u32>(2, &Key::Home), None);
     }
@@ -168,7 +174,7 @@ mod tests {
     fn the_oldest_entries_go_first_when_full() {
         let cache = cache(2);
         for slug in ["a", "b", "c"] {
-            cache.store(1, Key::Product(slug.into()), Arc::new(slug.to_owned()));
+            cache.store(1, Key::Product(slug.into()), slug.to_owned());
         }
         assert_eq!(cache.len(), 2);
         assert_eq!(cache.lookup::<String>(1, &Key::Product("a".into())), None);
@@ -181,7 +187,7 @@ mod tests {
     #[test]
     fn a_value_of_another_type_is_a_miss() {
         let cache = cache(2);
-        cache.store(1, Key::Home, Arc::new(1_u32));
+        cache.store(1, Key::Home, 1_u32);
         assert_eq!(cache.lookup::<String>(1, &Key::Home), None);
     }
 }

@@ -268,6 +268,8 @@ pub struct ShopSettings {
 pub struct CatalogSettings {
     pub home_featured: u16,
     pub home_new_arrivals: u16,
+    /// How long a shared catalog page (`server::page_cache`) may be served; 0 renders every time.
+    pub shared_page_max_age_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -326,6 +328,9 @@ impl Settings {
         }
         if settings.catalog.home_new_arrivals == 0 || settings.catalog.home_new_arrivals > 48 {
             return Err("catalog.home_new_arrivals must be between 1 and 48".into());
+        }
+        if settings.catalog.shared_page_max_age_secs > 3600 {
+            return Err("catalog.shared_page_max_age_secs must be at most 3600".into());
         }
         if settings.sessions.idle_days <= 0 {
             return Err("sessions.idle_days must be positive".into());

@@ -243,6 +243,10 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(server_fn_status))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            super::page_cache::serve,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             limits::guard_writes,
         ))
         .layer(session_layer)
@@ -315,15 +319,16 @@ fn page_context(state: &AppState) {
     {
         response.insert_header(
             CONTENT_SECURITY_POLICY,
-            header_value(&content_security_policy(&nonce)),
+            header_value(&content_security_policy(&format!("'nonce-{nonce}'"))),
         );
     }
 }
 
 /// Stripe.js and its frames are the only third party the shop talks to from the browser.
-pub fn content_security_policy(nonce: &str) -> String {
+/// `inline_scripts` names the inline scripts allowed to run: a nonce, or their hashes.
+pub fn content_security_policy(inline_scripts: &str) -> String {
     format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval' https://js.stripe.com; \
+        "default-src 'self'; script-src 'self' {inline_scripts} 'wasm-unsafe-eval' https://js.stripe.com; \
          style-src 'self'; img-src 'self' data: https://*.stripe.com; connect-src 'self' https://api.stripe.com; \
          frame-src https://js.stripe.com https://hooks.stripe.com; font-src 'self'; object-src 'none'; \
          base-uri 'self'; form-action 'self'; frame-ancestors 'none'"

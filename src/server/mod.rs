@@ -7,6 +7,7 @@ pub mod demo;
 pub mod http;
 pub mod limits;
 pub mod mail;
+pub mod page_cache;
 pub mod sessions;
 
 use crate::error::AppError;

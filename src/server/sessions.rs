@@ -73,6 +73,9 @@ impl ExpiredDeletion for Store {
     }
 }
 
+/// The session cookie's name.
+pub const COOKIE: &str = "emporium_session";
+
 /// HttpOnly, SameSite=Lax, Secure when configured; expires after `idle_days` without a request.
 pub fn layer(
     store: Store,
@@ -80,7 +83,7 @@ pub fn layer(
     settings: &SessionSettings,
 ) -> SessionManagerLayer<Store> {
     SessionManagerLayer::new(store)
-        .with_name("emporium_session")
+        .with_name(COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies)

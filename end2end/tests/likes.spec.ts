@@ -1,0 +1,94 @@
+import { type Browser, expect, type Page, test } from "@playwright/test";
+
+const PASSWORD = "a long and lovely passphrase";
+
+async function ready(page: Page, javaScriptEnabled: boolean) {
+  if (javaScriptEnabled) await expect(page.locator("header[data-hydrated=true]")).toBeVisible();
+}
+
+/// A confirmed account, made through the shop's own sign-up and mailbox in a separate browser.
+async function account(browser: Browser, email: string) {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/account/signup");
+  await page.getByLabel("Name").fill("Lin");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/notice=verify/);
+  await page.goto("/dev/mailbox");
+  await page.getByRole("listitem").filter({ hasText: `to ${email}` }).first().getByRole("link").click();
+  await page.getByRole("link", { name: "Confirm your email" }).click();
+  await page.getByRole("button", { name: "Confirm my email address" }).click();
+  await expect(page).toHaveURL(/notice=verified/);
+  await context.close();
+}
+
+function heart(page: Page, scope = page.getByRole("main")) {
+  return scope.getByTestId("like").first();
+}
+
+for (const javaScriptEnabled of [false, true]) {
+  test.describe(`JavaScript ${javaScriptEnabled ? "on" : "off"}`, () => {
+    test.use({ javaScriptEnabled });
+    test.describe.configure({ timeout: 120_000 });
+
+    test("like a product from a category, sign in on the way, unlike and like on its page, and find it among liked products", async ({ page, browser }) => {
+      const email = `liker-${javaScriptEnabled ? "js" : "nojs"}-${Date.now()}@example.com`;
+      // Each run likes in its own category, so the two runs' counts never meet.
+      const category = javaScriptEnabled ? "lighting" : "notebooks";
+      await account(browser, email);
+
+      await page.goto(`/c/${category}`);
+      await ready(page, javaScriptEnabled);
+      const card = page.getByTestId("product-card").first();
+      const name = (await card.getByRole("heading").textContent())!.trim();
+      const count = Number(await card.getByTestId("like-count").innerText().then((text) => text.replace(/\D/g, "")));
+      await expect(card.getByRole("button", { name: `Like ${name}` })).toHaveAttribute("aria-pressed", "false");
+
+      // Signed out, the heart asks for an account and comes back to the category.
+      await card.getByRole("button", { name: `Like ${name}` }).click();
+      await expect(page).toHaveURL(`/account/login?next=%2Fc%2F${category}`);
+      await ready(page, javaScriptEnabled);
+      await page.getByLabel("Email").fill(email);
+      await page.getByLabel("Password").fill(PASSWORD);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await expect(page).toHaveURL(`/c/${category}`);
+      await ready(page, javaScriptEnabled);
+      const liked = page.getByTestId("product-card").filter({ hasText: name }).first();
+      await expect(liked.getByRole("button", { name: `Like ${name}` })).toHaveAttribute("aria-pressed", "true");
+      await expect(liked.getByTestId("like-count")).toHaveText(`${count + 1} ${count + 1 === 1 ? "like" : "likes"}`);
+
+      // On the product page the same heart and count; unlike, then like again.
+      await liked.getByRole("link").first().click();
+      await expect(page.getByRole("heading", { level: 1 })).toHaveText(name);
+      await ready(page, javaScriptEnabled);
+      const details = page.getByRole("region", { name });
+      await expect(heart(page, details)).toHaveAttribute("aria-pressed", "true");
+      await heart(page, details).click();
+      await expect(heart(page, details)).toHaveAttribute("aria-pressed", "false");
+      await expect(details.getByTestId("like-count")).toHaveText(`${count} ${count === 1 ? "like" : "likes"}`);
+      await ready(page, javaScriptEnabled);
+      await heart(page, details).click();
+      await expect(heart(page, details)).toHaveAttribute("aria-pressed", "true");
+      await expect(details.getByTestId("like-count")).toHaveText(`${count + 1} ${count + 1 === 1 ? "like" : "likes"}`);
+
+      // The shopper's liked products: from the account page, and with the listing's own checkbox.
+      await page.goto("/account");
+      await ready(page, javaScriptEnabled);
+      await page.getByRole("link", { name: "Products you like" }).click();
+      await expect(page).toHaveURL(/\/products\?liked=true$/);
+      await expect(page.getByRole("heading", { level: 1 })).toHaveText("Products you like");
+      await expect(page.getByTestId("product-card")).toHaveCount(1);
+      await expect(page.getByTestId("product-card")).toContainText(name);
+      await expect(page.getByLabel("Liked only")).toBeChecked();
+
+      // Unliked from the list, it is gone on the next visit, and the list says how to fill it.
+      await ready(page, javaScriptEnabled);
+      await heart(page).click();
+      if (javaScriptEnabled) await expect(heart(page)).toHaveAttribute("aria-pressed", "false");
+      await page.goto("/products?liked=true");
+      await expect(page.getByTestId("no-results")).toContainText("Nothing liked yet");
+    });
+  });
+}

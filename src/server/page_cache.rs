@@ -1,0 +1,262 @@
+//! Whole catalog pages for visitors without a session, kept rendered and compressed.
+//!
+//! A visitor with no session cookie has no cart, no sign-in and no hearts of their own, so every such
+//! visitor sees the same page at the same URL. The home page, listings, categories and product pages
+//! they get are rendered once, compressed once (brotli and gzip), and served from memory until the
+//! catalog generation moves on, exactly as the catalog cache's entries are (they share it, under
+//! [`Key::Page`]). Like counts are not part of the catalog generation, so a page is also rendered
+//! again once it is `shared_page_max_age_secs` (Leptos.toml) old: that is how late a signed-out visitor can
+//! see another shopper's like. Prices and stock are never late.
+//!
+//! A nonce-based Content-Security-Policy cannot be shared between responses, so a kept page drops
+//! its nonces and carries a policy naming the SHA-256 hash of each of its inline scripts instead.
+
+use super::AppState;
+use crate::catalog::cache::{self, Key};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::header::{
+    ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
+    COOKIE, SET_COOKIE, VARY,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Longest page kept; a listing page is about 40 KB before compression.
+const BODY_LIMIT: usize = 512 * 1024;
+/// Longest path and query kept: longer ones are rendered every time rather than fill the cache.
+const KEY_LIMIT: usize = 512;
+
+/// A rendered page, compressed both ways a browser accepts.
+#[derive(Debug)]
+pub struct CachedPage {
+    made: Instant,
+    headers: HeaderMap,
+    brotli: Bytes,
+    gzip: Bytes,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    Brotli,
+    Gzip,
+}
+
+impl CachedPage {
+    fn response(&self, encoding: Encoding) -> Response {
+        let (name, body) = match encoding {
+            Encoding::Brotli => ("br", self.brotli.clone()),
+            Encoding::Gzip => ("gzip", self.gzip.clone()),
+        };
+        let mut response = Body::from(body).into_response();
+        *response.headers_mut() = self.headers.clone();
+        response
+            .headers_mut()
+            .insert(CONTENT_ENCODING, HeaderValue::from_static(name));
+        response
+    }
+}
+
+/// The middleware: serves a kept page when there is a current one, otherwise renders it and keeps
+/// it when it can be shared.
+pub async fn serve(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let max_age = state.settings.catalog.shared_page_max_age_secs;
+    let (Some(key), Some(encoding), true) = (
+        shared_page(&request),
+        preferred_encoding(&request),
+        max_age > 0,
+    ) else {
+        return next.run(request).await;
+    };
+    let key = Key::Page(key);
+    let Ok(generation) = cache::generation(&state.db).await else {
+        return next.run(request).await;
+    };
+    if let Some(page) = state
+        .catalog_cache
+        .lookup::<Arc<CachedPage>>(generation, &key)
+        .filter(|page| page.made.elapsed().as_secs() < max_age)
+    {
+        return page.response(encoding);
+    }
+    let response = next.run(request).await;
+    if !is_shareable(&response) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(html) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    match keep(&parts.headers, &html) {
+        Some(page) => {
+            let page = Arc::new(page);
+            state.catalog_cache.store(generation, key, page.clone());
+            page.response(encoding)
+        }
+        None => {
+            tracing::warn!("a rendered page could not be prepared for the page cache");
+            Response::from_parts(parts, Body::from(html))
+        }
+    }
+}
+
+/// The path and query of a catalog page asked for by a visitor without a session.
+fn shared_page(request: &Request) -> Option<String> {
+    if request.method() != axum::http::Method::GET {
+        return None;
+    }
+    let has_session = request
+        .headers()
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|cookies| cookies.contains(super::sessions::COOKIE));
+    if has_session {
+        return None;
+    }
+    let path = request.uri().path();
+    let catalog =
+        path == "/" || path == "/products" || path.starts_with("/c/") || path.starts_with("/p/");
+    let key = request.uri().path_and_query()?.as_str();
+    (catalog && key.len() <= KEY_LIMIT).then(|| key.to_owned())
+}
+
+/// Brotli when the browser takes it, else gzip; `None` (render as usual) for neither.
+fn preferred_encoding(request: &Request) -> Option<Encoding> {
+    let accepted: Vec<String> = request
+        .headers()
+        .get_all(ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter(|coding| !coding.contains("q=0") || coding.contains("q=0."))
+        .map(|coding| {
+            coding
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .collect();
+    if accepted.iter().any(|coding| coding == "br") {
+        Some(Encoding::Brotli)
+    } else if accepted.iter().any(|coding| coding == "gzip") {
+        Some(Encoding::Gzip)
+    } else {
+        None
+    }
+}
+
+/// A complete HTML page that is the same for every visitor: 200, not compressed yet, no cookie set.
+fn is_shareable(response: &Response) -> bool {
+    let headers = response.headers();
+    response.status() == StatusCode::OK
+        && !headers.contains_key(SET_COOKIE)
+        && !headers.contains_key(CONTENT_ENCODING)
+        && headers
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("text/html"))
+}
+
+/// The page without its nonces, under a policy of its scripts' hashes, compressed.
+fn keep(headers: &HeaderMap, html: &[u8]) -> Option<CachedPage> {
+    let mut headers = headers.clone();
+    let html = std::str::from_utf8(html).ok()?;
+    let policy = headers.get(CONTENT_SECURITY_POLICY)?.to_str().ok()?;
+    let nonce = policy
+        .split_whitespace()
+        .find_map(|source| source.strip_prefix("'nonce-")?.strip_suffix('\''))?;
+    let html = html.replace(&format!(" nonce=\"{nonce}\""), "");
+    let hashes: Vec<String> = inline_scripts(&html)
+        .map(|script| {
+            use base64::Engine;
+            use sha2::Digest;
+            let digest = sha2::Sha256::digest(script.as_bytes());
+            format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            )
+        })
+        .collect();
+    let policy = super::http::content_security_policy(&hashes.join(" "));
+    headers.insert(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_str(&policy).ok()?,
+    );
+    headers.remove(CONTENT_LENGTH);
+    headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+    Some(CachedPage {
+        made: Instant::now(),
+        headers,
+        brotli: compress_brotli(html.as_bytes())?,
+        gzip: compress_gzip(html.as_bytes())?,
+    })
+}
+
+/// The text of each inline script the browser would run (JSON-LD and other data blocks are not).
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    html.split("<script").skip(1).filter_map(|rest| {
+        let (tag, rest) = rest.split_once('>')?;
+        let (body, _) = rest.split_once("</script>")?;
+        let data_block = tag.contains("type=\"application/");
+        (!tag.contains("src=") && !data_block).then_some(body)
+    })
+}
+
+/// Compressed once per page, so a higher level than the per-response compression is affordable.
+fn compress_brotli(data: &[u8]) -> Option<Bytes> {
+    let mut out = Vec::with_capacity(data.len() / 4);
+    {
+        let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 9, 22);
+        writer.write_all(data).ok()?;
+    }
+    Some(out.into())
+}
+
+fn compress_gzip(data: &[u8]) -> Option<Bytes> {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(data.len() / 3),
+        flate2::Compression::new(6),
+    );
+    encoder.write_all(data).ok()?;
+    encoder.finish().ok().map(Bytes::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_executable_inline_scripts_are_hashed() {
+        let html = r#"<script type="module">import('/pkg/a.js')</script>
+            <script src="/pkg/b.js"></script><script type="application/ld+json">{"a":1}</script>
+            <script>window.x=1</script>"#;
+        let scripts: Vec<&str> = inline_scripts(html).collect();
+        assert_eq!(scripts, ["import('/pkg/a.js')", "window.x=1"]);
+    }
+
+    #[test]
+    fn brotli_is_preferred_and_refusals_are_respected() {
+        let request = |accept: &str| {
+            Request::builder()
+                .header(ACCEPT_ENCODING, accept)
+                .body(Body::empty())
+                .unwrap()
+        };
+        assert_eq!(
+            preferred_encoding(&request("gzip, deflate, br, zstd")),
+            Some(Encoding::Brotli)
+        );
+        assert_eq!(
+            preferred_encoding(&request("br;q=0, gzip")),
+            Some(Encoding::Gzip)
+        );
+        assert_eq!(preferred_encoding(&request("identity")), None);
+    }
+}
