@@ -225,7 +225,7 @@ async fn visitors_without_a_session_share_one_rendering_with_hashed_scripts() {
         let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script));
         assert!(csp.contains(&format!("'sha256-{hash}'")), "{script}");
     }
-    assert_eq!(headers["vary"], "accept-encoding");
+    assert_eq!(headers["vary"], "accept-encoding, cookie");
 
     // Another shopper's like reaches shared pages only when they are rendered again (within
     // `shared_page_max_age_secs`); a visitor with a session sees it at once.

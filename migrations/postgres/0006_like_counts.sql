@@ -23,3 +23,7 @@ $$;
 
 CREATE TRIGGER likes_counts AFTER INSERT OR DELETE ON likes
     FOR EACH ROW EXECUTE FUNCTION count_like();
+
+-- Likes recorded before this migration.
+INSERT INTO product_like_counts (product_id, likes)
+    SELECT product_id, COUNT(*) FROM likes GROUP BY product_id;

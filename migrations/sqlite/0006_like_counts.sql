@@ -19,3 +19,7 @@ CREATE TRIGGER likes_delete_counts AFTER DELETE ON likes
 BEGIN
     UPDATE product_like_counts SET likes = likes - 1 WHERE product_id = OLD.product_id;
 END;
+
+-- Likes recorded before this migration.
+INSERT INTO product_like_counts (product_id, likes)
+    SELECT product_id, COUNT(*) FROM likes GROUP BY product_id;

@@ -44,7 +44,6 @@ pub async fn fetch_products(params: ListingParams) -> Result<Listing, AppError> 
     use super::{repo, search};
     let state = crate::server::state()?;
     let currency = state.settings.shop.currency;
-    let key = Key::Listing(cache_key(&params)?);
     let user_id = shopper().await?;
     let liked_by = match params.liked_only()? {
         true => Some(user_id.ok_or(AppError::Unauthorized)?),
@@ -93,6 +92,7 @@ pub async fn fetch_products(params: ListingParams) -> Result<Listing, AppError> 
     let mut listing = match liked_by {
         Some(_) => load.await?,
         None => {
+            let key = Key::Listing(cache_key(&params)?);
             state
                 .catalog_cache
                 .get_or_load(&state.db, key, load)

@@ -100,9 +100,10 @@ pub fn LikeButton(
     #[prop(default = "h-9 w-9 text-xl")] size: &'static str,
 ) -> impl IntoView {
     let action = ServerAction::<LikeProduct>::new();
-    let current = Memo::new(move |_| match action.value().get() {
+    // The last answer the server gave; a failed press leaves the heart as it was.
+    let current = Memo::new(move |previous: Option<&Likes>| match action.value().get() {
         Some(Ok(changed)) => changed,
-        _ => likes,
+        _ => previous.copied().unwrap_or(likes),
     });
     let liked = move || current.get().liked;
     view! {

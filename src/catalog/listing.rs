@@ -98,6 +98,19 @@ pub struct ListingParams {
 }
 
 impl ListingParams {
+    /// Every URL parameter a listing reads.
+    pub const KEYS: [&'static str; 9] = [
+        "q",
+        "category",
+        "min_price",
+        "max_price",
+        "in_stock",
+        "liked",
+        "sort",
+        "after",
+        "exact",
+    ];
+
     pub fn from_query(query: &ParamsMap) -> Self {
         let text = |key: &str| query.get(key).filter(|value| !value.trim().is_empty());
         ListingParams {

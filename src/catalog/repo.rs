@@ -892,9 +892,9 @@ pub async fn likes_of(
         .collect())
 }
 
-/// Records that `user_id` likes (or no longer likes) an active product, and answers with the
-/// product's likes after the change. `None` when there is no such active product. Liking twice,
-/// or unliking what was never liked, changes nothing.
+/// Records that `user_id` likes an active product (or no longer likes any product), and answers with
+/// the product's likes after the change. `None` when there is no such product to like. Liking
+/// twice, or unliking what was never liked, changes nothing.
 #[tracing::instrument(skip(tx))]
 pub async fn set_like(
     tx: &mut Tx,
@@ -902,13 +902,15 @@ pub async fn set_like(
     product_id: i64,
     like: bool,
 ) -> Result<Option<Likes>, sqlx::Error> {
-    let active: Option<i64> = in_tx!(tx, conn => sqlx::query_scalar(
-        "SELECT id FROM products WHERE id = $1 AND status = 'active'"
+    // A withdrawn product can no longer be liked, but a shopper can still take their like back.
+    let found: Option<i64> = in_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT id FROM products WHERE id = $1 AND (status = 'active' OR NOT $2)"
     )
     .bind(product_id)
+    .bind(like)
     .fetch_optional(conn)
     .await)?;
-    if active.is_none() {
+    if found.is_none() {
         return Ok(None);
     }
     let change = if like {

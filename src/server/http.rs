@@ -243,13 +243,14 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(server_fn_status))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            super::page_cache::serve,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
             limits::guard_writes,
         ))
         .layer(session_layer)
+        // Outside the session layer, so a page that started a session (its cookie) is never shared.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::page_cache::serve,
+        ))
         .layer(
             tower::ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -13,6 +13,7 @@
 
 use super::AppState;
 use crate::catalog::cache::{self, Key};
+use crate::catalog::listing::ListingParams;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{
@@ -22,12 +23,13 @@ use axum::http::header::{
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use leptos_router::params::ParamsMap;
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Longest page kept; a listing page is about 40 KB before compression.
-const BODY_LIMIT: usize = 512 * 1024;
+/// Longest page read back to keep; a listing page is about 40 KB before compression.
+const BODY_LIMIT: usize = 4 * 1024 * 1024;
 /// Longest path and query kept: longer ones are rendered every time rather than fill the cache.
 const KEY_LIMIT: usize = 512;
 
@@ -91,7 +93,16 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     let Ok(html) = axum::body::to_bytes(body, BODY_LIMIT).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    match keep(&parts.headers, &html) {
+    // Compressing at a high level takes milliseconds: off the async threads.
+    let kept = tokio::task::spawn_blocking({
+        let headers = parts.headers.clone();
+        let html = html.clone();
+        move || keep(&headers, &html)
+    })
+    .await
+    .ok()
+    .flatten();
+    match kept {
         Some(page) => {
             let page = Arc::new(page);
             state.catalog_cache.store(generation, key, page.clone());
@@ -104,7 +115,9 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     }
 }
 
-/// The path and query of a catalog page asked for by a visitor without a session.
+/// The key of a catalog page asked for by a visitor without a session: its path and its query in
+/// the one form the shop writes it. Parameters the page does not read (`utm_source`, say) make it
+/// unshared rather than multiply the copies kept, and so do those of another kind (a form's `__err`).
 fn shared_page(request: &Request) -> Option<String> {
     if request.method() != axum::http::Method::GET {
         return None;
@@ -119,10 +132,31 @@ fn shared_page(request: &Request) -> Option<String> {
         return None;
     }
     let path = request.uri().path();
-    let catalog =
-        path == "/" || path == "/products" || path.starts_with("/c/") || path.starts_with("/p/");
-    let key = request.uri().path_and_query()?.as_str();
-    (catalog && key.len() <= KEY_LIMIT).then(|| key.to_owned())
+    let listing = path == "/products" || path.starts_with("/c/");
+    let read: &[&str] = match path {
+        "/" => &[],
+        _ if listing => &ListingParams::KEYS,
+        _ if path.starts_with("/p/") => &["image"],
+        _ => return None,
+    };
+    let query = request.uri().query().unwrap_or_default();
+    if path.len() + query.len() > KEY_LIMIT {
+        return None;
+    }
+    // Decoded exactly as the router decodes it for rendering, so one key is one page.
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
+    if pairs.iter().any(|(name, _)| !read.contains(&name.as_str())) {
+        return None;
+    }
+    let params: ParamsMap = pairs.into_iter().collect();
+    let query = if listing {
+        ListingParams::from_query(&params).to_query_string()
+    } else {
+        params.to_query_string()
+    };
+    Some(format!("{path}{query}"))
 }
 
 /// Brotli when the browser takes it, else gzip; `None` (render as usual) for neither.
@@ -133,14 +167,18 @@ fn preferred_encoding(request: &Request) -> Option<Encoding> {
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .filter(|coding| !coding.contains("q=0") || coding.contains("q=0."))
-        .map(|coding| {
-            coding
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
+        .filter_map(|coding| {
+            let mut parts = coding.split(';');
+            let name = parts.next()?.trim().to_ascii_lowercase();
+            let weight = parts
+                .find_map(|param| {
+                    let (key, value) = param.split_once('=')?;
+                    key.trim()
+                        .eq_ignore_ascii_case("q")
+                        .then(|| value.trim().parse::<f32>())
+                })
+                .unwrap_or(Ok(1.0));
+            matches!(weight, Ok(q) if q > 0.0).then_some(name)
         })
         .collect();
     if accepted.iter().any(|coding| coding == "br") {
@@ -190,7 +228,7 @@ fn keep(headers: &HeaderMap, html: &[u8]) -> Option<CachedPage> {
         HeaderValue::from_str(&policy).ok()?,
     );
     headers.remove(CONTENT_LENGTH);
-    headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+    headers.insert(VARY, HeaderValue::from_static("accept-encoding, cookie"));
     Some(CachedPage {
         made: Instant::now(),
         headers,
@@ -257,6 +295,31 @@ mod tests {
             preferred_encoding(&request("br;q=0, gzip")),
             Some(Encoding::Gzip)
         );
+        assert_eq!(
+            preferred_encoding(&request("br;q=0.0, gzip;Q=0.5")),
+            Some(Encoding::Gzip)
+        );
         assert_eq!(preferred_encoding(&request("identity")), None);
+        assert_eq!(preferred_encoding(&request("gzip;q=0")), None);
+    }
+
+    #[test]
+    fn a_page_is_kept_once_whatever_form_its_query_takes() {
+        let key = |uri: &str| shared_page(&Request::get(uri).body(Body::empty()).unwrap());
+        assert_eq!(key("/"), Some("/".to_owned()));
+        assert_eq!(key("/?utm_source=mail"), None);
+        assert_eq!(
+            key("/products?sort=name&min_price=&category=lamps"),
+            key("/products?category=lamps&sort=name")
+        );
+        assert_eq!(key("/p/mug?image=2"), Some("/p/mug?image=2".to_owned()));
+        assert_eq!(key("/p/mug?__err=x&__path=y"), None);
+        assert_eq!(key("/cart"), None);
+        assert_eq!(key(&format!("/products?q={}", "a".repeat(600))), None);
+        let with_session = Request::get("/")
+            .header(COOKIE, "theme=dark; emporium_session=abc")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(shared_page(&with_session), None);
     }
 }
