@@ -5,8 +5,9 @@
 //! they get are rendered once, compressed once (brotli and gzip), and served from memory until the
 //! catalog generation moves on, exactly as the catalog cache's entries are (they share it, under
 //! [`Key::Page`]). Like counts are not part of the catalog generation, so a page is also rendered
-//! again once it is `shared_page_max_age_secs` (Leptos.toml) old: that is how late a signed-out visitor can
-//! see another shopper's like. Prices and stock are never late.
+//! again once it is `shared_page_max_age_secs` (Leptos.toml) old, in the background while the old
+//! one is still served: about that long is how late a signed-out visitor can see another
+//! shopper's like. Prices and stock are never late.
 //!
 //! A nonce-based Content-Security-Policy cannot be shared between responses, so a kept page drops
 //! its nonces and carries a policy naming the SHA-256 hash of each of its inline scripts instead.
@@ -26,6 +27,7 @@ use axum::response::{IntoResponse, Response};
 use leptos_router::params::ParamsMap;
 use std::io::Write;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// Longest page read back to keep; a listing page is about 40 KB before compression.
@@ -37,6 +39,8 @@ const KEY_LIMIT: usize = 512;
 #[derive(Debug)]
 pub struct CachedPage {
     made: Instant,
+    /// Set once a request has started rendering this page's successor.
+    refreshing: AtomicBool,
     headers: HeaderMap,
     brotli: Bytes,
     gzip: Bytes,
@@ -81,17 +85,41 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     if let Some(page) = state
         .catalog_cache
         .lookup::<Arc<CachedPage>>(generation, &key)
-        .filter(|page| page.made.elapsed().as_secs() < max_age)
     {
+        // Of the current generation, so only its like counts can be old: it is served at once, and
+        // the first request to find it too old renders its successor in the background.
+        if page.made.elapsed().as_secs() >= max_age && !page.refreshing.swap(true, Ordering::AcqRel)
+        {
+            let old = page.clone();
+            tokio::spawn(async move {
+                let response = next.run(request).await;
+                if let Err(response) = keep_rendered(&state, generation, key, response).await {
+                    tracing::warn!(status = %response.status(), "a shared page could not be renewed");
+                    old.refreshing.store(false, Ordering::Release);
+                }
+            });
+        }
         return page.response(encoding);
     }
-    let response = next.run(request).await;
+    match keep_rendered(&state, generation, key, next.run(request).await).await {
+        Ok(page) => page.response(encoding),
+        Err(response) => response,
+    }
+}
+
+/// Keeps a rendered page that can be shared; anything else comes back as it was.
+async fn keep_rendered(
+    state: &AppState,
+    generation: i64,
+    key: Key,
+    response: Response,
+) -> Result<Arc<CachedPage>, Response> {
     if !is_shareable(&response) {
-        return response;
+        return Err(response);
     }
     let (parts, body) = response.into_parts();
     let Ok(html) = axum::body::to_bytes(body, BODY_LIMIT).await else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
     };
     // Compressing at a high level takes milliseconds: off the async threads.
     let kept = tokio::task::spawn_blocking({
@@ -106,11 +134,11 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         Some(page) => {
             let page = Arc::new(page);
             state.catalog_cache.store(generation, key, page.clone());
-            page.response(encoding)
+            Ok(page)
         }
         None => {
             tracing::warn!("a rendered page could not be prepared for the page cache");
-            Response::from_parts(parts, Body::from(html))
+            Err(Response::from_parts(parts, Body::from(html)))
         }
     }
 }
@@ -231,6 +259,7 @@ fn keep(headers: &HeaderMap, html: &[u8]) -> Option<CachedPage> {
     headers.insert(VARY, HeaderValue::from_static("accept-encoding, cookie"));
     Some(CachedPage {
         made: Instant::now(),
+        refreshing: AtomicBool::new(false),
         headers,
         brotli: compress_brotli(html.as_bytes())?,
         gzip: compress_gzip(html.as_bytes())?,
