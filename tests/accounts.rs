@@ -65,6 +65,18 @@ pub async fn page_status(app: &TestApp, client: &reqwest::Client, path: &str) ->
         .status()
 }
 
+/// The HTML of a page as this browser gets it.
+pub async fn page_text(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
+    client
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 pub fn location(response: &reqwest::Response) -> Option<String> {
     response
         .headers()
@@ -599,14 +611,7 @@ async fn ending_other_sessions_keeps_this_one() {
     let here = customer(&app, email).await;
     let elsewhere = browser();
     sign_in(&app, &elsewhere, email, PASSWORD).await;
-    let html = here
-        .get(app.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&app, &here, "/account").await;
     assert_eq!(html.matches("data-testid=\"session\"").count(), 2, "{html}");
     assert!(html.contains("Chrome on Linux") && html.contains("This device"));
     post(&app, &here, EndOtherSessions::PATH, &[]).await;
@@ -712,14 +717,7 @@ async fn the_guest_cart_joins_the_account_cart_at_sign_in() {
     .await;
     let signed_in = sign_in(&app, &guest, email, PASSWORD).await;
     assert_eq!(location(&signed_in).as_deref(), Some("/account"));
-    let html = guest
-        .get(app.url("/cart"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&app, &guest, "/cart").await;
     let count = html
         .split("items in cart")
         .next()
@@ -991,14 +989,7 @@ async fn an_admin_changes_roles_disables_and_deletes_with_an_audit_trail() {
             .all(|(_, before, after)| before.is_none() && after.is_none()),
         "who it was done to goes"
     );
-    let page = admin
-        .get(app.url(&format!("/manage/users/{clerk_id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&app, &admin, &format!("/manage/users/{clerk_id}")).await;
     assert_eq!(page.matches("data-testid=\"audit-entry\"").count(), 3);
 }
 

@@ -1,6 +1,6 @@
 //! Likes through their server function and pages, as a browser uses them, on the engine under test.
 
-use crate::accounts::{PASSWORD, browser, customer, location, post, sign_in};
+use crate::accounts::{PASSWORD, browser, customer, location, page_text, post, sign_in};
 use crate::support::{Options, TestApp};
 use emporium::accounts::api::SignIn;
 use emporium::catalog::api::{FetchProduct, FetchProducts};
@@ -261,14 +261,7 @@ async fn without_javascript_the_heart_posts_and_returns_to_its_page() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::FOUND);
     assert_eq!(location(&response).as_deref(), Some(page.as_str()));
-    let html = ada
-        .get(app.url(&format!("/p/{mug_slug}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&app, &ada, &format!("/p/{mug_slug}")).await;
     assert!(
         html.contains(r#"aria-pressed="true""#),
         "the heart is filled"
