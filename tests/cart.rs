@@ -1,5 +1,6 @@
 //! The cart through its server functions, as the browser calls them, on the engine under test.
 
+use crate::accounts::page_text;
 use crate::support::{Options, TestApp};
 use emporium::cart::api::{AddToCart, RemoveCartLine, UpdateCartLine};
 use emporium::on_db;
@@ -77,14 +78,8 @@ async fn a_guest_fills_changes_and_empties_a_cart() {
     // Another visitor has a cart of their own.
     let stranger = new_client();
     assert!(
-        stranger
-            .get(app.url("/"))
-            .send()
+        page_text(&app, &stranger, "/")
             .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
             .contains("aria-label=\"0 items in cart\"")
     );
     let (status, refused) = call(
