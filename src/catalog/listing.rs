@@ -158,6 +158,11 @@ impl ListingParams {
         matches!(self.exact.as_deref(), Some("true" | "on" | "1"))
     }
 
+    /// Whether only products in stock are asked for.
+    pub fn in_stock_only(&self) -> Result<bool, AppError> {
+        flag("in stock", self.in_stock.as_deref())
+    }
+
     /// Whether only the shopper's liked products are asked for.
     pub fn liked_only(&self) -> Result<bool, AppError> {
         flag("liked only", self.liked.as_deref())
@@ -277,7 +282,7 @@ impl ListingQuery {
                 "The lowest price is above the highest price.",
             ));
         }
-        let in_stock = flag("in stock", params.in_stock.as_deref())?;
+        let in_stock = params.in_stock_only()?;
         params.liked_only()?;
         let sort = params
             .sort

@@ -336,7 +336,7 @@ fn ListingFilters(params: Memo<ListingParams>, action: String) -> impl IntoView 
     let current = params.get_untracked();
     let sort = current.sort_param();
     let searching = current.q.is_some();
-    let in_stock = matches!(current.in_stock.as_deref(), Some("true" | "on" | "1"));
+    let in_stock = current.in_stock_only().unwrap_or(false);
     let liked = current.liked_only().unwrap_or(false);
     // Liked products are one shopper's, listed under /products only.
     let offers_liked = action == "/products";
