@@ -3,7 +3,7 @@
 use crate::accounts::pages::{
     AccountPage, ConfirmEmailPage, ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage,
 };
-use crate::cart::pages::{CartActions, CartPage};
+use crate::cart::pages::CartPage;
 use crate::catalog::pages::{CategoryPage, HomePage, ProductPage, ProductsPage};
 use crate::components::{Footer, Header, NotFound, ShopResource, fetch_shop_info};
 use crate::manage::pages::{ManageHome, ManageLayout, UserPage, UsersPage};
@@ -22,7 +22,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <HashedStylesheet options=options.clone() id="leptos" />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
+                <script nonce=leptos::nonce::use_nonce() inner_html=include_str!("navigation.js")></script>
                 <MetaTags />
             </head>
             <body class="min-h-screen bg-white text-stone-900 antialiased">
@@ -37,7 +38,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let shop: ShopResource = Resource::new_blocking(|| (), |()| fetch_shop_info());
     provide_context(shop);
-    provide_context(CartActions::new());
     view! {
         <Router>
             <Header />

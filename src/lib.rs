@@ -1,5 +1,5 @@
 //! Emporium: a server-rendered web shop. The same crate builds the server (feature `ssr`) and the
-//! browser bundle that hydrates its pages (feature `hydrate`).
+//! browser bundle that hydrates the interactive parts of its pages, its islands (feature `hydrate`).
 
 // Leptos views are nested generic types; without erased components (release builds) the page types
 // are deeper than the default limit.
@@ -20,5 +20,5 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
 }

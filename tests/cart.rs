@@ -231,3 +231,57 @@ async fn without_javascript_a_form_post_redirects_back_with_its_error() {
         "{location}"
     );
 }
+
+#[tokio::test]
+async fn a_form_post_that_succeeds_says_so_once_on_the_page_it_returns_to() {
+    let app = shop().await;
+    let (variant, _) = variant_with_stock(&app, 2).await;
+    let id = variant.to_string();
+    let cart_page = || {
+        app.client
+            .get(app.url("/cart"))
+            .header("accept", "text/html")
+            .send()
+    };
+    let post_from_cart = |path: &'static str, quantity: &'static str| {
+        app.client
+            .post(app.url(path))
+            .header("accept", "text/html")
+            .header("referer", app.url("/cart"))
+            .form(&[("variant_id", id.clone()), ("quantity", quantity.into())])
+            .send()
+    };
+
+    let added = post_from_cart(AddToCart::PATH, "1").await.unwrap();
+    assert_eq!(added.status(), StatusCode::FOUND);
+    let cart = cart_page().await.unwrap().text().await.unwrap();
+    assert!(
+        !cart.contains("Cart updated."),
+        "only its own form's message"
+    );
+
+    let updated = post_from_cart(UpdateCartLine::PATH, "2").await.unwrap();
+    assert_eq!(updated.headers()["location"], app.url("/cart").as_str());
+    let cart = cart_page().await.unwrap().text().await.unwrap();
+    assert!(
+        cart.contains("Cart updated."),
+        "said on the page it came back to"
+    );
+    let again = cart_page().await.unwrap().text().await.unwrap();
+    assert!(!again.contains("Cart updated."), "said once");
+
+    let refused = post_from_cart(UpdateCartLine::PATH, "100").await.unwrap();
+    let location = refused.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("__err="), "{location}");
+    let cart = app
+        .client
+        .get(&location)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(cart.contains("role=\"alert\"") && !cart.contains("Cart updated."));
+}

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { type Browser, expect, type Page, test } from "@playwright/test";
 
 async function ready(page: Page, javaScriptEnabled: boolean) {
-  if (javaScriptEnabled) await expect(page.locator("header[data-hydrated=true]")).toBeVisible();
+  if (javaScriptEnabled) await expect(page.locator("html[data-hydrated=true]")).toBeAttached();
 }
 
 /// Opens the newest mail to `to` in the development mailbox and follows its button link.

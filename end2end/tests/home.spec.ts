@@ -65,7 +65,7 @@ test.describe("with JavaScript on", () => {
 
     await page.goto("/");
     // Set by an effect that only runs once the WASM bundle has taken over the page.
-    await expect(page.locator("header[data-hydrated=true]")).toBeVisible();
+    await expect(page.locator("html[data-hydrated=true]")).toBeAttached();
 
     const button = page.getByRole("button", { name: "Account" });
     const menu = page.getByRole("menu");

@@ -10,15 +10,21 @@ for (const javaScriptEnabled of [false, true]) {
     test.use({ javaScriptEnabled });
 
     test("browse a category, sort, page forward and back", async ({ page }) => {
+      const errors: string[] = [];
+      page.on("pageerror", (error) => errors.push(error.message));
+      page.on("console", (message) => {
+        if (message.type() === "error") errors.push(message.text());
+      });
       await page.goto("/");
       if (javaScriptEnabled) {
-        await expect(page.locator("header[data-hydrated=true]")).toBeVisible();
+        await expect(page.locator("html[data-hydrated=true]")).toBeAttached();
         // Survives only if later navigations happen in place, without reloading the page.
         await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
       }
 
       await page.getByRole("navigation", { name: "Categories" }).getByRole("link", { name: "Clothing", exact: true }).click();
       await expect(page).toHaveURL(/\/c\/clothing$/);
+      await expect(page).toHaveTitle(/Clothing/);
       await expect(page.getByRole("heading", { level: 1, name: "Clothing" })).toBeVisible();
       await expect(page.getByRole("navigation", { name: "Breadcrumb" })).toContainText("Home");
       await expect(page.getByRole("navigation", { name: "Subcategories" }).getByRole("link")).toHaveCount(3);
@@ -32,7 +38,7 @@ for (const javaScriptEnabled of [false, true]) {
       await page.goto("/products");
       await expect(page.getByRole("heading", { level: 1, name: "All products" })).toBeVisible();
       if (javaScriptEnabled) {
-        await expect(page.locator("header[data-hydrated=true]")).toBeVisible();
+        await expect(page.locator("html[data-hydrated=true]")).toBeAttached();
         await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
       }
       await page.getByLabel("Sort by").selectOption("price_asc");
@@ -58,11 +64,12 @@ for (const javaScriptEnabled of [false, true]) {
       if (javaScriptEnabled) {
         expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
       }
+      expect(errors).toEqual([]);
     });
 
     test("filtering by price and a filter that matches nothing", async ({ page }) => {
       await page.goto("/products");
-      if (javaScriptEnabled) await expect(page.locator("header[data-hydrated=true]")).toBeVisible();
+      if (javaScriptEnabled) await expect(page.locator("html[data-hydrated=true]")).toBeAttached();
       await page.getByLabel("Lowest price").fill("20");
       await page.getByLabel("Highest price").fill("30");
       await page.getByRole("button", { name: "Apply" }).click();

@@ -192,7 +192,7 @@ pub fn ConfirmEmailPage() -> impl IntoView {
     }
 }
 
-/// The account's forms, shared so that any change reloads the page's data.
+/// The account page's forms.
 #[derive(Clone, Copy)]
 struct AccountActions {
     profile: ServerAction<UpdateProfile>,
@@ -220,23 +220,13 @@ impl AccountActions {
             sign_out: ServerAction::new(),
         }
     }
-
-    fn version(&self) -> usize {
-        self.profile.version().get()
-            + self.password.version().get()
-            + self.add_address.version().get()
-            + self.delete_address.version().get()
-            + self.default_address.version().get()
-            + self.end_session.version().get()
-            + self.end_others.version().get()
-    }
 }
 
 /// `/account`
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let actions = AccountActions::new();
-    let account = Resource::new(move || actions.version(), |_| fetch_account());
+    let account = Resource::new(|| (), |()| fetch_account());
     view! {
         <Title text="Your account" />
         <div class="mx-auto max-w-3xl px-4 py-8">

@@ -1,5 +1,5 @@
-//! The cart page and the add-to-cart form. Every form posts and redirects back without
-//! JavaScript; with it, it updates in place.
+//! The cart page and the add-to-cart form. Every form posts and redirects back; with JavaScript
+//! the page it comes back to is patched in place (src/navigation.js).
 
 use super::CartView;
 use super::api::{AddToCart, RemoveCartLine, UpdateCartLine, fetch_cart};
@@ -8,39 +8,10 @@ use crate::components::{ErrorPanel, FormFeedback};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// The cart's actions, shared so that any change refreshes everything that shows the cart.
-#[derive(Clone, Copy)]
-pub struct CartActions {
-    pub add: ServerAction<AddToCart>,
-    pub update: ServerAction<UpdateCartLine>,
-    pub remove: ServerAction<RemoveCartLine>,
-}
-
-impl CartActions {
-    pub fn new() -> Self {
-        CartActions {
-            add: ServerAction::new(),
-            update: ServerAction::new(),
-            remove: ServerAction::new(),
-        }
-    }
-
-    /// Changes whenever any cart action completes; read it to refetch.
-    pub fn version(&self) -> usize {
-        self.add.version().get() + self.update.version().get() + self.remove.version().get()
-    }
-}
-
-impl Default for CartActions {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 /// Choose a variant and a quantity, and add them to the cart.
 #[component]
 pub fn AddToCartForm(variants: Vec<VariantView>, option_name: Option<String>) -> impl IntoView {
-    let actions = expect_context::<CartActions>();
+    let add = ServerAction::<AddToCart>::new();
     let first_available = variants.iter().find(|v| v.available > 0).map(|v| v.id);
     let max = variants
         .iter()
@@ -76,7 +47,7 @@ pub fn AddToCartForm(variants: Vec<VariantView>, option_name: Option<String>) ->
         .into_any()
     };
     view! {
-        <ActionForm action=actions.add attr:class="mt-6" attr:aria-label="Add to cart">
+        <ActionForm action=add attr:class="mt-6" attr:aria-label="Add to cart">
             {choices}
             <div class="mt-4 flex items-end gap-3">
                 <label class="flex flex-col text-sm font-medium text-stone-900">
@@ -90,15 +61,24 @@ pub fn AddToCartForm(variants: Vec<VariantView>, option_name: Option<String>) ->
                 </button>
             </div>
         </ActionForm>
-        <FormFeedback action=actions.add success="Added to your cart." success_link=("View cart", "/cart") />
+        <FormFeedback action=add success="Added to your cart." success_link=("View cart", "/cart") />
     }
+}
+
+#[derive(Clone, Copy)]
+struct CartLineActions {
+    update: ServerAction<UpdateCartLine>,
+    remove: ServerAction<RemoveCartLine>,
 }
 
 /// `/cart`: the lines, their totals and the subtotal, each quantity changeable.
 #[component]
 pub fn CartPage() -> impl IntoView {
-    let actions = expect_context::<CartActions>();
-    let cart = Resource::new(move || actions.version(), |_| fetch_cart());
+    let actions = CartLineActions {
+        update: ServerAction::new(),
+        remove: ServerAction::new(),
+    };
+    let cart = Resource::new(|| (), |()| fetch_cart());
     view! {
         <Title text="Your cart" />
         <div class="mx-auto max-w-4xl px-4 py-8">
@@ -118,7 +98,7 @@ pub fn CartPage() -> impl IntoView {
 }
 
 #[component]
-fn CartLines(cart: CartView, actions: CartActions) -> impl IntoView {
+fn CartLines(cart: CartView, actions: CartLineActions) -> impl IntoView {
     if cart.lines.is_empty() {
         return view! {
             <section class="py-12 text-center">

@@ -89,8 +89,7 @@ pub async fn fill(
     Ok(())
 }
 
-/// The heart and the count. Without JavaScript it is a form that posts and comes back; with it,
-/// it toggles in place.
+/// The heart and the count: a form that posts and comes back to the page, with the heart turned.
 #[component]
 pub fn LikeButton(
     product_id: i64,
@@ -100,29 +99,22 @@ pub fn LikeButton(
     #[prop(default = "h-9 w-9 text-xl")] size: &'static str,
 ) -> impl IntoView {
     let action = ServerAction::<LikeProduct>::new();
-    // The last answer the server gave; a failed press leaves the heart as it was.
-    let current = Memo::new(move |previous: Option<&Likes>| match action.value().get() {
-        Some(Ok(changed)) => changed,
-        _ => previous.copied().unwrap_or(likes),
-    });
-    let liked = move || current.get().liked;
     view! {
         <ActionForm action attr:class="flex items-center gap-1">
             <input type="hidden" name="product_id" value=product_id />
-            <input type="hidden" name="like" value=move || (!liked()).to_string() />
+            <input type="hidden" name="like" value=(!likes.liked).to_string() />
             <button
                 type="submit"
-                aria-pressed=move || liked().to_string()
-                disabled=move || action.pending().get()
+                aria-pressed=likes.liked.to_string()
                 data-testid="like"
-                class=format!("flex items-center justify-center rounded-full border border-stone-300 bg-white text-red-700 hover:bg-red-50 disabled:opacity-60 {size}")
+                class=format!("flex items-center justify-center rounded-full border border-stone-300 bg-white text-red-700 hover:bg-red-50 {size}")
             >
-                <span aria-hidden="true">{move || if liked() { "♥" } else { "♡" }}</span>
+                <span aria-hidden="true">{if likes.liked { "♥" } else { "♡" }}</span>
                 <span class="sr-only">"Like " {name}</span>
             </button>
             <span class="text-sm text-stone-700" data-testid="like-count">
-                {move || current.get().count}
-                <span class="sr-only">{move || if current.get().count == 1 { " like" } else { " likes" }}</span>
+                {likes.count}
+                <span class="sr-only">{if likes.count == 1 { " like" } else { " likes" }}</span>
             </span>
         </ActionForm>
     }

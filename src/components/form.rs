@@ -4,12 +4,14 @@ use leptos::server_fn::ServerFn;
 use leptos::server_fn::error::ServerFnUrlError;
 use leptos_router::hooks::use_query_map;
 
-/// The outcome of a form's last submission: from the action when JavaScript ran it, or from the
-/// `__err` the server put in the URL when the browser posted the form itself.
+/// The outcome of a form's last submission, told on the page it came back to: its error from the
+/// `__err` the server put in the address, or its success message when the server noted one
+/// (`server::http::form_outcomes`).
 #[component]
 pub fn FormFeedback<A>(
+    /// The form's action; only its server function's path is read.
     action: ServerAction<A>,
-    /// Said when the action succeeds in place (it did not redirect).
+    /// Said when the form's last submission succeeded.
     #[prop(optional)]
     success: Option<&'static str>,
     /// A link after the success message: (label, href).
@@ -20,8 +22,9 @@ where
     A: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     A::Output: Clone + Send + Sync + 'static,
 {
+    let _ = action;
     let query = use_query_map();
-    let from_url = move || {
+    let failure = move || {
         let query = query.read();
         (query.get("__path").as_deref() == Some(A::PATH))
             .then(|| {
@@ -31,26 +34,29 @@ where
             })
             .flatten()
     };
-    move || {
-        let message = match action.value().get() {
-            Some(Ok(_)) => success.map(|text| (false, text.to_owned())),
-            Some(Err(error)) => Some((true, error.to_string())),
-            None => from_url().map(|error| (true, error.to_string())),
+    #[cfg(feature = "ssr")]
+    let succeeded = crate::server::succeeded_form().as_deref() == Some(A::PATH);
+    #[cfg(not(feature = "ssr"))]
+    let succeeded = false;
+    let message = match failure() {
+        Some(error) => Some((true, error.to_string())),
+        None => success
+            .filter(|_| succeeded)
+            .map(|text| (false, text.to_owned())),
+    };
+    message.map(|(is_error, text)| {
+        let tone = if is_error {
+            "border-red-200 bg-red-50 text-red-900"
+        } else {
+            "border-green-200 bg-green-50 text-green-900"
         };
-        message.map(|(is_error, text)| {
-            let tone = if is_error {
-                "border-red-200 bg-red-50 text-red-900"
-            } else {
-                "border-green-200 bg-green-50 text-green-900"
-            };
-            view! {
-                <p role=if is_error { "alert" } else { "status" } class=format!("mt-3 rounded-md border px-3 py-2 text-sm {tone}")>
-                    {text}
-                    {success_link.filter(|_| !is_error).map(|(label, href)| view! { " " <a class="font-medium underline" href=href>{label}</a> })}
-                </p>
-            }
-        })
-    }
+        view! {
+            <p role=if is_error { "alert" } else { "status" } class=format!("mt-3 rounded-md border px-3 py-2 text-sm {tone}")>
+                {text}
+                {success_link.filter(|_| !is_error).map(|(label, href)| view! { " " <a class="font-medium underline" href=href>{label}</a> })}
+            </p>
+        }
+    })
 }
 
 /// A labelled text input.

@@ -2,8 +2,8 @@ use super::ShopResource;
 use crate::accounts::api::{SignOut, current_account};
 use crate::accounts::pages::account_links;
 use crate::cart::api::cart_count;
-use crate::cart::pages::CartActions;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 #[component]
@@ -18,12 +18,7 @@ fn ShopName() -> impl IntoView {
 
 #[component]
 pub fn Header() -> impl IntoView {
-    let actions = expect_context::<CartActions>();
-    let count = Resource::new(move || actions.version(), |_| cart_count());
-    // Set once the browser has taken over the server-rendered page, so styles and browser tests can
-    // tell a hydrated page from one that is still plain HTML.
-    let (hydrated, set_hydrated) = signal(false);
-    Effect::new(move || set_hydrated.set(true));
+    let count = Resource::new(|| (), |()| cart_count());
     view! {
         <a
             href="#main"
@@ -31,10 +26,7 @@ pub fn Header() -> impl IntoView {
         >
             "Skip to content"
         </a>
-        <header
-            class="border-b border-stone-200 bg-white"
-            data-hydrated=move || hydrated.get().then_some("true")
-        >
+        <header class="border-b border-stone-200 bg-white">
             <div class="mx-auto flex max-w-6xl flex-wrap items-center gap-4 px-4 py-3">
                 <a href="/" class="text-xl font-bold tracking-tight text-stone-900">
                     <ShopName />
@@ -54,7 +46,16 @@ pub fn Header() -> impl IntoView {
                     </button>
                 </form>
                 <nav aria-label="Account and cart" class="ml-auto flex items-center gap-4">
-                    <AccountMenu />
+                    <Suspense fallback=|| view! { <a href="/account" class=ACCOUNT_LINK>"Account"</a> }>
+                        {move || Suspend::new(async move {
+                            let user = current_account().await.ok().flatten();
+                            let links = account_links(user.as_ref())
+                                .into_iter()
+                                .map(|(label, href)| (label.to_owned(), href.to_owned()))
+                                .collect();
+                            view! { <AccountMenu links signed_in=user.is_some() /> }
+                        })}
+                    </Suspense>
                     <a href="/cart" class="flex items-center gap-1 font-medium text-stone-900 hover:underline">
                         "Cart"
                         <Suspense fallback=|| view! { <CartBadge count=0 /> }>
@@ -82,17 +83,23 @@ fn CartBadge(count: u32) -> impl IntoView {
     }
 }
 
+const ACCOUNT_LINK: &str = "font-medium text-stone-900 hover:underline";
+
 /// Without JavaScript the button is a link to the account page; with it, it opens a menu in place.
-/// Its entries follow who is signed in, read again on every navigation.
-#[component]
-fn AccountMenu() -> impl IntoView {
+/// `links` are the entries for whoever is signed in; the page hands them over, so the menu changes
+/// with the page when someone signs in or out.
+#[island]
+fn AccountMenu(links: Vec<(String, String)>, signed_in: bool) -> impl IntoView {
     let (open, set_open) = signal(false);
-    let location = leptos_router::hooks::use_location();
-    let sign_out = ServerAction::<SignOut>::new();
-    let account = Resource::new(
-        move || (location.pathname.get(), sign_out.version().get()),
-        |_| current_account(),
-    );
+    Effect::new(move || {
+        // Tells the page's script and browser tests that the islands are live.
+        let _ = document()
+            .document_element()
+            .map(|root| root.set_attribute("data-hydrated", "true"));
+    });
+    // The page changes in place (src/navigation.js); a menu left open would cover the new one.
+    let closer = window_event_listener_untyped("shop:navigated", move |_| set_open.set(false));
+    on_cleanup(move || closer.remove());
     view! {
         <div
             class="relative"
@@ -109,7 +116,7 @@ fn AccountMenu() -> impl IntoView {
                 aria-haspopup="menu"
                 aria-controls="account-menu"
                 aria-expanded=move || open.get().to_string()
-                class="font-medium text-stone-900 hover:underline"
+                class=ACCOUNT_LINK
                 on:click=move |event| {
                     event.prevent_default();
                     set_open.update(|open| *open = !*open);
@@ -124,26 +131,18 @@ fn AccountMenu() -> impl IntoView {
                 hidden=move || !open.get()
                 class="absolute right-0 z-20 mt-2 w-48 rounded-md border border-stone-200 bg-white py-1 shadow-lg"
             >
-                <Transition>
-                    {move || Suspend::new(async move {
-                        let user = account.await.ok().flatten();
-                        let signed_in = user.is_some();
-                        view! {
-                            {account_links(user.as_ref()).into_iter().map(|(label, href)| view! {
-                                <li role="none">
-                                    <a role="menuitem" href=href class="block px-4 py-2 text-stone-900 hover:bg-stone-100">{label}</a>
-                                </li>
-                            }).collect_view()}
-                            {signed_in.then(|| view! {
-                                <li role="none">
-                                    <ActionForm action=sign_out>
-                                        <button type="submit" role="menuitem" class="block w-full px-4 py-2 text-left text-stone-900 hover:bg-stone-100">"Sign out"</button>
-                                    </ActionForm>
-                                </li>
-                            })}
-                        }
-                    })}
-                </Transition>
+                {links.into_iter().map(|(label, href)| view! {
+                    <li role="none">
+                        <a role="menuitem" href=href class="block px-4 py-2 text-stone-900 hover:bg-stone-100">{label}</a>
+                    </li>
+                }).collect_view()}
+                {signed_in.then(|| view! {
+                    <li role="none">
+                        <form method="post" action=SignOut::PATH>
+                            <button type="submit" role="menuitem" class="block w-full px-4 py-2 text-left text-stone-900 hover:bg-stone-100">"Sign out"</button>
+                        </form>
+                    </li>
+                })}
             </ul>
         </div>
     }

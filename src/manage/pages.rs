@@ -183,13 +183,7 @@ pub fn UserPage() -> impl IntoView {
         reset: ServerAction::new(),
         sessions: ServerAction::new(),
     };
-    let version = move || {
-        actions.role.version().get()
-            + actions.disabled.version().get()
-            + actions.reset.version().get()
-            + actions.sessions.version().get()
-    };
-    let user = Resource::new(move || (id(), version()), |(id, _)| fetch_user(id));
+    let user = Resource::new(id, fetch_user);
     view! {
         <Transition fallback=|| view! { <p class="py-4 text-stone-600">"Loading…"</p> }>
             {move || Suspend::new(async move {

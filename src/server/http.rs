@@ -241,6 +241,7 @@ fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, page_context.clone(), app_shell.clone())
         .fallback(public_file_or_not_found)
         .layer(axum::middleware::from_fn(server_fn_status))
+        .layer(axum::middleware::from_fn(form_outcomes))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             limits::guard_writes,
@@ -305,6 +306,65 @@ async fn server_fn_status(request: Request, next: axum::middleware::Next) -> Res
         parts.status = StatusCode::from_u16(error.status()).unwrap_or(parts.status);
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Session key: the path of the server function whose form post last succeeded, until the page it
+/// redirected to has been rendered.
+const SUCCEEDED_FORM: &str = "succeeded_form";
+
+/// On the page a form post came back to, the path of the server function that succeeded.
+#[derive(Clone, Debug)]
+pub struct SucceededForm(pub String);
+
+/// A form posted by the browser succeeds by redirecting back, so its success message has to
+/// outlive the redirect: the post notes its server function in the session, and the next page
+/// takes the note for `FormFeedback` to read. Failures travel in the address (`__err`) instead.
+async fn form_outcomes(
+    session: tower_sessions::Session,
+    mut request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let wants_page = request
+        .headers()
+        .get(axum::http::header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    let path = request.uri().path().to_owned();
+    if !wants_page {
+        return next.run(request).await;
+    }
+    if path.starts_with("/api/") {
+        let mut response = next.run(request).await;
+        let Some(location) = response
+            .headers()
+            .get(axum::http::header::LOCATION)
+            .and_then(|location| location.to_str().ok())
+            .map(str::to_owned)
+        else {
+            return response;
+        };
+        // Leptos leaves a bare "?" where it removed an earlier error from the address.
+        if let Some(tidy) = location.strip_suffix('?') {
+            response
+                .headers_mut()
+                .insert(axum::http::header::LOCATION, header_value(tidy));
+        }
+        let succeeded = response.status().is_redirection() && !location.contains("__err=");
+        if succeeded && let Err(error) = session.insert(SUCCEEDED_FORM, path).await {
+            tracing::warn!(%error, "a form's success could not be noted");
+        }
+        return response;
+    }
+    if request.headers().contains_key(axum::http::header::COOKIE) {
+        match session.remove::<String>(SUCCEEDED_FORM).await {
+            Ok(Some(path)) => {
+                request.extensions_mut().insert(SucceededForm(path));
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "a form's success could not be read"),
+        }
+    }
+    next.run(request).await
 }
 
 fn header_value(text: &str) -> HeaderValue {

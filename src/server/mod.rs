@@ -75,6 +75,13 @@ pub fn is_form_post() -> bool {
     })
 }
 
+/// The path of the server function whose form post redirected to the page being rendered.
+pub fn succeeded_form() -> Option<String> {
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
+    let succeeded = parts.extensions.get::<http::SucceededForm>()?;
+    Some(succeeded.0.clone())
+}
+
 /// The path and query of the page the request came from, when the browser said and it is ours.
 pub fn referring_path() -> Option<String> {
     let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
