@@ -23,7 +23,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options islands=true />
-                <script nonce=leptos::nonce::use_nonce() inner_html=include_str!("navigation.js")></script>
+                <script nonce=leptos::nonce::use_nonce() inner_html=navigation_script()></script>
                 <MetaTags />
             </head>
             <body class="min-h-screen bg-white text-stone-900 antialiased">
@@ -31,6 +31,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// navigation.js as every page carries it: without the comment lines and indentation, which are for
+/// its readers. Line breaks stay, so the script means the same.
+fn navigation_script() -> &'static str {
+    static SCRIPT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        include_str!("navigation.js")
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    &SCRIPT
 }
 
 #[component]

@@ -64,7 +64,7 @@ test.describe("with JavaScript on", () => {
     });
 
     await page.goto("/");
-    // Set by an effect that only runs once the WASM bundle has taken over the page.
+    // Set by an effect of the account menu, an island, once the WASM bundle has hydrated it.
     await expect(page.locator("html[data-hydrated=true]")).toBeAttached();
 
     const button = page.getByRole("button", { name: "Account" });
