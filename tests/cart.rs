@@ -267,7 +267,12 @@ async fn a_form_post_that_succeeds_says_so_once_on_the_page_it_returns_to() {
         cart.contains("Cart updated."),
         "said on the page it came back to"
     );
-    let again = cart_page().await.unwrap().text().await.unwrap();
+    let again = cart_page().await.unwrap();
+    assert!(
+        again.headers().get("set-cookie").is_none(),
+        "an ordinary page view leaves the session as it was"
+    );
+    let again = again.text().await.unwrap();
     assert!(!again.contains("Cart updated."), "said once");
 
     let refused = post_from_cart(UpdateCartLine::PATH, "100").await.unwrap();

@@ -355,9 +355,14 @@ async fn form_outcomes(
         }
         return response;
     }
+    // Read before it is removed: removing marks the session changed, and a changed session is
+    // written back to the store, which no ordinary page view should cost.
     if request.headers().contains_key(axum::http::header::COOKIE) {
-        match session.remove::<String>(SUCCEEDED_FORM).await {
+        match session.get::<String>(SUCCEEDED_FORM).await {
             Ok(Some(path)) => {
+                if let Err(error) = session.remove::<String>(SUCCEEDED_FORM).await {
+                    tracing::warn!(%error, "a form's success could not be cleared");
+                }
                 request.extensions_mut().insert(SucceededForm(path));
             }
             Ok(None) => {}
