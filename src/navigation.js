@@ -6,6 +6,10 @@
   if (!window.fetch || !window.DOMParser || !("scrollRestoration" in history)) return;
   history.scrollRestoration = "manual";
   let latest = 0;
+  // The page on screen, to tell a new one from a jump within it (a link to "#main").
+  let shown = location.pathname + location.search;
+  // The form whose answer is being patched in: its fields take the answer's values, even focused.
+  let submitted = null;
 
   // Anything that is not one of the shop's pages (files, feeds, server functions) loads normally.
   const isPage = (url) =>
@@ -13,8 +17,18 @@
     !/^\/(api|pkg|media)\//.test(url.pathname) &&
     !/\.[a-z0-9]+$/i.test(url.pathname);
 
+  // Every history entry knows its scroll position, for back, forward and reload.
   const rememberScroll = () =>
     history.replaceState({ ...history.state, scroll: [scrollX, scrollY] }, "");
+  let scrollTimer = 0;
+  addEventListener("scroll", () => {
+    clearTimeout(scrollTimer);
+    scrollTimer = setTimeout(rememberScroll, 200);
+  }, { passive: true });
+  addEventListener("pagehide", rememberScroll);
+  addEventListener("DOMContentLoaded", () => {
+    if (history.state?.scroll) scrollTo(history.state.scroll[0], history.state.scroll[1]);
+  });
 
   addEventListener("click", (event) => {
     if (event.defaultPrevented || event.button !== 0) return;
@@ -53,6 +67,7 @@
   });
 
   addEventListener("popstate", (event) => {
+    if (location.pathname + location.search === shown) return;
     visit(new URL(location.href), { method: "GET" }, { scroll: event.state?.scroll });
   });
 
@@ -75,9 +90,11 @@
     }
     if (visitId !== latest) return;
     if (html === null) {
-      // Not a page we can patch in (or the network failed): let the browser do it the plain way.
-      if (init.method === "GET") location.assign(url);
-      else form ? HTMLFormElement.prototype.submit.call(form) : location.reload();
+      // Not a page to patch in, or no answer: the browser loads it the plain way. A post is never
+      // sent again (it may have been carried out); the page it came from is loaded afresh instead.
+      if (init.method !== "GET") location.reload();
+      else if (push) location.assign(url);
+      else location.replace(url);
       return;
     }
 
@@ -90,23 +107,30 @@
       history.replaceState(history.state, "", arrived);
     }
 
+    shown = arrived.pathname + arrived.search;
+
     const page = new DOMParser().parseFromString(html, "text/html");
     document.title = page.title;
     patchHead(page.head);
+    submitted = form ?? null;
     morphChildren(document.body, page.body);
+    submitted = null;
 
     if (scroll) {
       scrollTo(scroll[0], scroll[1]);
     } else if (arrived.hash) {
-      document.getElementById(decodeURIComponent(arrived.hash.slice(1)))?.scrollIntoView();
+      let id = arrived.hash.slice(1);
+      try {
+        id = decodeURIComponent(id);
+      } catch {}
+      document.getElementById(id)?.scrollIntoView();
     } else if (!(form && samePage)) {
       scrollTo(0, 0);
     }
     // A new page gets the focus where a full load would put it: at its start, with the main content
     // next for keyboard and screen-reader users. A form that came back keeps its focus.
     if (!samePage || (!form && !scroll)) {
-      const main = document.getElementById("main");
-      if (main && !main.contains(document.activeElement)) main.focus({ preventScroll: true });
+      document.getElementById("main")?.focus({ preventScroll: true });
     }
     hydrateNewIslands();
     dispatchEvent(new Event("shop:navigated"));
@@ -200,14 +224,15 @@
       if (!to.hasAttribute(name)) from.removeAttribute(name);
     }
     // What the shopper typed or picked lives in properties the attributes no longer drive; the new
-    // page's values win, except in the field being typed in.
+    // page's values win, except in a field being typed in outside the form that was sent.
+    const typing = from === document.activeElement && !submitted?.contains(from);
     if (from instanceof HTMLInputElement) {
       if (from.type === "checkbox" || from.type === "radio") from.checked = to.hasAttribute("checked");
-      else if (from.type !== "file" && from !== document.activeElement) from.value = to.getAttribute("value") ?? "";
+      else if (from.type !== "file" && !typing) from.value = to.getAttribute("value") ?? "";
     } else if (from instanceof HTMLOptionElement) {
       from.selected = to.hasAttribute("selected");
     } else if (from instanceof HTMLTextAreaElement) {
-      if (from !== document.activeElement) from.value = to.textContent;
+      if (!typing) from.value = to.textContent;
     }
     morphChildren(from, to);
   }

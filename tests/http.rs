@@ -268,3 +268,25 @@ fn one_time_tokens_never_reach_the_log() {
     );
     assert_eq!(loggable_path("/p/mug"), "/p/mug");
 }
+
+#[tokio::test]
+async fn a_form_post_gives_no_session_to_a_visitor_who_has_none() {
+    use emporium::accounts::api::RequestPasswordReset;
+    use leptos::server_fn::ServerFn;
+    let app = TestApp::spawn().await;
+    let response = app
+        .client
+        .post(app.url(RequestPasswordReset::PATH))
+        .header("accept", "text/html")
+        .header("origin", app.url(""))
+        .header("referer", app.url("/account/forgot"))
+        .form(&[("email", "nobody@example.com")])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection());
+    assert!(
+        response.headers().get("set-cookie").is_none(),
+        "the visitor keeps getting shared pages"
+    );
+}

@@ -334,6 +334,9 @@ async fn form_outcomes(
         return next.run(request).await;
     }
     if path.starts_with("/api/") {
+        // Without a Referer, Leptos cannot put a failure in the address it redirects to, so a
+        // redirect without `__err` proves nothing.
+        let has_referer = request.headers().contains_key(axum::http::header::REFERER);
         let mut response = next.run(request).await;
         let Some(location) = response
             .headers()
@@ -349,8 +352,15 @@ async fn form_outcomes(
                 .headers_mut()
                 .insert(axum::http::header::LOCATION, header_value(tidy));
         }
-        let succeeded = response.status().is_redirection() && !location.contains("__err=");
-        if succeeded && let Err(error) = session.insert(SUCCEEDED_FORM, path).await {
+        let succeeded =
+            has_referer && response.status().is_redirection() && !location.contains("__err=");
+        // A visitor with nothing in their session (a sign-up, a reset link asked for) is not given
+        // one just for the note: their pages would stop being shared ones. Those forms say what
+        // happened on the page they lead to.
+        if succeeded
+            && !session.is_empty().await
+            && let Err(error) = session.insert(SUCCEEDED_FORM, path).await
+        {
             tracing::warn!(%error, "a form's success could not be noted");
         }
         return response;
