@@ -69,6 +69,8 @@ pub async fn page_status(app: &TestApp, client: &reqwest::Client, path: &str) ->
 pub async fn page_text(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
     client
         .get(app.url(path))
+        // As a browser asks for a page.
+        .header("accept", "text/html")
         .send()
         .await
         .unwrap()

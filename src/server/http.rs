@@ -324,15 +324,10 @@ async fn form_outcomes(
     mut request: Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let wants_page = request
-        .headers()
-        .get(axum::http::header::ACCEPT)
-        .and_then(|accept| accept.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"));
-    let path = request.uri().path().to_owned();
-    if !wants_page {
+    if !super::accepts_html(request.headers()) {
         return next.run(request).await;
     }
+    let path = request.uri().path().to_owned();
     if path.starts_with("/api/") {
         // Without a Referer, Leptos cannot put a failure in the address it redirects to, so a
         // redirect without `__err` proves nothing.
@@ -367,17 +362,15 @@ async fn form_outcomes(
     }
     // Read before it is removed: removing marks the session changed, and a changed session is
     // written back to the store, which no ordinary page view should cost.
-    if request.headers().contains_key(axum::http::header::COOKIE) {
-        match session.get::<String>(SUCCEEDED_FORM).await {
-            Ok(Some(path)) => {
-                if let Err(error) = session.remove::<String>(SUCCEEDED_FORM).await {
-                    tracing::warn!(%error, "a form's success could not be cleared");
-                }
-                request.extensions_mut().insert(SucceededForm(path));
+    match session.get::<String>(SUCCEEDED_FORM).await {
+        Ok(Some(path)) => {
+            if let Err(error) = session.remove::<String>(SUCCEEDED_FORM).await {
+                tracing::warn!(%error, "a form's success could not be cleared");
             }
-            Ok(None) => {}
-            Err(error) => tracing::warn!(%error, "a form's success could not be read"),
+            request.extensions_mut().insert(SucceededForm(path));
         }
+        Ok(None) => {}
+        Err(error) => tracing::warn!(%error, "a form's success could not be read"),
     }
     next.run(request).await
 }

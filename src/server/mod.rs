@@ -64,15 +64,19 @@ pub fn set_status(status: u16) {
     }
 }
 
-/// Whether the browser itself posted the form being handled (no JavaScript), so it expects a page.
+/// Whether the request asks for a page (a browser's own request, or navigation.js's on its behalf)
+/// rather than data.
+pub fn accepts_html(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// Whether the form being handled was posted as a form, so it expects a page.
 pub fn is_form_post() -> bool {
-    leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
-        parts
-            .headers
-            .get(axum::http::header::ACCEPT)
-            .and_then(|accept| accept.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"))
-    })
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .is_some_and(|parts| accepts_html(&parts.headers))
 }
 
 /// The path of the server function whose form post redirected to the page being rendered.
