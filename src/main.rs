@@ -8,6 +8,9 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: emporium [serve | generate-catalog COUNT | create-admin EMAIL]";
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()

@@ -150,6 +150,17 @@ async fn html_is_compressed_for_clients_that_accept_it() {
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()[CONTENT_ENCODING], encoding);
     }
+    // A page rendered for one request (a parameter it does not read keeps it unshared) is
+    // compressed the cheap way, whatever else the browser accepts.
+    let response = app
+        .client
+        .get(app.url("/?utm_source=mail"))
+        .header("accept-encoding", "br, gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[CONTENT_ENCODING], "gzip");
 }
 
 #[tokio::test]

@@ -8,15 +8,23 @@
 //! same generation. The generation is read *before* a miss is loaded, so a change that commits
 //! during the load makes the entry already out of date, never wrongly current.
 //!
-//! The cost is one primary-key read per lookup instead of the page's queries. Memory is bounded:
+//! The cost is one primary-key read per lookup instead of the page's queries, and requests that
+//! arrive while a read is under way share the next one ([`CatalogCache::generation`]). Memory is bounded:
 //! at most [`CAPACITY`] entries, the oldest evicted first, and all of them dropped when the
 //! generation moves on.
+//!
+//! A change to the catalog empties the cache at once, so the next moment every hot page misses
+//! together. Concurrent misses of one key are loaded once ([`CatalogCache::lead_or_follow`]): the
+//! first request loads it while the others wait for its answer, rather than all of them running the
+//! same queries side by side on the same few cores.
 
 use crate::on_db;
 use crate::server::db::Db;
 use std::any::Any;
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::{OwnedRwLockWriteGuard, RwLock};
 
 /// A few thousand pages: tens of megabytes at most, and far more than the hot set.
 pub const CAPACITY: usize = 4096;
@@ -49,6 +57,28 @@ struct Entries {
 pub struct CatalogCache {
     entries: Mutex<Entries>,
     capacity: usize,
+    /// Keys being loaded now, each with a lock its loader holds until it is done.
+    loading: Mutex<HashMap<Key, Arc<RwLock<()>>>>,
+    /// How many reads of the generation have started.
+    reads_started: AtomicU64,
+    /// The latest read: its number and what it found. Held while reading, so reads go one at a time.
+    latest_read: tokio::sync::Mutex<Option<(u64, i64)>>,
+}
+
+/// Held by the one request loading a key; dropping it (stored, failed or cancelled) lets the
+/// requests waiting for that key go on.
+pub struct Loading<'a> {
+    cache: &'a CatalogCache,
+    key: Key,
+    held: Option<OwnedRwLockWriteGuard<()>>,
+}
+
+impl Drop for Loading<'_> {
+    fn drop(&mut self) {
+        let mut loading = lock(&self.cache.loading);
+        loading.remove(&self.key);
+        self.held.take();
+    }
 }
 
 impl Default for CatalogCache {
@@ -72,7 +102,28 @@ impl CatalogCache {
         CatalogCache {
             entries: Mutex::default(),
             capacity: capacity.max(1),
+            loading: Mutex::default(),
+            reads_started: AtomicU64::new(0),
+            latest_read: tokio::sync::Mutex::default(),
         }
+    }
+
+    /// The catalog generation the database holds now: as read by a query that started after this
+    /// call did, so it reflects every change committed before the call. Calls that arrive while a
+    /// read is under way wait for it to end and share the one read after it, so under load the
+    /// database sees a read per batch of requests rather than one per request.
+    pub async fn generation(&self, db: &Db) -> Result<i64, sqlx::Error> {
+        let arrived = self.reads_started.load(Ordering::SeqCst);
+        let mut latest = self.latest_read.lock().await;
+        if let Some((read, generation)) = *latest
+            && read > arrived
+        {
+            return Ok(generation);
+        }
+        let read = self.reads_started.fetch_add(1, Ordering::SeqCst) + 1;
+        let generation = read_generation(db).await?;
+        *latest = Some((read, generation));
+        Ok(generation)
     }
 
     /// The value for `key` if it is current, otherwise what `load` answers, kept for next time.
@@ -82,7 +133,12 @@ impl CatalogCache {
         E: From<sqlx::Error>,
         F: Future<Output = Result<T, E>>,
     {
-        let generation = generation(db).await?;
+        let generation = self.generation(db).await?;
+        if let Some(value) = self.lookup::<T>(generation, &key) {
+            return Ok(value);
+        }
+        let _loading = self.lead_or_follow(&key).await;
+        // A follower usually finds what the leader stored; failing that, it loads for itself.
         if let Some(value) = self.lookup::<T>(generation, &key) {
             return Ok(value);
         }
@@ -91,9 +147,32 @@ impl CatalogCache {
         Ok(value)
     }
 
+    /// For a key that missed: when nobody is loading it, the caller leads, and others wait for it
+    /// until the returned guard drops. When someone is, this waits for them and returns `None`; the
+    /// caller then looks again, and loads for itself only if the leader kept nothing (a failure,
+    /// an answer that cannot be kept), alongside the other followers rather than after them.
+    pub async fn lead_or_follow(&self, key: &Key) -> Option<Loading<'_>> {
+        let leader = {
+            let mut loading = lock(&self.loading);
+            match loading.get(key) {
+                Some(leader) => leader.clone(),
+                None => {
+                    let held = Arc::new(RwLock::new(()));
+                    loading.insert(key.clone(), held.clone());
+                    return Some(Loading {
+                        cache: self,
+                        key: key.clone(),
+                        held: held.try_write_owned().ok(),
+                    });
+                }
+            }
+        };
+        drop(leader.read().await);
+        None
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
-        // The map is consistent after every statement, so a panic elsewhere leaves it usable.
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.entries)
     }
 
     /// The value for `key` if it was stored under `generation`.
@@ -132,10 +211,23 @@ impl CatalogCache {
     fn len(&self) -> usize {
         self.lock().values.len()
     }
+
+    /// How many requests wait for the load of `key` now.
+    #[cfg(test)]
+    fn followers(&self, key: &Key) -> usize {
+        // Held by the map and by the leader's guard, then once by each follower.
+        lock(&self.loading)
+            .get(key)
+            .map_or(0, |leader| Arc::strong_count(leader).saturating_sub(2))
+    }
 }
 
-/// The catalog generation the database holds now.
-pub async fn generation(db: &Db) -> Result<i64, sqlx::Error> {
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Each map is consistent after every statement, so a panic elsewhere leaves it usable.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+async fn read_generation(db: &Db) -> Result<i64, sqlx::Error> {
     on_db!(db, pool => sqlx::query_scalar("SELECT generation FROM catalog_generation WHERE id = 1")
         .fetch_one(pool)
         .await)
@@ -189,5 +281,105 @@ mod tests {
         let cache = cache(2);
         cache.store(1, Key::Home, 1_u32);
         assert_eq!(cache.lookup::<String>(1, &Key::Home), None);
+    }
+
+    /// A database holding nothing but the catalog generation.
+    async fn generation_only() -> Db {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .expect("an in-memory database");
+        sqlx::raw_sql(
+            "CREATE TABLE catalog_generation (id INTEGER PRIMARY KEY, generation INTEGER NOT NULL);
+             INSERT INTO catalog_generation VALUES (1, 1);",
+        )
+        .execute(&pool)
+        .await
+        .expect("the generation table");
+        Db::Sqlite(pool)
+    }
+
+    /// Starts `requests` concurrent misses of one key, lets them all reach their first wait, then
+    /// answers every load that runs with `answer` (`None`: the load fails). Returns how many loads
+    /// ran and what each request got.
+    async fn concurrent_misses(requests: usize, answer: Option<u32>) -> (usize, Vec<Option<u32>>) {
+        let db = generation_only().await;
+        let cache = Arc::new(cache(8));
+        let loads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (tell, go) = tokio::sync::watch::channel(false);
+        let tasks: Vec<_> = (0..requests)
+            .map(|_| {
+                let (db, cache, loads, mut go) =
+                    (db.clone(), cache.clone(), loads.clone(), go.clone());
+                tokio::spawn(async move {
+                    let load = async {
+                        loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        go.wait_for(|go| *go).await.expect("told to go");
+                        answer.ok_or(sqlx::Error::RowNotFound)
+                    };
+                    cache.get_or_load(&db, Key::Home, load).await.ok()
+                })
+            })
+            .collect();
+        // Bounded, so that a cache that never makes anyone wait fails the test rather than hangs it.
+        for _ in 0..100_000 {
+            if cache.followers(&Key::Home) == requests - 1 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        tell.send_replace(true);
+        let mut got = Vec::new();
+        for task in tasks {
+            got.push(task.await.expect("the request finished"));
+        }
+        (loads.load(std::sync::atomic::Ordering::SeqCst), got)
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn concurrent_misses_of_one_key_load_it_once() {
+        let (loads, got) = concurrent_misses(10, Some(7)).await;
+        assert_eq!(loads, 1);
+        assert!(got.iter().all(|value| *value == Some(7)), "{got:?}");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn when_the_leader_keeps_nothing_the_others_load_for_themselves() {
+        let (loads, got) = concurrent_misses(3, None).await;
+        assert_eq!(loads, 3);
+        assert_eq!(got, vec![None, None, None]);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_generation_read_sees_every_change_made_before_it_was_asked_for() {
+        let db = generation_only().await;
+        let cache = cache(8);
+        assert_eq!(cache.generation(&db).await.unwrap(), 1);
+        let Db::Sqlite(pool) = &db else {
+            unreachable!()
+        };
+        sqlx::query("UPDATE catalog_generation SET generation = 2")
+            .execute(pool)
+            .await
+            .unwrap();
+        assert_eq!(cache.generation(&db).await.unwrap(), 2);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn generation_reads_asked_for_together_share_a_query() {
+        let db = generation_only().await;
+        let cache = Arc::new(cache(8));
+        let reads: Vec<_> = (0..50)
+            .map(|_| {
+                let (cache, db) = (cache.clone(), db.clone());
+                tokio::spawn(async move { cache.generation(&db).await.unwrap() })
+            })
+            .collect();
+        for read in reads {
+            assert_eq!(read.await.unwrap(), 1);
+        }
+        let queries = cache.reads_started.load(Ordering::SeqCst);
+        assert!(queries <= 2, "{queries} queries for 50 reads");
     }
 }

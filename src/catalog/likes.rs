@@ -11,6 +11,7 @@
 use super::Likes;
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 /// Session key of the product a signed-out shopper asked to like.
 #[cfg(feature = "ssr")]
@@ -98,9 +99,10 @@ pub fn LikeButton(
     likes: Likes,
     #[prop(default = "h-9 w-9 text-xl")] size: &'static str,
 ) -> impl IntoView {
-    let action = ServerAction::<LikeProduct>::new();
+    // A plain form: navigation.js posts it in place, and a page has two dozen of them, each of
+    // which an `ActionForm` would give an action and its signals to build and drop.
     view! {
-        <ActionForm action attr:class="flex items-center gap-1">
+        <form method="post" action=LikeProduct::PATH class="flex items-center gap-1">
             <input type="hidden" name="product_id" value=product_id />
             <input type="hidden" name="like" value=(!likes.liked).to_string() />
             <button
@@ -116,6 +118,6 @@ pub fn LikeButton(
                 {likes.count}
                 <span class="sr-only">{if likes.count == 1 { " like" } else { " likes" }}</span>
             </span>
-        </ActionForm>
+        </form>
     }
 }

@@ -13,7 +13,7 @@
 //! its nonces and carries a policy naming the SHA-256 hash of each of its inline scripts instead.
 
 use super::AppState;
-use crate::catalog::cache::{self, Key};
+use crate::catalog::cache::Key;
 use crate::catalog::listing::ListingParams;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -79,7 +79,7 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         return next.run(request).await;
     };
     let key = Key::Page(key);
-    let Ok(generation) = cache::generation(&state.db).await else {
+    let Ok(generation) = state.catalog_cache.generation(&state.db).await else {
         return next.run(request).await;
     };
     if let Some(page) = state
@@ -99,6 +99,14 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
                 }
             });
         }
+        return page.response(encoding);
+    }
+    // After a catalog change every page misses at once: one request renders each of them.
+    let _rendering = state.catalog_cache.lead_or_follow(&key).await;
+    if let Some(page) = state
+        .catalog_cache
+        .lookup::<Arc<CachedPage>>(generation, &key)
+    {
         return page.response(encoding);
     }
     match keep_rendered(&state, generation, key, next.run(request).await).await {
