@@ -28,7 +28,7 @@ use leptos_router::params::ParamsMap;
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Longest page read back to keep; a listing page is about 40 KB before compression.
 const BODY_LIMIT: usize = 4 * 1024 * 1024;
@@ -53,6 +53,13 @@ enum Encoding {
 }
 
 impl CachedPage {
+    /// Whether the page is `max_age` old at `now` and nobody is renewing it yet; the one caller
+    /// that gets `true` renews it, and clears `refreshing` again if that fails.
+    fn claim_renewal(&self, now: Instant, max_age: Duration) -> bool {
+        now.saturating_duration_since(self.made) >= max_age
+            && !self.refreshing.swap(true, Ordering::AcqRel)
+    }
+
     fn response(&self, encoding: Encoding) -> Response {
         let (name, body) = match encoding {
             Encoding::Brotli => ("br", self.brotli.clone()),
@@ -88,8 +95,7 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     {
         // Of the current generation, so only its like counts can be old: it is served at once, and
         // the first request to find it too old renders its successor in the background.
-        if page.made.elapsed().as_secs() >= max_age && !page.refreshing.swap(true, Ordering::AcqRel)
-        {
+        if page.claim_renewal(Instant::now(), Duration::from_secs(max_age)) {
             let old = page.clone();
             tokio::spawn(async move {
                 let response = next.run(request).await;
@@ -338,6 +344,25 @@ mod tests {
         );
         assert_eq!(preferred_encoding(&request("identity")), None);
         assert_eq!(preferred_encoding(&request("gzip;q=0")), None);
+    }
+
+    #[test]
+    fn one_request_renews_a_page_once_it_is_old_and_another_after_a_failure() {
+        let made = Instant::now();
+        let page = CachedPage {
+            made,
+            refreshing: AtomicBool::new(false),
+            headers: HeaderMap::new(),
+            brotli: Bytes::new(),
+            gzip: Bytes::new(),
+        };
+        let max_age = Duration::from_secs(10);
+        assert!(!page.claim_renewal(made + Duration::from_secs(9), max_age));
+        assert!(page.claim_renewal(made + max_age, max_age));
+        assert!(!page.claim_renewal(made + Duration::from_secs(11), max_age));
+        // As `serve` does when the renewed page could not be kept.
+        page.refreshing.store(false, Ordering::Release);
+        assert!(page.claim_renewal(made + Duration::from_secs(12), max_age));
     }
 
     #[test]
