@@ -751,6 +751,60 @@ async fn the_guest_cart_joins_the_account_cart_at_sign_in() {
 }
 
 #[tokio::test]
+async fn guests_signing_in_to_one_account_at_once_all_reach_its_one_cart() {
+    let app = TestApp::spawn_with(crate::support::Options {
+        demo_data: true,
+        ..Default::default()
+    })
+    .await;
+    let email = "shopper@example.com";
+    let variant: i64 = on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT variant_id FROM inventory WHERE on_hand - reserved >= 10 ORDER BY variant_id LIMIT 1"
+    ).fetch_one(pool).await).unwrap();
+    let account = customer(&app, email).await;
+    post(&app, &account, SignOut::PATH, &[]).await;
+
+    // An account without a cart, and five guests with one each: at once, each sign-in would hand
+    // the account its own guest cart, unless they take turns.
+    let guests: Vec<reqwest::Client> = (0..5).map(|_| browser()).collect();
+    for guest in &guests {
+        post(
+            &app,
+            guest,
+            AddToCart::PATH,
+            &[("variant_id", &variant.to_string()), ("quantity", "1")],
+        )
+        .await;
+    }
+    let mut signing_in = tokio::task::JoinSet::new();
+    for guest in &guests {
+        let (guest, url) = (guest.clone(), app.url(SignIn::PATH));
+        signing_in.spawn(async move {
+            let form = [("email", email), ("password", PASSWORD)];
+            guest.post(url).form(&form).send().await.unwrap()
+        });
+    }
+    while let Some(response) = signing_in.join_next().await {
+        let response = response.unwrap();
+        assert_eq!(location(&response).as_deref(), Some("/account"));
+    }
+    let carts: Vec<(Option<i64>, i64)> = on_db!(&app.db, pool => sqlx::query_as(
+        "SELECT c.user_id, CAST(COALESCE(SUM(i.quantity), 0) AS BIGINT) FROM carts c
+         LEFT JOIN cart_items i ON i.cart_id = c.id GROUP BY c.id, c.user_id"
+    ).fetch_all(pool).await)
+    .unwrap();
+    assert_eq!(carts.len(), 1, "one cart, the account's: {carts:?}");
+    assert_eq!(carts[0].1, 5, "every guest's line joined it");
+    for guest in &guests {
+        assert!(
+            page_text(&app, guest, "/cart")
+                .await
+                .contains("aria-label=\"5 items in cart\"")
+        );
+    }
+}
+
+#[tokio::test]
 async fn an_address_book_with_one_default_per_kind_that_only_its_owner_changes() {
     use emporium::accounts::api::{AddAddress, DeleteAddress, MakeDefaultAddress};
     let app = TestApp::spawn().await;

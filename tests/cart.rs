@@ -282,3 +282,33 @@ async fn a_form_post_that_succeeds_says_so_once_on_the_page_it_returns_to() {
     let cart = page_text(&app, &app.client, back).await;
     assert!(cart.contains("role=\"alert\"") && !cart.contains("Cart updated."));
 }
+
+#[tokio::test]
+async fn additions_to_one_cart_at_once_all_count() {
+    let app = shop().await;
+    let (variant, _) = variant_with_stock(&app, 10).await;
+    let client = new_client();
+    let form = [
+        ("variant_id", variant.to_string()),
+        ("quantity", "1".to_owned()),
+    ];
+    // The first makes the cart; the next five arrive together, as from two tabs and a double click.
+    assert_eq!(
+        call(&app, &client, AddToCart::PATH, &form).await.0,
+        StatusCode::OK
+    );
+    let mut adding = tokio::task::JoinSet::new();
+    for _ in 0..5 {
+        let (client, url) = (client.clone(), app.url(AddToCart::PATH));
+        let form = form.clone();
+        adding.spawn(async move { client.post(url).form(&form).send().await.unwrap().status() });
+    }
+    while let Some(status) = adding.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::OK);
+    }
+    let quantity: i64 = on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT CAST(SUM(quantity) AS BIGINT) FROM cart_items"
+    ).fetch_one(pool).await)
+    .unwrap();
+    assert_eq!(quantity, 6);
+}

@@ -4,7 +4,7 @@
 use super::{CartLine, CartView, Quantity};
 use crate::catalog::repo::ImageColumns;
 use crate::money::{Currency, Money};
-use crate::server::db::{Db, Tx};
+use crate::server::db::{Db, Locked, Tx};
 use crate::{in_tx, on_db};
 use chrono::Utc;
 
@@ -96,6 +96,7 @@ pub async fn add(
     quantity: Quantity,
 ) -> Result<Result<(), CartError>, sqlx::Error> {
     let mut tx = db.begin().await?;
+    tx.lock_row(Locked::Carts, cart_id).await?;
     let Some(available) = available(&mut tx, variant_id).await? else {
         return Ok(Err(CartError::Unknown));
     };
@@ -121,6 +122,7 @@ pub async fn set_quantity(
     quantity: Quantity,
 ) -> Result<Result<(), CartError>, sqlx::Error> {
     let mut tx = db.begin().await?;
+    tx.lock_row(Locked::Carts, cart_id).await?;
     let Some(in_cart) = in_cart(&mut tx, cart_id, variant_id).await? else {
         return Ok(Err(CartError::Unknown));
     };
@@ -246,10 +248,18 @@ pub async fn adopt_guest_cart(
     guest_cart_id: Option<i64>,
     user_id: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
+    // Sign-ins to one account take turns (`auth::sign_in` has the lock already), or two at once
+    // would each give it a cart. Then its cart and the guest cart, in that order (as everywhere:
+    // account, then carts), so that no addition from another tab falls between a read and a write.
+    tx.lock_row(Locked::Users, user_id).await?;
     let owned: Option<i64> = in_tx!(tx, conn => sqlx::query_scalar("SELECT id FROM carts WHERE user_id = $1")
         .bind(user_id).fetch_optional(conn).await)?;
+    if let Some(owned) = owned {
+        tx.lock_row(Locked::Carts, owned).await?;
+    }
     let guest: Option<i64> = match guest_cart_id {
         Some(id) => {
+            tx.lock_row(Locked::Carts, id).await?;
             in_tx!(tx, conn => sqlx::query_scalar("SELECT id FROM carts WHERE id = $1 AND user_id IS NULL")
             .bind(id).fetch_optional(conn).await)?
         }

@@ -137,7 +137,28 @@ impl Db {
     }
 }
 
+/// Tables whose rows [`Tx::lock_row`] locks.
+#[derive(Clone, Copy, Debug)]
+pub enum Locked {
+    Users,
+    Carts,
+}
+
 impl Tx {
+    /// Makes other transactions that lock the same row wait until this one ends, so that what this
+    /// one reads and then writes cannot be overwritten in between (PostgreSQL's read committed
+    /// allows that). SQLite needs nothing: `Db::begin` already made this the only writer.
+    pub async fn lock_row(&mut self, table: Locked, id: i64) -> Result<(), sqlx::Error> {
+        let sql = match table {
+            Locked::Users => "SELECT 1 FROM users WHERE id = $1 FOR UPDATE",
+            Locked::Carts => "SELECT 1 FROM carts WHERE id = $1 FOR UPDATE",
+        };
+        if let Tx::Postgres(tx) = self {
+            sqlx::query(sql).bind(id).execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await,
