@@ -312,3 +312,28 @@ async fn additions_to_one_cart_at_once_all_count() {
     .unwrap();
     assert_eq!(quantity, 6);
 }
+
+#[tokio::test]
+async fn adding_and_removing_one_line_at_once_never_fails() {
+    let app = shop().await;
+    let (variant, _) = variant_with_stock(&app, 10).await;
+    let client = new_client();
+    let add = [
+        ("variant_id", variant.to_string()),
+        ("quantity", "1".to_owned()),
+    ];
+    let remove = [("variant_id", variant.to_string())];
+    for _ in 0..5 {
+        call(&app, &client, AddToCart::PATH, &add).await;
+        // Whichever goes first, the other sees its result: a refusal at worst, never an error.
+        let (added, removed) = tokio::join!(
+            call(&app, &client, AddToCart::PATH, &add),
+            call(&app, &client, RemoveCartLine::PATH, &remove),
+        );
+        assert_eq!(added.0, StatusCode::OK, "{}", added.1);
+        assert!(
+            [StatusCode::OK, StatusCode::NOT_FOUND].contains(&removed.0),
+            "{removed:?}"
+        );
+    }
+}

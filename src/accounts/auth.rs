@@ -126,9 +126,8 @@ pub async fn sign_in(state: &AppState, user_id: i64, client: &Client) -> Result<
     let sign_in = repo::random_token();
     let mut tx = state.db.begin().await?;
     // Sign-ins to one account take turns: the device limit and the guest cart below each read the
-    // account's rows and then write them. Locked first, before the new session's row refers to the
-    // account, so that two sign-ins never hold a share of it while each waits for the whole.
-    tx.lock_row(Locked::Users, user_id).await?;
+    // account's rows and then write them. First, as everywhere: the account before its carts.
+    tx.lock_row(Locked::User, user_id).await?;
     repo::start_session(&mut tx, &sign_in, user_id, &client.user_agent, &client.ip).await?;
     repo::keep_newest_sessions(&mut tx, user_id, state.settings.sessions.max_per_user).await?;
     let cart = crate::cart::repo::adopt_guest_cart(&mut tx, guest_cart, user_id).await?;

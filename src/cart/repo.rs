@@ -38,14 +38,21 @@ pub async fn create(db: &Db, owner: Option<i64>) -> Result<i64, sqlx::Error> {
             .fetch_one(pool)
             .await)
         }
-        Some(user_id) => on_db!(db, pool => sqlx::query_scalar(
-            "INSERT INTO carts (user_id, created_at, updated_at) VALUES ($1, $2, $2)
-             ON CONFLICT (user_id) DO UPDATE SET updated_at = excluded.updated_at RETURNING id"
-        )
-            .bind(user_id)
-            .bind(now)
-            .fetch_one(pool)
-            .await),
+        Some(user_id) => {
+            // After a sign-in on another device has given the account its cart, or before.
+            let mut tx = db.begin().await?;
+            tx.lock_row(Locked::User, user_id).await?;
+            let id = in_tx!(&mut tx, conn => sqlx::query_scalar(
+                "INSERT INTO carts (user_id, created_at, updated_at) VALUES ($1, $2, $2)
+                 ON CONFLICT (user_id) DO UPDATE SET updated_at = excluded.updated_at RETURNING id"
+            )
+                .bind(user_id)
+                .bind(now)
+                .fetch_one(conn)
+                .await)?;
+            tx.commit().await?;
+            Ok(id)
+        }
     }
 }
 
@@ -96,7 +103,9 @@ pub async fn add(
     quantity: Quantity,
 ) -> Result<Result<(), CartError>, sqlx::Error> {
     let mut tx = db.begin().await?;
-    tx.lock_row(Locked::Carts, cart_id).await?;
+    if !tx.lock_row(Locked::Cart, cart_id).await? {
+        return Ok(Err(CartError::Unknown));
+    }
     let Some(available) = available(&mut tx, variant_id).await? else {
         return Ok(Err(CartError::Unknown));
     };
@@ -122,7 +131,9 @@ pub async fn set_quantity(
     quantity: Quantity,
 ) -> Result<Result<(), CartError>, sqlx::Error> {
     let mut tx = db.begin().await?;
-    tx.lock_row(Locked::Carts, cart_id).await?;
+    if !tx.lock_row(Locked::Cart, cart_id).await? {
+        return Ok(Err(CartError::Unknown));
+    }
     let Some(in_cart) = in_cart(&mut tx, cart_id, variant_id).await? else {
         return Ok(Err(CartError::Unknown));
     };
@@ -146,7 +157,9 @@ pub async fn remove(
     variant_id: i64,
 ) -> Result<Result<(), CartError>, sqlx::Error> {
     let mut tx = db.begin().await?;
-    if remove_line(&mut tx, cart_id, variant_id).await? == 0 {
+    if !tx.lock_row(Locked::Cart, cart_id).await?
+        || remove_line(&mut tx, cart_id, variant_id).await? == 0
+    {
         return Ok(Err(CartError::Unknown));
     }
     tx.commit().await?;
@@ -248,22 +261,18 @@ pub async fn adopt_guest_cart(
     guest_cart_id: Option<i64>,
     user_id: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    // Sign-ins to one account take turns (`auth::sign_in` has the lock already), or two at once
+    // Sign-ins to one account take turns (`auth::sign_in` holds the lock already), or two at once
     // would each give it a cart. Then its cart and the guest cart, in that order (as everywhere:
     // account, then carts), so that no addition from another tab falls between a read and a write.
-    tx.lock_row(Locked::Users, user_id).await?;
+    tx.lock_row(Locked::User, user_id).await?;
     let owned: Option<i64> = in_tx!(tx, conn => sqlx::query_scalar("SELECT id FROM carts WHERE user_id = $1")
         .bind(user_id).fetch_optional(conn).await)?;
     if let Some(owned) = owned {
-        tx.lock_row(Locked::Carts, owned).await?;
+        tx.lock_row(Locked::Cart, owned).await?;
     }
-    let guest: Option<i64> = match guest_cart_id {
-        Some(id) => {
-            tx.lock_row(Locked::Carts, id).await?;
-            in_tx!(tx, conn => sqlx::query_scalar("SELECT id FROM carts WHERE id = $1 AND user_id IS NULL")
-            .bind(id).fetch_optional(conn).await)?
-        }
-        None => None,
+    let guest = match guest_cart_id {
+        Some(id) if tx.lock_row(Locked::GuestCart, id).await? => Some(id),
+        _ => None,
     };
     match (owned, guest) {
         (owned, None) => Ok(owned),

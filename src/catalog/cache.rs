@@ -61,8 +61,9 @@ pub struct CatalogCache {
     loading: Mutex<HashMap<Key, Arc<RwLock<()>>>>,
     /// How many reads of the generation have started.
     reads_started: AtomicU64,
-    /// The latest read: its number and what it found. Held while reading, so reads go one at a time.
-    latest_read: tokio::sync::Mutex<Option<(u64, i64)>>,
+    /// The latest read: its number and what it found (or why it failed). Held while reading, so
+    /// reads go one at a time.
+    latest_read: tokio::sync::Mutex<Option<(u64, Result<i64, String>)>>,
 }
 
 /// Held by the one request loading a key; dropping it (stored, failed or cancelled) lets the
@@ -111,19 +112,25 @@ impl CatalogCache {
     /// The catalog generation the database holds now: as read by a query that started after this
     /// call did, so it reflects every change committed before the call. Calls that arrive while a
     /// read is under way wait for it to end and share the one read after it, so under load the
-    /// database sees a read per batch of requests rather than one per request.
+    /// database sees a read per batch of requests rather than one per request. A failed read is
+    /// shared too: when the database is unreachable, the calls waiting fail together rather than
+    /// each waiting out its own timeout in turn.
     pub async fn generation(&self, db: &Db) -> Result<i64, sqlx::Error> {
         let arrived = self.reads_started.load(Ordering::SeqCst);
         let mut latest = self.latest_read.lock().await;
-        if let Some((read, generation)) = *latest
-            && read > arrived
+        if let Some((read, found)) = latest.as_ref()
+            && *read > arrived
         {
-            return Ok(generation);
+            return found.clone().map_err(|error| {
+                sqlx::Error::Io(std::io::Error::other(format!(
+                    "the catalog generation could not be read: {error}"
+                )))
+            });
         }
         let read = self.reads_started.fetch_add(1, Ordering::SeqCst) + 1;
-        let generation = read_generation(db).await?;
-        *latest = Some((read, generation));
-        Ok(generation)
+        let found = read_generation(db).await;
+        *latest = Some((read, found.as_ref().copied().map_err(ToString::to_string)));
+        found
     }
 
     /// The value for `key` if it is current, otherwise what `load` answers, kept for next time.
@@ -149,8 +156,9 @@ impl CatalogCache {
 
     /// For a key that missed: when nobody is loading it, the caller leads, and others wait for it
     /// until the returned guard drops. When someone is, this waits for them and returns `None`; the
-    /// caller then looks again, and loads for itself only if the leader kept nothing (a failure,
-    /// an answer that cannot be kept), alongside the other followers rather than after them.
+    /// caller then looks again, and loads for itself only if the leader kept nothing it can use (a
+    /// failure, an answer that cannot be kept, or one loaded under an older generation than the
+    /// caller's), alongside the other followers rather than after them.
     pub async fn lead_or_follow(&self, key: &Key) -> Option<Loading<'_>> {
         let leader = {
             let mut loading = lock(&self.loading);
@@ -381,5 +389,29 @@ mod tests {
         }
         let queries = cache.reads_started.load(Ordering::SeqCst);
         assert!(queries <= 2, "{queries} queries for 50 reads");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_failed_generation_read_is_shared_by_those_who_waited_for_it() {
+        let db = generation_only().await;
+        let Db::Sqlite(pool) = &db else {
+            unreachable!()
+        };
+        sqlx::query("DROP TABLE catalog_generation")
+            .execute(pool)
+            .await
+            .unwrap();
+        let cache = Arc::new(cache(8));
+        let reads: Vec<_> = (0..20)
+            .map(|_| {
+                let (cache, db) = (cache.clone(), db.clone());
+                tokio::spawn(async move { cache.generation(&db).await })
+            })
+            .collect();
+        for read in reads {
+            assert!(read.await.unwrap().is_err());
+        }
+        let queries = cache.reads_started.load(Ordering::SeqCst);
+        assert!(queries <= 2, "{queries} queries for 20 reads");
     }
 }

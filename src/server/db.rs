@@ -137,26 +137,42 @@ impl Db {
     }
 }
 
-/// Tables whose rows [`Tx::lock_row`] locks.
+/// Rows [`Tx::lock_row`] locks, by id.
 #[derive(Clone, Copy, Debug)]
 pub enum Locked {
-    Users,
-    Carts,
+    User,
+    Cart,
+    /// A cart without an owner; an account's cart is not locked under this name.
+    GuestCart,
 }
 
 impl Tx {
     /// Makes other transactions that lock the same row wait until this one ends, so that what this
     /// one reads and then writes cannot be overwritten in between (PostgreSQL's read committed
-    /// allows that). SQLite needs nothing: `Db::begin` already made this the only writer.
-    pub async fn lock_row(&mut self, table: Locked, id: i64) -> Result<(), sqlx::Error> {
-        let sql = match table {
-            Locked::Users => "SELECT 1 FROM users WHERE id = $1 FOR UPDATE",
-            Locked::Carts => "SELECT 1 FROM carts WHERE id = $1 FOR UPDATE",
+    /// allows that). Answers whether the row is there. On SQLite it only looks: `Db::begin` already
+    /// made this transaction the only writer. `FOR NO KEY UPDATE` rather than `FOR UPDATE`, so that
+    /// rows referring to the locked one (a like, a session of the account) can still be written.
+    pub async fn lock_row(&mut self, row: Locked, id: i64) -> Result<bool, sqlx::Error> {
+        let select = match row {
+            Locked::User => "SELECT 1 FROM users WHERE id = $1",
+            Locked::Cart => "SELECT 1 FROM carts WHERE id = $1",
+            Locked::GuestCart => "SELECT 1 FROM carts WHERE id = $1 AND user_id IS NULL",
         };
-        if let Tx::Postgres(tx) = self {
-            sqlx::query(sql).bind(id).execute(&mut **tx).await?;
-        }
-        Ok(())
+        let found: Option<i32> = match self {
+            Tx::Sqlite(tx) => {
+                sqlx::query_scalar(select)
+                    .bind(id)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+            Tx::Postgres(tx) => {
+                sqlx::query_scalar(&format!("{select} FOR NO KEY UPDATE"))
+                    .bind(id)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+        };
+        Ok(found.is_some())
     }
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {
