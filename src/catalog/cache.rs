@@ -374,6 +374,13 @@ mod tests {
         assert_eq!(cache.generation(&db).await.unwrap(), 2);
     }
 
+    /// How many requests reach the cache while one read is under way depends on when the runtime
+    /// polls the read's wake-up, so a few reads may be needed; one per request would be `requests`.
+    fn assert_shared(cache: &CatalogCache, requests: u64) {
+        let queries = cache.reads_started.load(Ordering::SeqCst);
+        assert!(queries <= 5, "{queries} queries for {requests} reads");
+    }
+
     #[tokio::test(flavor = "current_thread")]
     async fn generation_reads_asked_for_together_share_a_query() {
         let db = generation_only().await;
@@ -387,8 +394,7 @@ mod tests {
         for read in reads {
             assert_eq!(read.await.unwrap(), 1);
         }
-        let queries = cache.reads_started.load(Ordering::SeqCst);
-        assert!(queries <= 2, "{queries} queries for 50 reads");
+        assert_shared(&cache, 50);
     }
 
     #[tokio::test(flavor = "current_thread")]
@@ -402,7 +408,7 @@ mod tests {
             .await
             .unwrap();
         let cache = Arc::new(cache(8));
-        let reads: Vec<_> = (0..20)
+        let reads: Vec<_> = (0..50)
             .map(|_| {
                 let (cache, db) = (cache.clone(), db.clone());
                 tokio::spawn(async move { cache.generation(&db).await })
@@ -411,7 +417,6 @@ mod tests {
         for read in reads {
             assert!(read.await.unwrap().is_err());
         }
-        let queries = cache.reads_started.load(Ordering::SeqCst);
-        assert!(queries <= 2, "{queries} queries for 20 reads");
+        assert_shared(&cache, 50);
     }
 }
