@@ -254,17 +254,18 @@ pub async fn view(
 /// At sign-in: the session's guest cart becomes the account's cart, or, when the account already
 /// has one, its lines are added to it (each capped by stock and the line maximum) and the guest
 /// cart is deleted. Only a cart without an owner is taken, so a session can never pull in someone
-/// else's cart. Answers the account's cart, if it has one now.
+/// else's cart. Answers the account's cart, if it has one now. `tx` must hold the account's row
+/// lock.
 #[tracing::instrument(skip(tx))]
 pub async fn adopt_guest_cart(
     tx: &mut Tx,
     guest_cart_id: Option<i64>,
     user_id: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    // Sign-ins to one account take turns (`auth::sign_in` holds the lock already), or two at once
-    // would each give it a cart. Then its cart and the guest cart, in that order (as everywhere:
-    // account, then carts), so that no addition from another tab falls between a read and a write.
-    tx.lock_row(Locked::User, user_id).await?;
+    // The caller's transaction holds the account's row lock (`auth::sign_in`), or two sign-ins at
+    // once would each give it a cart. Then its cart and the guest cart, in that order (as
+    // everywhere: account, then carts), so no addition from another tab falls between a read and a
+    // write.
     let owned: Option<i64> = in_tx!(tx, conn => sqlx::query_scalar("SELECT id FROM carts WHERE user_id = $1")
         .bind(user_id).fetch_optional(conn).await)?;
     if let Some(owned) = owned {
