@@ -5,8 +5,10 @@ use crate::accounts::pages::{
 };
 use crate::cart::pages::CartPage;
 use crate::catalog::pages::{CategoryPage, HomePage, ProductPage, ProductsPage};
+use crate::checkout::pages::CheckoutPage;
 use crate::components::{Footer, Header, NotFound, ShopResource, fetch_shop_info};
 use crate::manage::pages::{ManageHome, ManageLayout, UserPage, UsersPage};
+use crate::orders::pages::OrderPage;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
@@ -62,6 +64,8 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("c"), ParamSegment("slug")) view=CategoryPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("p"), ParamSegment("slug")) view=ProductPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("cart") view=CartPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("checkout") view=CheckoutPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("orders"), ParamSegment("number")) view=OrderPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("account"), StaticSegment("signup")) view=SignUpPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("account"), StaticSegment("login")) view=SignInPage ssr=SsrMode::Async />

@@ -9,10 +9,12 @@ pub mod accounts;
 pub mod app;
 pub mod cart;
 pub mod catalog;
+pub mod checkout;
 pub mod components;
 pub mod error;
 pub mod manage;
 pub mod money;
+pub mod orders;
 #[cfg(feature = "ssr")]
 pub mod server;
 

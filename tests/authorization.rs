@@ -10,9 +10,11 @@ use emporium::cart::api as cart;
 use emporium::catalog::api as catalog;
 use emporium::catalog::likes;
 use emporium::catalog::listing::ListingParams;
+use emporium::checkout::api as checkout;
 use emporium::components::FetchShopInfo;
 use emporium::manage::api as manage;
 use emporium::on_db;
+use emporium::orders::api as orders;
 use leptos::server_fn::ServerFn;
 use std::collections::BTreeSet;
 
@@ -36,6 +38,8 @@ struct Fixture {
     product_id: i64,
     product_slug: String,
     category_slug: String,
+    /// Customer A's order, the first placed.
+    order_number: String,
 }
 
 enum Body {
@@ -56,6 +60,8 @@ fn form(pairs: &[(&'static str, &str)]) -> Body {
 const ALL_OK: [u16; 6] = [200; 6];
 const SIGNED_IN: [u16; 6] = [401, 200, 200, 200, 200, 200];
 const OWNER_ONLY: [u16; 6] = [401, 200, 404, 404, 404, 404];
+/// What only customer A placed; to everyone else it does not exist.
+const A_ONLY: [u16; 6] = [404, 200, 404, 404, 404, 404];
 const STAFF: [u16; 6] = [401, 403, 403, 200, 200, 200];
 const ADMIN: [u16; 6] = [401, 403, 403, 403, 403, 200];
 
@@ -110,6 +116,35 @@ fn cases() -> Vec<Case> {
             path: cart::AddToCart::PATH,
             body: |f, _| form(&[("variant_id", &f.variant.to_string()), ("quantity", "1")]),
             expect: ALL_OK,
+        },
+        // Anyone may check out: a fresh guest has no cart to order, the accounts have theirs,
+        // filled above, and customer A's order is the first.
+        Case {
+            path: checkout::FetchCheckout::PATH,
+            body: |_, _| Body::Json(serde_json::json!({ "choices": {} })),
+            expect: ALL_OK,
+        },
+        Case {
+            path: checkout::PlaceOrder::PATH,
+            body: |_, n| {
+                form(&[
+                    ("checkout[checkout_key]", &format!("{n}").repeat(40)),
+                    ("checkout[email]", "buyer@example.com"),
+                    ("checkout[country]", "FR"),
+                    ("checkout[shipping]", "standard"),
+                    ("checkout[billing_same]", "on"),
+                    ("checkout[shipping_address][full_name]", "Buyer"),
+                    ("checkout[shipping_address][line1]", "1 Road"),
+                    ("checkout[shipping_address][postal_code]", "75001"),
+                    ("checkout[shipping_address][city]", "Paris"),
+                ])
+            },
+            expect: [400, 200, 200, 200, 200, 200],
+        },
+        Case {
+            path: orders::FetchOrder::PATH,
+            body: |f, _| form(&[("number", &f.order_number)]),
+            expect: A_ONLY,
         },
         // A fresh guest has no cart; an account's cart, filled above, comes back at every sign-in.
         Case {
@@ -303,6 +338,12 @@ fn pages(f: &Fixture) -> Vec<(&'static str, String, [&'static str; 6])> {
         ("/c/{slug}", format!("/c/{}", f.category_slug), PUBLIC),
         ("/p/{slug}", format!("/p/{}", f.product_slug), PUBLIC),
         ("/cart", "/cart".into(), PUBLIC),
+        ("/checkout", "/checkout".into(), PUBLIC),
+        (
+            "/orders/{number}",
+            format!("/orders/{}", f.order_number),
+            ["404", "200", "404", "404", "404", "404"],
+        ),
         ("/account/signup", "/account/signup".into(), PUBLIC),
         ("/account/login", "/account/login".into(), PUBLIC),
         ("/account/forgot", "/account/forgot".into(), PUBLIC),
@@ -410,6 +451,7 @@ async fn every_server_function_and_page_answers_each_actor_as_decided() {
         product_id,
         product_slug,
         category_slug,
+        order_number: format!("EM-{}-000001", chrono::Utc::now().format("%Y")),
     };
 
     let cases = cases();

@@ -1,9 +1,8 @@
 //! The catalog cache over HTTP: pages come from memory while nothing changed, and show a new price,
 //! stock level or category name on the very next request after a change, whichever way it was made.
 
-use crate::support::TestApp;
-use chrono::Utc;
-use emporium::catalog::repo::{self, NewCategory, NewProduct, NewVariant};
+use crate::support::{SimpleProduct, TestApp, add_product};
+use emporium::catalog::repo;
 use emporium::money::{Currency, Money};
 use emporium::on_db;
 use reqwest::StatusCode;
@@ -11,48 +10,20 @@ use reqwest::StatusCode;
 /// An empty shop with one category and one product of one variant: €12.50, 20 in stock.
 async fn shop_with_one_product() -> (TestApp, i64) {
     let app = TestApp::spawn().await;
-    let mut tx = app.db.begin().await.unwrap();
-    let category_id = repo::insert_category(
-        &mut tx,
-        &NewCategory {
-            parent_id: None,
-            slug: "lamps",
-            name: "Lamps",
-            description: "Light for every room.",
-            position: 0,
+    let variant = add_product(
+        &app.db,
+        &SimpleProduct {
+            category_slug: "lamps",
+            slug: "brass-lamp",
+            name: "Brass lamp",
+            sku: "LAMP-1",
+            price_minor: 1250,
+            on_hand: 20,
+            low_stock_threshold: 5,
         },
     )
-    .await
-    .unwrap();
-    let product_id = repo::insert_product(
-        &mut tx,
-        &NewProduct {
-            slug: "brass-lamp".into(),
-            name: "Brass lamp".into(),
-            description: "A lamp of brass.".into(),
-            category_id,
-            featured: true,
-            option1_name: None,
-            created_at: Utc::now(),
-            variants: vec![NewVariant {
-                sku: "LAMP-1".into(),
-                title: "Default".into(),
-                option1: None,
-                price: Money::new(1250, Currency::EUR),
-                on_hand: 20,
-                low_stock_threshold: 5,
-            }],
-            images: Vec::new(),
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let variant_id: i64 = on_db!(&app.db, pool => sqlx::query_scalar(
-        "SELECT id FROM product_variants WHERE product_id = $1"
-    ).bind(product_id).fetch_one(pool).await)
-    .unwrap();
-    (app, variant_id)
+    .await;
+    (app, variant)
 }
 
 async fn page(app: &TestApp, path: &str) -> String {

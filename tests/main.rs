@@ -8,6 +8,7 @@ mod authorization;
 mod cache;
 mod cart;
 mod catalog;
+mod checkout;
 mod config;
 mod data;
 mod demo;

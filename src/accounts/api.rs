@@ -7,7 +7,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-mod flow {
+pub(crate) mod flow {
     use super::super::emails::Letterhead;
     use super::super::repo::{self, TokenPurpose};
     use super::super::{AddressKind, AddressView, Email, auth, parse_display_name, password};

@@ -5,7 +5,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-mod session_cart {
+pub(crate) mod session_cart {
     use crate::error::AppError;
     use tower_sessions::Session;
 

@@ -3,7 +3,7 @@
 
 use super::CartView;
 use super::api::{AddToCart, RemoveCartLine, UpdateCartLine, fetch_cart};
-use crate::catalog::VariantView;
+use crate::catalog::{Availability, VariantView};
 use crate::components::{ErrorPanel, FormFeedback};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,13 +12,15 @@ use leptos_meta::Title;
 #[component]
 pub fn AddToCartForm(variants: Vec<VariantView>, option_name: Option<String>) -> impl IntoView {
     let add = ServerAction::<AddToCart>::new();
-    let first_available = variants.iter().find(|v| v.available > 0).map(|v| v.id);
+    let first_available = variants
+        .iter()
+        .find(|v| v.availability != Availability::SoldOut)
+        .map(|v| v.id);
     let max = variants
         .iter()
-        .map(|v| v.available)
+        .map(|v| v.availability.most_to_choose())
         .max()
-        .unwrap_or(0)
-        .min(super::MAX_QUANTITY);
+        .unwrap_or(0);
     let sold_out = first_available.is_none();
     let choices = if variants.len() == 1 {
         let only = variants[0].id;
@@ -34,7 +36,7 @@ pub fn AddToCartForm(variants: Vec<VariantView>, option_name: Option<String>) ->
                         view! {
                             <label class="flex cursor-pointer items-center gap-2 rounded-md border border-stone-300 px-3 py-2 text-sm has-checked:border-stone-900 has-checked:bg-stone-100 has-disabled:cursor-not-allowed has-disabled:opacity-50">
                                 <input id=id type="radio" name="variant_id" value=variant.id required
-                                    checked=Some(variant.id) == first_available disabled=variant.available == 0 />
+                                    checked=Some(variant.id) == first_available disabled=variant.availability == Availability::SoldOut />
                                 <span class="font-medium">{variant.title.clone()}</span>
                                 <span>{variant.price.to_string()}</span>
                                 {badge.map(|b| view! { <span class="text-stone-600">"(" {b} ")"</span> })}
@@ -149,6 +151,9 @@ fn CartLines(cart: CartView, actions: CartLineActions) -> impl IntoView {
         <div class="mt-6 flex items-center justify-between">
             <a class="underline" href="/products">"Continue shopping"</a>
             <p class="text-lg">"Subtotal: " <strong data-testid="subtotal">{cart.subtotal.to_string()}</strong></p>
+        </div>
+        <div class="mt-6 text-right">
+            <a class="inline-block rounded-md bg-stone-900 px-6 py-3 font-medium text-white hover:bg-stone-700" href="/checkout">"Go to checkout"</a>
         </div>
     }
     .into_any()

@@ -24,7 +24,9 @@ pub struct Image {
     pub height: u32,
 }
 
-/// What a shopper is told about stock; never the exact count unless it is running out.
+/// What a shopper is told about stock; never the exact count unless it is running out. Cached
+/// pages depend on nothing else of stock, so a change that leaves this unchanged does not move the
+/// catalog generation (migration 0007).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Availability {
     InStock,
@@ -40,6 +42,26 @@ impl Availability {
                 Availability::Low(u32::try_from(n).unwrap_or(u32::MAX))
             }
             _ => Availability::InStock,
+        }
+    }
+
+    /// A product's, from its variants': in stock while any variant is, otherwise the few left of
+    /// all of them together.
+    pub fn of_product(variants_in_stock: i64, available: i64) -> Self {
+        match available {
+            _ if variants_in_stock > 0 => Availability::InStock,
+            n if n <= 0 => Availability::SoldOut,
+            n => Availability::Low(u32::try_from(n).unwrap_or(u32::MAX)),
+        }
+    }
+
+    /// The most a shopper may choose at once: the cart refuses more than is in stock with its own
+    /// message, so an in-stock variant offers the cart's maximum.
+    pub fn most_to_choose(&self) -> u32 {
+        match *self {
+            Availability::InStock => crate::cart::MAX_QUANTITY,
+            Availability::Low(n) => n.min(crate::cart::MAX_QUANTITY),
+            Availability::SoldOut => 0,
         }
     }
 
@@ -119,8 +141,6 @@ pub struct VariantView {
     pub title: String,
     pub price: Money,
     pub availability: Availability,
-    /// How many a shopper may put in the cart now.
-    pub available: u32,
 }
 
 /// Everything the product page shows.

@@ -21,7 +21,7 @@ struct CardRow {
     price_minor: i64,
     currency: String,
     available: i64,
-    low_stock_threshold: i64,
+    variants_in_stock: i64,
     #[sqlx(flatten)]
     image: ImageColumns,
     created_at: DateTime<Utc>,
@@ -71,7 +71,7 @@ impl CardRow {
                 Currency::parse(&self.currency).unwrap_or(Currency::XXX),
             ),
             image,
-            availability: Availability::from_counts(self.available, self.low_stock_threshold),
+            availability: Availability::of_product(self.variants_in_stock, self.available),
             likes: Likes::default(),
         }
     }
@@ -86,8 +86,8 @@ const CARD_COLUMNS: &str = "
     p.id, p.slug, p.name, p.price_minor, p.currency,
     (SELECT COALESCE(SUM(i.on_hand - i.reserved), 0) FROM product_variants v
        JOIN inventory i ON i.variant_id = v.id WHERE v.product_id = p.id) AS available,
-    CAST((SELECT COALESCE(MAX(i.low_stock_threshold), 0) FROM product_variants v
-       JOIN inventory i ON i.variant_id = v.id WHERE v.product_id = p.id) AS BIGINT) AS low_stock_threshold,
+    CAST((SELECT COUNT(*) FROM product_variants v JOIN inventory i ON i.variant_id = v.id
+       WHERE v.product_id = p.id AND i.on_hand - i.reserved > i.low_stock_threshold) AS BIGINT) AS variants_in_stock,
     img.path AS image_path, img.alt AS image_alt, img.width AS image_width, img.height AS image_height,
     p.created_at";
 
@@ -560,7 +560,6 @@ pub async fn product_detail(db: &Db, slug: &str) -> Result<Option<ProductDetail>
                 Currency::parse(&v.currency).unwrap_or(Currency::XXX),
             ),
             availability: Availability::from_counts(v.available, v.low_stock_threshold),
-            available: u32::try_from(v.available.max(0)).unwrap_or(u32::MAX),
         })
         .collect();
     Ok(Some(ProductDetail {

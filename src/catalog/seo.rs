@@ -24,7 +24,7 @@ pub fn routes() -> Router<AppState> {
 
 async fn robots(State(state): State<AppState>) -> Response {
     let body = format!(
-        "User-agent: *\nDisallow: /api/\nDisallow: /cart\nDisallow: /account\nDisallow: /manage\n\nSitemap: {}/sitemap.xml\n",
+        "User-agent: *\nDisallow: /api/\nDisallow: /cart\nDisallow: /checkout\nDisallow: /orders\nDisallow: /account\nDisallow: /manage\n\nSitemap: {}/sitemap.xml\n",
         state.config.public_url
     );
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()

@@ -253,6 +253,7 @@ pub struct Settings {
     pub sessions: SessionSettings,
     pub mail: MailSettings,
     pub limits: LimitSettings,
+    pub checkout: CheckoutSettings,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -297,6 +298,112 @@ pub struct SessionSettings {
 pub struct MailSettings {
     /// The sender of the shop's mail, such as `Emporium <shop@example.com>`.
     pub from: String,
+}
+
+/// How orders are priced, numbered and held.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutSettings {
+    /// Order numbers read `PREFIX-YEAR-000123`.
+    pub order_number_prefix: String,
+    /// How long a placed order holds its stock while waiting for payment.
+    pub reservation_minutes: u32,
+    /// Whether catalog prices include tax (tax is then the part of the total that is tax) or tax
+    /// is added to them at checkout.
+    pub prices_include_tax: bool,
+    /// The countries the shop delivers to, the first being the default.
+    pub countries: Vec<Country>,
+    /// The delivery methods, the first being the default.
+    pub shipping: Vec<ShippingRate>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Country {
+    /// ISO 3166 alpha-2, upper case.
+    pub code: String,
+    pub name: String,
+    /// Tax rate in basis points: 2000 is 20 %.
+    pub tax_rate_bp: u32,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShippingRate {
+    pub code: String,
+    pub name: String,
+    /// In the shop's currency's minor units.
+    pub price_minor: i64,
+    /// Free when the subtotal after discounts reaches this.
+    pub free_over_minor: Option<i64>,
+}
+
+impl CheckoutSettings {
+    pub fn country(&self, code: &str) -> Option<&Country> {
+        self.countries.iter().find(|country| country.code == code)
+    }
+
+    pub fn shipping_rate(&self, code: &str) -> Option<&ShippingRate> {
+        self.shipping.iter().find(|rate| rate.code == code)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let prefix = &self.order_number_prefix;
+        if prefix.is_empty()
+            || prefix.len() > 8
+            || !prefix
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        {
+            return Err(
+                "checkout.order_number_prefix must be 1 to 8 capital letters or digits".into(),
+            );
+        }
+        if !(1..=24 * 60).contains(&self.reservation_minutes) {
+            return Err("checkout.reservation_minutes must be between 1 and 1440".into());
+        }
+        if self.countries.is_empty() || self.shipping.is_empty() {
+            return Err("checkout needs at least one country and one shipping rate".into());
+        }
+        for (n, country) in self.countries.iter().enumerate() {
+            if country.code.len() != 2 || !country.code.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(format!(
+                    "checkout.countries: '{}' is not a two-letter code such as FR",
+                    country.code
+                ));
+            }
+            if country.tax_rate_bp > 10_000 {
+                return Err(format!(
+                    "checkout.countries: {}'s tax rate is over 100 %",
+                    country.code
+                ));
+            }
+            if self.countries[..n].iter().any(|c| c.code == country.code) {
+                return Err(format!(
+                    "checkout.countries: {} is listed twice",
+                    country.code
+                ));
+            }
+        }
+        for (n, rate) in self.shipping.iter().enumerate() {
+            if rate.code.is_empty() || !rate.code.bytes().all(|b| b.is_ascii_lowercase()) {
+                return Err(format!(
+                    "checkout.shipping: '{}' must be a code of lower-case letters",
+                    rate.code
+                ));
+            }
+            if rate.price_minor < 0 || rate.free_over_minor.is_some_and(|over| over < 0) {
+                return Err(format!(
+                    "checkout.shipping: {}'s amounts must not be negative",
+                    rate.code
+                ));
+            }
+            if self.shipping[..n].iter().any(|r| r.code == rate.code) {
+                return Err(format!("checkout.shipping: {} is listed twice", rate.code));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Requests one client IP may make in a window, per kind.
@@ -349,6 +456,7 @@ impl Settings {
         {
             return Err("limits: every count and window must be positive".into());
         }
+        settings.checkout.check()?;
         Ok(settings)
     }
 }

@@ -141,6 +141,22 @@ impl Server {
                 }
             }
         });
+        // Unpaid orders past their reservation are cancelled and their stock released, checked
+        // every minute: a reservation outlives its deadline by a minute at most.
+        let db = self.state.db.clone();
+        let expire_reservations = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                ticks.tick().await;
+                match crate::orders::repo::expire_reservations(&db, chrono::Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(orders = n, "unpaid orders cancelled, stock released"),
+                    Err(error) => {
+                        tracing::warn!(%error, "expired reservations could not be released")
+                    }
+                }
+            }
+        });
         let mailer = tokio::spawn(mail::run_worker(
             self.state.db.clone(),
             self.state.config.smtp_url.clone(),
@@ -156,6 +172,7 @@ impl Server {
         .await;
         cleanup.abort();
         forget_stale.abort();
+        expire_reservations.abort();
         mailer.abort();
         self.state.db.close().await;
         result

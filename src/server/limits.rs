@@ -40,8 +40,10 @@ fn is_read(path: &str) -> bool {
     use crate::accounts::api::{CheckResetLink, CurrentAccount, FetchAccount};
     use crate::cart::api::{CartCount, FetchCart};
     use crate::catalog::api::{FetchCategory, FetchHome, FetchProduct, FetchProducts};
+    use crate::checkout::api::FetchCheckout;
     use crate::components::FetchShopInfo;
     use crate::manage::api::{FetchManageAccess, FetchUser, ListUsers};
+    use crate::orders::api::FetchOrder;
     use leptos::server_fn::ServerFn;
     static READS: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
         std::sync::LazyLock::new(|| {
@@ -53,6 +55,8 @@ fn is_read(path: &str) -> bool {
                 FetchProduct::PATH,
                 CartCount::PATH,
                 FetchCart::PATH,
+                FetchCheckout::PATH,
+                FetchOrder::PATH,
                 CurrentAccount::PATH,
                 FetchAccount::PATH,
                 CheckResetLink::PATH,

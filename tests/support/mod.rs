@@ -168,3 +168,68 @@ impl TestApp {
             .expect("request sent")
     }
 }
+
+/// One product for a test's shop, in a category of its own, named as its slug with a capital.
+pub struct SimpleProduct<'a> {
+    pub category_slug: &'a str,
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub sku: &'a str,
+    pub price_minor: i64,
+    pub on_hand: i32,
+    pub low_stock_threshold: i32,
+}
+
+/// Adds the product, active, with one variant; answers the variant's id.
+pub async fn add_product(db: &Db, product: &SimpleProduct<'_>) -> i64 {
+    use emporium::catalog::repo::{self, NewCategory, NewProduct, NewVariant};
+    use emporium::money::{Currency, Money};
+    let mut chars = product.category_slug.chars();
+    let category_name: String = chars
+        .next()
+        .into_iter()
+        .flat_map(char::to_uppercase)
+        .chain(chars)
+        .collect();
+    let mut tx = db.begin().await.unwrap();
+    let category_id = repo::insert_category(
+        &mut tx,
+        &NewCategory {
+            parent_id: None,
+            slug: product.category_slug,
+            name: &category_name,
+            description: "A category for a test.",
+            position: 0,
+        },
+    )
+    .await
+    .unwrap();
+    let product_id = repo::insert_product(
+        &mut tx,
+        &NewProduct {
+            slug: product.slug.into(),
+            name: product.name.into(),
+            description: format!("{}, for a test.", product.name),
+            category_id,
+            featured: true,
+            option1_name: None,
+            created_at: chrono::Utc::now(),
+            variants: vec![NewVariant {
+                sku: product.sku.into(),
+                title: "Default".into(),
+                option1: None,
+                price: Money::new(product.price_minor, Currency::EUR),
+                on_hand: product.on_hand,
+                low_stock_threshold: product.low_stock_threshold,
+            }],
+            images: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    emporium::on_db!(db, pool => sqlx::query_scalar(
+        "SELECT id FROM product_variants WHERE product_id = $1"
+    ).bind(product_id).fetch_one(pool).await)
+    .unwrap()
+}

@@ -1,0 +1,158 @@
+//! Orders after checkout: their status machine and the order page a shopper follows.
+
+pub mod api;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod repo;
+
+use crate::checkout::{PostalAddress, Totals};
+use crate::money::Money;
+use serde::{Deserialize, Serialize};
+
+/// Where an order is in its life. The moves allowed are [`OrderStatus::can_become`]'s; any other
+/// is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OrderStatus {
+    PendingPayment,
+    Paid,
+    Fulfilled,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Refunded,
+    PartiallyRefunded,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 8] = [
+        OrderStatus::PendingPayment,
+        OrderStatus::Paid,
+        OrderStatus::Fulfilled,
+        OrderStatus::Shipped,
+        OrderStatus::Delivered,
+        OrderStatus::Cancelled,
+        OrderStatus::Refunded,
+        OrderStatus::PartiallyRefunded,
+    ];
+
+    /// The name stored in `orders.status`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OrderStatus::PendingPayment => "pending_payment",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Fulfilled => "fulfilled",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Refunded => "refunded",
+            OrderStatus::PartiallyRefunded => "partially_refunded",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<OrderStatus> {
+        Self::ALL.into_iter().find(|status| status.name() == name)
+    }
+
+    /// As a shopper reads it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            OrderStatus::PendingPayment => "Awaiting payment",
+            OrderStatus::Paid => "Paid",
+            OrderStatus::Fulfilled => "Packed",
+            OrderStatus::Shipped => "Shipped",
+            OrderStatus::Delivered => "Delivered",
+            OrderStatus::Cancelled => "Cancelled",
+            OrderStatus::Refunded => "Refunded",
+            OrderStatus::PartiallyRefunded => "Partly refunded",
+        }
+    }
+
+    /// The status machine: payment, then packing, shipping and delivery (packing may be skipped);
+    /// an unpaid order can be cancelled; money taken is only ever given back by refunds, in part
+    /// (any number of times) or in full.
+    pub fn can_become(&self, to: OrderStatus) -> bool {
+        use OrderStatus::*;
+        matches!(
+            (self, to),
+            (PendingPayment, Paid | Cancelled)
+                | (Paid, Fulfilled | Shipped)
+                | (Fulfilled, Shipped)
+                | (Shipped, Delivered)
+                | (
+                    Paid | Fulfilled | Shipped | Delivered | PartiallyRefunded,
+                    Refunded | PartiallyRefunded
+                )
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLineView {
+    pub product_name: String,
+    pub variant_title: Option<String>,
+    pub sku: String,
+    pub unit_price: Money,
+    pub quantity: u32,
+    pub line_total: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    pub status: OrderStatus,
+    pub note: String,
+    /// RFC 3339, UTC.
+    pub at: String,
+}
+
+/// Everything the order page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderView {
+    pub number: String,
+    pub status: OrderStatus,
+    pub email: String,
+    pub placed_at: String,
+    pub lines: Vec<OrderLineView>,
+    pub totals: Totals,
+    pub prices_include_tax: bool,
+    pub tax_rate: String,
+    pub promo_code: Option<String>,
+    pub shipping_method: String,
+    pub shipping_address: PostalAddress,
+    pub billing_address: PostalAddress,
+    /// While awaiting payment: until when its stock is held (RFC 3339, UTC).
+    pub reserved_until: Option<String>,
+    pub history: Vec<StatusChange>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OrderStatus::{self, *};
+
+    #[test]
+    fn names_round_trip() {
+        for status in OrderStatus::ALL {
+            assert_eq!(OrderStatus::parse(status.name()), Some(status));
+        }
+        assert_eq!(OrderStatus::parse("lost"), None);
+    }
+
+    #[test]
+    fn the_machine_allows_only_its_moves() {
+        assert!(PendingPayment.can_become(Paid));
+        assert!(PendingPayment.can_become(Cancelled));
+        assert!(Paid.can_become(Shipped) && Shipped.can_become(Delivered));
+        assert!(Delivered.can_become(PartiallyRefunded) && PartiallyRefunded.can_become(Refunded));
+        for (from, to) in [
+            (Paid, PendingPayment),
+            (Paid, Cancelled),
+            (Cancelled, Paid),
+            (Refunded, Paid),
+            (PendingPayment, Shipped),
+            (PendingPayment, Refunded),
+            (Delivered, Shipped),
+            (Refunded, Refunded),
+        ] {
+            assert!(!from.can_become(to), "{from:?} → {to:?}");
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! `/orders/{number}`: one order, for the account that placed it or whoever holds its link.
+
+use super::api::fetch_order;
+use super::{OrderStatus, OrderView};
+use crate::checkout::PostalAddress;
+use crate::checkout::pages::TotalsTable;
+use crate::components::{ErrorPanel, NotFound};
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+#[component]
+pub fn OrderPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let order = Resource::new(
+        move || {
+            (
+                params.read().get("number").unwrap_or_default(),
+                query.read().get("key"),
+            )
+        },
+        |(number, key)| fetch_order(number, key),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="mx-auto max-w-4xl px-4 py-8 text-stone-600">"Loading your order…"</p> }>
+            {move || Suspend::new(async move {
+                match order.await {
+                    Ok(order) => view! { <OrderDetails order /> }.into_any(),
+                    Err(AppError::NotFound(_)) => view! { <NotFound /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// "2026-12-01 14:05 UTC" from an RFC 3339 time in UTC.
+fn readable(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        _ => rfc3339.to_owned(),
+    }
+}
+
+#[component]
+fn OrderDetails(order: OrderView) -> impl IntoView {
+    let title = format!("Order {}", order.number);
+    let awaiting = order.status == OrderStatus::PendingPayment;
+    view! {
+        <Title text=title.clone() />
+        <div class="mx-auto max-w-4xl px-4 py-8">
+            <h1 class="text-3xl font-semibold text-stone-900">{title}</h1>
+            <p class="mt-2 text-stone-700">
+                "Placed " {readable(&order.placed_at)} " · " <span data-testid="order-status" class="font-semibold">{order.status.label()}</span>
+            </p>
+            {awaiting.then(|| view! {
+                <section role="status" class="mt-6 rounded-lg border border-amber-200 bg-amber-50 p-4 text-amber-950">
+                    <h2 class="font-semibold">"Your items are held for you"</h2>
+                    {order.reserved_until.clone().map(|until| view! {
+                        <p class="mt-1">"We keep them until " {readable(&until)} ". An order not paid by then is cancelled and its items go back on sale."</p>
+                    })}
+                    <p class="mt-1">"Keep the address of this page: it is your link to this order."</p>
+                </section>
+            })}
+            <div class="mt-8 grid gap-8 md:grid-cols-[1fr_20rem]">
+                <section aria-labelledby="items-heading">
+                    <h2 id="items-heading" class="text-xl font-semibold text-stone-900">"Items"</h2>
+                    <ul class="mt-3 divide-y divide-stone-200 border-y border-stone-200" aria-label="Order lines">
+                        {order.lines.into_iter().map(|line| view! {
+                            <li class="flex flex-wrap justify-between gap-2 py-3" data-testid="order-line">
+                                <div>
+                                    <p class="font-medium text-stone-900">{line.product_name}</p>
+                                    {line.variant_title.map(|title| view! { <p class="text-sm text-stone-600">{title}</p> })}
+                                    <p class="text-sm text-stone-600">"SKU " {line.sku} " · " {line.unit_price.to_string()} " × " {line.quantity}</p>
+                                </div>
+                                <p class="font-medium">{line.line_total.to_string()}</p>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                    <TotalsTable totals=order.totals prices_include_tax=order.prices_include_tax tax_rate=order.tax_rate promo=order.promo_code />
+                </section>
+                <div class="space-y-6">
+                    <Address title="Delivery" address=order.shipping_address detail=Some(order.shipping_method) />
+                    <Address title="Billing" address=order.billing_address detail=None />
+                    <section aria-labelledby="contact-heading">
+                        <h2 id="contact-heading" class="font-semibold text-stone-900">"Contact"</h2>
+                        <p class="mt-1 text-stone-700">{order.email}</p>
+                    </section>
+                </div>
+            </div>
+            <section aria-labelledby="history-heading" class="mt-10 border-t border-stone-200 pt-6">
+                <h2 id="history-heading" class="text-xl font-semibold text-stone-900">"History"</h2>
+                <ol class="mt-3 space-y-2" aria-label="Status history">
+                    {order.history.into_iter().map(|change| view! {
+                        <li class="text-sm">
+                            <span class="font-medium">{change.status.label()}</span>
+                            " · " {readable(&change.at)}
+                            {(!change.note.is_empty()).then(|| view! { <span class="text-stone-700">" · " {change.note}</span> })}
+                        </li>
+                    }).collect_view()}
+                </ol>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+fn Address(title: &'static str, address: PostalAddress, detail: Option<String>) -> impl IntoView {
+    let heading = format!("{}-heading", title.to_lowercase());
+    let labelled_by = heading.clone();
+    view! {
+        <section aria-labelledby=labelled_by>
+            <h2 id=heading class="font-semibold text-stone-900">{title}</h2>
+            <address class="mt-1 not-italic text-stone-700">
+                {address.lines().into_iter().map(|line| view! { <span class="block">{line}</span> }).collect_view()}
+            </address>
+            {detail.map(|detail| view! { <p class="mt-1 text-sm text-stone-600">{detail}</p> })}
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_read_as_date_hour_and_minute() {
+        assert_eq!(
+            super::readable("2026-12-01T14:05:09.123+00:00"),
+            "2026-12-01 14:05 UTC"
+        );
+        assert_eq!(super::readable("soon"), "soon");
+    }
+}

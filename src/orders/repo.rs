@@ -1,0 +1,250 @@
+//! Orders SQL, one text for both engines: moving an order through its status machine (every move
+//! a conditional update on the status it leaves, with a history row), releasing the stock of
+//! unpaid orders, and reading an order for its page.
+
+use super::{OrderLineView, OrderStatus, OrderView, StatusChange};
+use crate::checkout::{PostalAddress, Totals, percent_label};
+use crate::money::{Currency, Money};
+use crate::server::db::{Db, Tx};
+use crate::{in_tx, on_db};
+use chrono::{DateTime, Utc};
+
+/// Adds a row to the order's status history.
+pub async fn record_status(
+    tx: &mut Tx,
+    order_id: i64,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    actor_user_id: Option<i64>,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query(
+        "INSERT INTO order_status_history (order_id, from_status, to_status, actor_user_id, note, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)"
+    )
+    .bind(order_id).bind(from.map(|status| status.name())).bind(to.name())
+    .bind(actor_user_id).bind(note).bind(now)
+    .execute(conn).await.map(drop))
+}
+
+/// Cancels an order still awaiting payment: its reserved stock is free again and its promo code
+/// has the use back. Answers false, changing nothing, when the order is no longer awaiting payment
+/// (paid or cancelled meanwhile), so a payment and a cancellation racing each other cannot both
+/// win.
+pub async fn cancel_unpaid(
+    tx: &mut Tx,
+    order_id: i64,
+    actor_user_id: Option<i64>,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let cancelled = in_tx!(tx, conn => sqlx::query(
+        "UPDATE orders SET status = 'cancelled', reserved_until = NULL, updated_at = $2
+         WHERE id = $1 AND status = 'pending_payment'"
+    ).bind(order_id).bind(now).execute(conn).await.map(|done| done.rows_affected()))?;
+    if cancelled == 0 {
+        return Ok(false);
+    }
+    let held: Vec<(i64, i64)> = in_tx!(tx, conn => sqlx::query_as(
+        "SELECT variant_id, CAST(quantity AS BIGINT) FROM order_lines
+         WHERE order_id = $1 AND variant_id IS NOT NULL ORDER BY variant_id"
+    ).bind(order_id).fetch_all(conn).await)?;
+    for (variant_id, quantity) in held {
+        in_tx!(tx, conn => sqlx::query(
+            "UPDATE inventory SET reserved = reserved - $1 WHERE variant_id = $2"
+        ).bind(quantity).bind(variant_id).execute(conn).await.map(drop))?;
+    }
+    in_tx!(tx, conn => sqlx::query(
+        "UPDATE promo_codes SET times_used = times_used - 1
+         WHERE id = (SELECT promo_code_id FROM orders WHERE id = $1) AND times_used > 0"
+    ).bind(order_id).execute(conn).await.map(drop))?;
+    record_status(
+        tx,
+        order_id,
+        Some(OrderStatus::PendingPayment),
+        OrderStatus::Cancelled,
+        actor_user_id,
+        note,
+        now,
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Cancels the unpaid orders whose reservation ran out by `now`, a batch at a time, each in its own
+/// transaction. Answers how many it cancelled.
+#[tracing::instrument(skip(db))]
+pub async fn expire_reservations(db: &Db, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let mut cancelled = 0;
+    loop {
+        let due: Vec<i64> = on_db!(db, pool => sqlx::query_scalar(
+            "SELECT id FROM orders WHERE status = 'pending_payment' AND reserved_until <= $1
+             ORDER BY reserved_until LIMIT 100"
+        ).bind(now).fetch_all(pool).await)?;
+        if due.is_empty() {
+            return Ok(cancelled);
+        }
+        for order_id in due {
+            let mut tx = db.begin().await?;
+            if cancel_unpaid(
+                &mut tx,
+                order_id,
+                None,
+                "Not paid in time; the items were released.",
+                now,
+            )
+            .await?
+            {
+                cancelled += 1;
+            }
+            tx.commit().await?;
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    id: i64,
+    number: String,
+    user_id: Option<i64>,
+    access_key_hash: String,
+    email: String,
+    status: String,
+    currency: String,
+    subtotal_minor: i64,
+    discount_minor: i64,
+    shipping_minor: i64,
+    tax_minor: i64,
+    total_minor: i64,
+    prices_include_tax: bool,
+    tax_rate_bp: i64,
+    shipping_name: String,
+    shipping_address: String,
+    billing_address: String,
+    promo_code: Option<String>,
+    reserved_until: Option<DateTime<Utc>>,
+    placed_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    product_name: String,
+    variant_title: Option<String>,
+    sku: String,
+    unit_price_minor: i64,
+    quantity: i64,
+    line_total_minor: i64,
+}
+
+/// Who may see an order: whoever holds its link's key, or the account that placed it.
+#[derive(Clone, Debug)]
+pub struct Viewer<'a> {
+    pub key: Option<&'a str>,
+    pub user_id: Option<i64>,
+}
+
+/// The order with this number, if `viewer` may see it; `None` alike when there is no such order
+/// and when it is someone else's.
+#[tracing::instrument(skip(db, viewer))]
+pub async fn order_for(
+    db: &Db,
+    number: &str,
+    viewer: &Viewer<'_>,
+) -> Result<Option<OrderView>, sqlx::Error> {
+    let row: Option<OrderRow> = on_db!(db, pool => sqlx::query_as(
+        "SELECT id, number, user_id, access_key_hash, email, status, currency, subtotal_minor,
+                discount_minor, shipping_minor, tax_minor, total_minor, prices_include_tax,
+                CAST(tax_rate_bp AS BIGINT) AS tax_rate_bp, shipping_name, shipping_address,
+                billing_address, promo_code, reserved_until, placed_at
+         FROM orders WHERE number = $1"
+    ).bind(number).fetch_optional(pool).await)?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let by_key = viewer.key.is_some_and(|key| {
+        constant_time_eq(
+            crate::accounts::repo::token_hash(key).as_bytes(),
+            row.access_key_hash.as_bytes(),
+        )
+    });
+    let by_account = row.user_id.is_some() && row.user_id == viewer.user_id;
+    if !by_key && !by_account {
+        return Ok(None);
+    }
+    let lines: Vec<LineRow> = on_db!(db, pool => sqlx::query_as(
+        "SELECT product_name, variant_title, sku, unit_price_minor, CAST(quantity AS BIGINT) AS quantity, line_total_minor
+         FROM order_lines WHERE order_id = $1 ORDER BY id"
+    ).bind(row.id).fetch_all(pool).await)?;
+    let history: Vec<(String, String, DateTime<Utc>)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT to_status, note, created_at FROM order_status_history WHERE order_id = $1 ORDER BY id"
+    ).bind(row.id).fetch_all(pool).await)?;
+
+    let currency = Currency::parse(&row.currency).unwrap_or(Currency::XXX);
+    let money = |minor| Money::new(minor, currency);
+    let status = OrderStatus::parse(&row.status).unwrap_or(OrderStatus::Cancelled);
+    let address = |json: &str| -> PostalAddress {
+        serde_json::from_str(json).unwrap_or_else(|error| {
+            tracing::error!(%error, number = %row.number, "an order's address could not be read");
+            PostalAddress {
+                full_name: String::new(),
+                line1: String::new(),
+                line2: None,
+                city: String::new(),
+                region: None,
+                postal_code: String::new(),
+                country: String::new(),
+                phone: None,
+            }
+        })
+    };
+    Ok(Some(OrderView {
+        number: row.number.clone(),
+        status,
+        email: row.email.clone(),
+        placed_at: row.placed_at.to_rfc3339(),
+        lines: lines
+            .into_iter()
+            .map(|line| OrderLineView {
+                product_name: line.product_name,
+                variant_title: line.variant_title,
+                sku: line.sku,
+                unit_price: money(line.unit_price_minor),
+                quantity: u32::try_from(line.quantity).unwrap_or(0),
+                line_total: money(line.line_total_minor),
+            })
+            .collect(),
+        totals: Totals {
+            subtotal: money(row.subtotal_minor),
+            discount: money(row.discount_minor),
+            shipping: money(row.shipping_minor),
+            tax: money(row.tax_minor),
+            total: money(row.total_minor),
+        },
+        prices_include_tax: row.prices_include_tax,
+        tax_rate: percent_label(u32::try_from(row.tax_rate_bp).unwrap_or(0)),
+        promo_code: row.promo_code.clone(),
+        shipping_method: row.shipping_name.clone(),
+        shipping_address: address(&row.shipping_address),
+        billing_address: address(&row.billing_address),
+        reserved_until: row
+            .reserved_until
+            .filter(|_| status == OrderStatus::PendingPayment)
+            .map(|until| until.to_rfc3339()),
+        history: history
+            .into_iter()
+            .filter_map(|(to, note, at)| {
+                Some(StatusChange {
+                    status: OrderStatus::parse(&to)?,
+                    note,
+                    at: at.to_rfc3339(),
+                })
+            })
+            .collect(),
+    }))
+}
+
+/// Compares without an early exit, so the time taken tells nothing about a guessed key.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

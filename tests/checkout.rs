@@ -1,0 +1,646 @@
+//! Checkout over HTTP on the engine under test: totals computed on the server, orders placed with
+//! their stock reserved all or nothing, refusals that write nothing, promo codes, reservations that
+//! expire, and a thousand shoppers racing for ten units.
+
+use crate::accounts::browser;
+use crate::support::{Options, SimpleProduct, TestApp, add_product};
+use chrono::{Duration, Utc};
+use emporium::cart::api::AddToCart;
+use emporium::checkout::api::PlaceOrder;
+use emporium::checkout::pricing::Discount;
+use emporium::checkout::repo::{NewPromo, insert_promo};
+use emporium::money::Currency;
+use emporium::on_db;
+use leptos::server_fn::ServerFn;
+use reqwest::StatusCode;
+
+/// €12.00 a lamp, `on_hand` of them, "only N left" from 2.
+async fn shop_with_lamps(on_hand: i32) -> (TestApp, i64) {
+    shop_with_lamps_and(on_hand, TestApp::spawn().await).await
+}
+
+async fn shop_with_lamps_and(on_hand: i32, app: TestApp) -> (TestApp, i64) {
+    let variant = add_product(
+        &app.db,
+        &SimpleProduct {
+            category_slug: "lamps",
+            slug: "brass-lamp",
+            name: "Brass lamp",
+            sku: "LAMP-1",
+            price_minor: 1200,
+            on_hand,
+            low_stock_threshold: 2,
+        },
+    )
+    .await;
+    (app, variant)
+}
+
+async fn add(app: &TestApp, client: &reqwest::Client, variant: i64, quantity: u32) {
+    let response = client
+        .post(app.url(AddToCart::PATH))
+        .form(&[
+            ("variant_id", variant.to_string()),
+            ("quantity", quantity.to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "added to the cart");
+}
+
+/// The checkout form as a guest in France fills it in, choosing standard delivery.
+fn order_form(key: &str, seen_total: Option<i64>) -> Vec<(String, String)> {
+    let mut form: Vec<(String, String)> = [
+        ("checkout_key", key),
+        ("email", "Shopper@Example.com"),
+        ("country", "FR"),
+        ("shipping", "standard"),
+        ("promo", ""),
+        ("billing_same", "on"),
+        ("shipping_address][full_name", "Ada Lovelace"),
+        ("shipping_address][line1", "1 rue de la Paix"),
+        ("shipping_address][postal_code", "75002"),
+        ("shipping_address][city", "Paris"),
+    ]
+    .into_iter()
+    .map(|(name, value)| (format!("checkout[{name}]"), value.to_owned()))
+    .collect();
+    if let Some(total) = seen_total {
+        form.push(("checkout[seen_total]".into(), total.to_string()));
+    }
+    form
+}
+
+fn with(form: Vec<(String, String)>, name: &str, value: &str) -> Vec<(String, String)> {
+    let mut form = without(form, name);
+    form.push((format!("checkout[{name}]"), value.to_owned()));
+    form
+}
+
+fn without(mut form: Vec<(String, String)>, name: &str) -> Vec<(String, String)> {
+    let name = format!("checkout[{name}]");
+    form.retain(|(n, _)| *n != name);
+    form
+}
+
+fn new_key() -> String {
+    emporium::accounts::repo::random_token()
+}
+
+/// Posts the checkout form as a script would: an order placed answers 200 with the order page's
+/// address in `Location` (a browser's form post gets a 302 there), returned here instead of the body.
+async fn place(
+    app: &TestApp,
+    client: &reqwest::Client,
+    form: &[(String, String)],
+) -> (StatusCode, String) {
+    let response = client
+        .post(app.url(PlaceOrder::PATH))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|to| to.to_str().unwrap().to_owned());
+    let body = response.text().await.unwrap();
+    (status, location.unwrap_or(body))
+}
+
+/// (on_hand, reserved) of a variant, and whether the ledger adds up to on_hand.
+async fn stock(app: &TestApp, variant: i64) -> (i64, i64, bool) {
+    let (on_hand, reserved, ledger): (i64, i64, i64) = on_db!(&app.db, pool => sqlx::query_as(
+        "SELECT CAST(i.on_hand AS BIGINT), CAST(i.reserved AS BIGINT),
+                CAST((SELECT COALESCE(SUM(delta), 0) FROM stock_movements m WHERE m.variant_id = i.variant_id) AS BIGINT)
+         FROM inventory i WHERE i.variant_id = $1"
+    ).bind(variant).fetch_one(pool).await)
+    .unwrap();
+    (on_hand, reserved, ledger == on_hand)
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    on_db!(&app.db, pool => sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await).unwrap()
+}
+
+fn attribute_after<'a>(html: &'a str, marker: &str, attribute: &str) -> &'a str {
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in the page"));
+    let rest = &html[at..];
+    let start = rest.find(&format!("{attribute}=\"")).unwrap() + attribute.len() + 2;
+    let end = rest[start..].find('"').unwrap();
+    &rest[start..start + end]
+}
+
+#[tokio::test]
+async fn a_guest_places_an_order_that_holds_its_stock_until_paid() {
+    let (app, lamp) = shop_with_lamps(10).await;
+    let shopper = browser();
+    add(&app, &shopper, lamp, 2).await;
+
+    let page = shopper
+        .get(app.url("/checkout"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // 2 × €12.00, €4.95 delivery, prices including 20 % tax: 2895 / 1.2 = 2412.5, so €4.83 is tax.
+    assert!(page.contains("€28.95"), "the total");
+    assert!(page.contains("Including tax (20 %)") && page.contains("€4.83"));
+    let key = attribute_after(&page, "name=\"checkout[checkout_key]\"", "value").to_owned();
+    let seen: i64 = attribute_after(&page, "name=\"checkout[seen_total]\"", "value")
+        .parse()
+        .unwrap();
+    assert_eq!(seen, 2895);
+
+    let (status, location) = place(&app, &shopper, &order_form(&key, Some(seen))).await;
+    assert_eq!(status, StatusCode::OK, "{location}");
+    let year = Utc::now().format("%Y");
+    let prefix = format!("/orders/EM-{year}-000001?key={key}");
+    assert_eq!(location, prefix);
+
+    assert_eq!(
+        stock(&app, lamp).await,
+        (10, 2, true),
+        "two reserved, none sold"
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM orders WHERE status = 'pending_payment' AND total_minor = 2895 AND tax_minor = 483 AND email = 'shopper@example.com'").await,
+        1
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM order_lines WHERE sku = 'LAMP-1' AND quantity = 2 AND unit_price_minor = 1200 AND tax_rate_bp = 2000").await,
+        1
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM order_status_history").await,
+        1
+    );
+
+    let order = shopper.get(app.url(&location)).send().await.unwrap();
+    assert_eq!(order.status(), StatusCode::OK);
+    let order = order.text().await.unwrap();
+    for text in [
+        &format!("Order EM-{year}-000001"),
+        "Awaiting payment",
+        "Brass lamp",
+        "€28.95",
+        "1 rue de la Paix",
+        "Standard delivery",
+    ] {
+        assert!(order.contains(text), "the order page shows {text}");
+    }
+    // The cart is emptied when the order is paid, not before.
+    let cart = shopper
+        .get(app.url("/cart"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(cart.contains("Brass lamp"));
+
+    // Without the key, or with another, nobody else sees it; no hint that it exists.
+    let number = format!("/orders/EM-{year}-000001");
+    for path in [number.clone(), format!("{number}?key={}", new_key())] {
+        let response = browser().get(app.url(&path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn amounts_the_browser_did_not_see_are_refused_and_nothing_is_written() {
+    let (app, lamp) = shop_with_lamps(10).await;
+    let shopper = browser();
+    add(&app, &shopper, lamp, 1).await;
+
+    // A total of one cent: the server prices the order itself and refuses to go on.
+    let (status, body) = place(&app, &shopper, &order_form(&new_key(), Some(1))).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.contains("the total is now €16.95"), "{body}");
+    // A price field the form never had changes nothing either.
+    let tampered = with(order_form(&new_key(), Some(1695)), "unit_price", "1");
+    let (status, _) = place(&app, &shopper, &tampered).await;
+    assert_eq!(status, StatusCode::OK, "unknown fields are ignored");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM orders WHERE total_minor = 1695").await,
+        1
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM orders").await, 1);
+    assert_eq!(stock(&app, lamp).await, (10, 1, true));
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_message_and_writes_nothing() {
+    let (app, lamp) = shop_with_lamps(10).await;
+    let empty_handed = browser();
+    let (status, body) = place(&app, &empty_handed, &order_form(&new_key(), None)).await;
+    assert_eq!(
+        (status, body.contains("Your cart is empty.")),
+        (StatusCode::BAD_REQUEST, true)
+    );
+
+    let shopper = browser();
+    add(&app, &shopper, lamp, 1).await;
+    let key = new_key();
+    for (form, message) in [
+        (
+            with(order_form(&key, None), "email", "not an email"),
+            "Enter an email address",
+        ),
+        (
+            with(order_form(&key, None), "country", "US"),
+            "Choose a country we deliver to.",
+        ),
+        (
+            with(order_form(&key, None), "shipping", "teleport"),
+            "Choose a delivery method.",
+        ),
+        (
+            with(order_form(&key, None), "shipping_address][city", " "),
+            "Enter the city.",
+        ),
+        (
+            with(order_form(&key, None), "checkout_key", "short"),
+            "out of date",
+        ),
+        (
+            with(order_form(&key, None), "promo", "NOSUCHCODE"),
+            "does not exist",
+        ),
+        (
+            with(order_form(&key, None), "seen_total", "a lot"),
+            "out of date",
+        ),
+        (
+            with(
+                without(order_form(&key, None), "billing_same"),
+                "billing_country",
+                "France",
+            ),
+            "two-letter code",
+        ),
+    ] {
+        let (status, body) = place(&app, &shopper, &form).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{message}: {body}");
+        assert!(body.contains(message), "{message}: {body}");
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM orders").await, 0);
+    assert_eq!(stock(&app, lamp).await, (10, 0, true));
+
+    on_db!(&app.db, pool => sqlx::query("UPDATE products SET status = 'archived'").execute(pool).await.map(drop)).unwrap();
+    let (status, body) = place(&app, &shopper, &order_form(&key, None)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.contains("Brass lamp is no longer sold"), "{body}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM orders").await, 0);
+}
+
+#[tokio::test]
+async fn a_line_that_cannot_be_reserved_says_how_many_are_left_and_writes_nothing() {
+    let (app, lamp) = shop_with_lamps(10).await;
+    let first = browser();
+    let second = browser();
+    add(&app, &first, lamp, 6).await;
+    add(&app, &second, lamp, 6).await;
+    let (status, _) = place(&app, &first, &order_form(&new_key(), None)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = place(&app, &second, &order_form(&new_key(), None)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.contains("Only 4 left of Brass lamp."), "{body}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM orders").await, 1);
+    assert_eq!(stock(&app, lamp).await, (10, 6, true));
+}
+
+#[tokio::test]
+async fn the_same_form_sent_twice_places_one_order_and_a_newer_checkout_replaces_it() {
+    let (app, lamp) = shop_with_lamps(10).await;
+    let shopper = browser();
+    add(&app, &shopper, lamp, 10).await;
+    let key = new_key();
+    let first = place(&app, &shopper, &order_form(&key, None)).await;
+    let again = place(&app, &shopper, &order_form(&key, None)).await;
+    assert_eq!(first.0, StatusCode::OK);
+    assert_eq!(first, again, "a double click lands on the same order");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM orders").await, 1);
+    assert_eq!(stock(&app, lamp).await, (10, 10, true));
+
+    // A second tab's checkout of the same cart: the stock held by the first counts as the
+    // shopper's own, the first order is cancelled and the stock is held once.
+    let (status, second) = place(&app, &shopper, &order_form(&new_key(), None)).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_ne!(second, first.1);
+    assert_eq!(stock(&app, lamp).await, (10, 10, true));
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM orders WHERE status = 'cancelled'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM orders WHERE status = 'pending_payment'"
+        )
+        .await,
+        1
+    );
+    let cancelled = shopper
+        .get(app.url(&first.1))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(cancelled.contains("Replaced by a newer checkout"));
+}
+
+#[tokio::test]
+async fn reservations_that_run_out_release_their_stock_and_cancel_the_order() {
+    let (app, lamp) = shop_with_lamps(10).await;
+    let shopper = browser();
+    add(&app, &shopper, lamp, 3).await;
+    let (status, location) = place(&app, &shopper, &order_form(&new_key(), None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(stock(&app, lamp).await, (10, 3, true));
+
+    let expire = emporium::orders::repo::expire_reservations;
+    assert_eq!(
+        expire(&app.db, Utc::now() + Duration::minutes(29))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        expire(&app.db, Utc::now() + Duration::minutes(31))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        expire(&app.db, Utc::now() + Duration::minutes(31))
+            .await
+            .unwrap(),
+        0,
+        "once"
+    );
+    assert_eq!(stock(&app, lamp).await, (10, 0, true));
+    let page = shopper
+        .get(app.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Cancelled") && page.contains("Not paid in time"));
+    assert!(!page.contains("Your items are held"));
+}
+
+#[tokio::test]
+async fn promo_codes_apply_within_their_limits_and_a_cancelled_order_gives_its_use_back() {
+    let (app, lamp) = shop_with_lamps(50).await;
+    let promo = |code: &str, discount, min, expires, limit| NewPromo {
+        code: code.into(),
+        discount,
+        currency: Currency::EUR,
+        min_subtotal_minor: min,
+        expires_at: expires,
+        usage_limit: limit,
+    };
+    let yesterday = Some(Utc::now() - Duration::days(1));
+    for new in [
+        promo("TENOFF", Discount::Percent(10), 0, None, Some(1)),
+        promo("FIVER", Discount::Fixed(500), 3000, None, None),
+        promo("OLDNEWS", Discount::Percent(50), 0, yesterday, None),
+    ] {
+        assert!(insert_promo(&app.db, &new).await.unwrap().is_some());
+    }
+    assert!(
+        insert_promo(
+            &app.db,
+            &promo("TENOFF", Discount::Percent(5), 0, None, None)
+        )
+        .await
+        .unwrap()
+        .is_none(),
+        "codes are unique"
+    );
+
+    let first = browser();
+    add(&app, &first, lamp, 2).await;
+    let page = first
+        .get(app.url("/checkout?promo=tenoff"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // 2400 less 10 % is 2160, plus 495 delivery.
+    assert!(
+        page.contains("Code TENOFF applied.") && page.contains("€26.55"),
+        "applied"
+    );
+    let (status, _) = place(
+        &app,
+        &first,
+        &with(order_form(&new_key(), Some(2655)), "promo", "tenoff"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let second = browser();
+    add(&app, &second, lamp, 2).await;
+    let page = second
+        .get(app.url("/checkout?promo=TENOFF"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("The code TENOFF has been used up."));
+    let (status, body) = place(
+        &app,
+        &second,
+        &with(order_form(&new_key(), None), "promo", "TENOFF"),
+    )
+    .await;
+    assert_eq!(
+        (status, body.contains("used up")),
+        (StatusCode::BAD_REQUEST, true),
+        "{body}"
+    );
+    let (status, body) = place(
+        &app,
+        &second,
+        &with(order_form(&new_key(), None), "promo", "OLDNEWS"),
+    )
+    .await;
+    assert_eq!(
+        (status, body.contains("has expired")),
+        (StatusCode::BAD_REQUEST, true),
+        "{body}"
+    );
+    let (status, body) = place(
+        &app,
+        &second,
+        &with(order_form(&new_key(), None), "promo", "FIVER"),
+    )
+    .await;
+    assert_eq!(
+        (status, body.contains("at least €30.00")),
+        (StatusCode::BAD_REQUEST, true),
+        "{body}"
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM orders").await, 1);
+
+    emporium::orders::repo::expire_reservations(&app.db, Utc::now() + Duration::hours(1))
+        .await
+        .unwrap();
+    let (status, _) = place(
+        &app,
+        &second,
+        &with(order_form(&new_key(), None), "promo", "TENOFF"),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the cancelled order gave its use back"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM orders WHERE promo_code = 'TENOFF' AND discount_minor = 240"
+        )
+        .await,
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_thousand_shoppers_racing_for_ten_lamps_get_ten_orders_and_nine_hundred_and_ninety_refusals()
+ {
+    const SHOPPERS: usize = 1000;
+    let mut settings = crate::support::settings();
+    settings.limits.write_requests = 100_000;
+    let app = TestApp::spawn_with(Options {
+        settings: Some(settings),
+        ..Options::default()
+    })
+    .await;
+    let (app, lamp) = shop_with_lamps_and(10, app).await;
+    let app = std::sync::Arc::new(app);
+
+    // Fill the carts a few at a time: the race is the checkout, not this.
+    let filling = std::sync::Arc::new(tokio::sync::Semaphore::new(32));
+    let mut carts = tokio::task::JoinSet::new();
+    for _ in 0..SHOPPERS {
+        let (app, filling) = (app.clone(), filling.clone());
+        carts.spawn(async move {
+            let _turn = filling.acquire().await.unwrap();
+            let shopper = browser();
+            add(&app, &shopper, lamp, 1).await;
+            shopper
+        });
+    }
+    let shoppers = carts.join_all().await;
+
+    // Then every one of them places an order at once.
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(SHOPPERS));
+    let mut checkouts = tokio::task::JoinSet::new();
+    for shopper in shoppers {
+        let (app, start) = (app.clone(), start.clone());
+        checkouts.spawn(async move {
+            start.wait().await;
+            place(&app, &shopper, &order_form(&new_key(), None)).await
+        });
+    }
+    let outcomes = checkouts.join_all().await;
+    let placed = outcomes
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::OK)
+        .count();
+    let sold_out = outcomes
+        .iter()
+        .filter(|(status, body)| {
+            *status == StatusCode::CONFLICT && body.contains("Brass lamp is sold out.")
+        })
+        .count();
+    let other: Vec<_> = outcomes
+        .iter()
+        .filter(|(status, _)| *status != StatusCode::OK && *status != StatusCode::CONFLICT)
+        .take(3)
+        .collect();
+    assert!(other.is_empty(), "{other:?}");
+    assert_eq!((placed, sold_out), (10, SHOPPERS - 10));
+    assert_eq!(
+        stock(&app, lamp).await,
+        (10, 10, true),
+        "never more held than there is"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM orders WHERE status = 'pending_payment'"
+        )
+        .await,
+        10
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM orders").await,
+        10,
+        "refusals wrote nothing"
+    );
+}
+
+#[tokio::test]
+async fn holding_stock_moves_the_catalog_generation_only_when_shoppers_would_see_a_difference() {
+    let (app, lamp) = shop_with_lamps(10).await;
+    let generation = "SELECT generation FROM catalog_generation";
+    let before = count(&app, generation).await;
+    let listing = || async {
+        browser()
+            .get(app.url("/products"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert!(!listing().await.contains("Only"));
+
+    // Three of ten held, then released: seven and ten left are both simply "in stock".
+    let shopper = browser();
+    add(&app, &shopper, lamp, 3).await;
+    assert_eq!(
+        place(&app, &shopper, &order_form(&new_key(), None)).await.0,
+        StatusCode::OK
+    );
+    emporium::orders::repo::expire_reservations(&app.db, Utc::now() + Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(stock(&app, lamp).await, (10, 0, true));
+    assert_eq!(count(&app, generation).await, before, "cached pages stay");
+
+    // Eight held leaves two: the pages must say so at once.
+    let other = browser();
+    add(&app, &other, lamp, 8).await;
+    assert_eq!(
+        place(&app, &other, &order_form(&new_key(), None)).await.0,
+        StatusCode::OK
+    );
+    assert!(count(&app, generation).await > before);
+    assert!(listing().await.contains("Only 2 left"));
+}
