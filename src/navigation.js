@@ -100,6 +100,14 @@
 
     const arrived = new URL(response.url);
     arrived.hash = url.hash;
+    const page = new DOMParser().parseFromString(html, "text/html");
+    // A page that runs scripts of its own (the card step's Stripe.js) is loaded whole; what it
+    // answered to a post was a redirect, so loading its address again sends nothing twice.
+    if (page.querySelector('meta[name="navigation"][content="full-load"]')) {
+      if (push) location.assign(arrived);
+      else location.replace(arrived);
+      return;
+    }
     const samePage = arrived.pathname === location.pathname;
     if (push && arrived.href !== location.href) {
       history.pushState({}, "", arrived);
@@ -109,7 +117,6 @@
 
     shown = arrived.pathname + arrived.search;
 
-    const page = new DOMParser().parseFromString(html, "text/html");
     document.title = page.title;
     patchHead(page.head);
     submitted = form ?? null;
@@ -133,8 +140,25 @@
       document.getElementById("main")?.focus({ preventScroll: true });
     }
     hydrateNewIslands();
+    scheduleRefresh();
     dispatchEvent(new Event("shop:navigated"));
   }
+
+  // A page waiting for news (a payment being confirmed) names how often to fetch it again; each
+  // answer is patched in like any other, so the page changes without reloading.
+  let refreshTimer = 0;
+  function scheduleRefresh() {
+    clearTimeout(refreshTimer);
+    const meta = document.head.querySelector('meta[name="refresh-in-place"]');
+    if (!meta) return;
+    const here = location.href;
+    refreshTimer = setTimeout(() => {
+      if (location.href !== here) return;
+      if (document.visibilityState === "hidden") scheduleRefresh();
+      else visit(new URL(here), { method: "GET" }, { scroll: [scrollX, scrollY] });
+    }, (Number(meta.content) || 2) * 1000);
+  }
+  addEventListener("DOMContentLoaded", scheduleRefresh);
 
   // The head's elements are matched whole: unchanged ones (the stylesheet) stay, others are
   // swapped. Scripts that ran stay; new ones would not run, apart from data such as JSON-LD.

@@ -146,6 +146,11 @@ fn cases() -> Vec<Case> {
             body: |f, _| form(&[("number", &f.order_number)]),
             expect: A_ONLY,
         },
+        Case {
+            path: orders::StartPayment::PATH,
+            body: |f, _| form(&[("number", &f.order_number)]),
+            expect: A_ONLY,
+        },
         // A fresh guest has no cart; an account's cart, filled above, comes back at every sign-in.
         Case {
             path: cart::UpdateCartLine::PATH,

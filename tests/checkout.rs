@@ -15,11 +15,11 @@ use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 
 /// €12.00 a lamp, `on_hand` of them, "only N left" from 2.
-async fn shop_with_lamps(on_hand: i32) -> (TestApp, i64) {
+pub async fn shop_with_lamps(on_hand: i32) -> (TestApp, i64) {
     shop_with_lamps_and(on_hand, TestApp::spawn().await).await
 }
 
-async fn shop_with_lamps_and(on_hand: i32, app: TestApp) -> (TestApp, i64) {
+pub async fn shop_with_lamps_and(on_hand: i32, app: TestApp) -> (TestApp, i64) {
     let variant = add_product(
         &app.db,
         &SimpleProduct {
@@ -36,7 +36,7 @@ async fn shop_with_lamps_and(on_hand: i32, app: TestApp) -> (TestApp, i64) {
     (app, variant)
 }
 
-async fn add(app: &TestApp, client: &reqwest::Client, variant: i64, quantity: u32) {
+pub async fn add(app: &TestApp, client: &reqwest::Client, variant: i64, quantity: u32) {
     let response = client
         .post(app.url(AddToCart::PATH))
         .form(&[
@@ -50,7 +50,7 @@ async fn add(app: &TestApp, client: &reqwest::Client, variant: i64, quantity: u3
 }
 
 /// The checkout form as a guest in France fills it in, choosing standard delivery.
-fn order_form(key: &str, seen_total: Option<i64>) -> Vec<(String, String)> {
+pub fn order_form(key: &str, seen_total: Option<i64>) -> Vec<(String, String)> {
     let mut form: Vec<(String, String)> = [
         ("checkout_key", key),
         ("email", "Shopper@Example.com"),
@@ -72,25 +72,25 @@ fn order_form(key: &str, seen_total: Option<i64>) -> Vec<(String, String)> {
     form
 }
 
-fn with(form: Vec<(String, String)>, name: &str, value: &str) -> Vec<(String, String)> {
+pub fn with(form: Vec<(String, String)>, name: &str, value: &str) -> Vec<(String, String)> {
     let mut form = without(form, name);
     form.push((format!("checkout[{name}]"), value.to_owned()));
     form
 }
 
-fn without(mut form: Vec<(String, String)>, name: &str) -> Vec<(String, String)> {
+pub fn without(mut form: Vec<(String, String)>, name: &str) -> Vec<(String, String)> {
     let name = format!("checkout[{name}]");
     form.retain(|(n, _)| *n != name);
     form
 }
 
-fn new_key() -> String {
+pub fn new_key() -> String {
     emporium::accounts::repo::random_token()
 }
 
 /// Posts the checkout form as a script would: an order placed answers 200 with the order page's
 /// address in `Location` (a browser's form post gets a 302 there), returned here instead of the body.
-async fn place(
+pub async fn place(
     app: &TestApp,
     client: &reqwest::Client,
     form: &[(String, String)],
@@ -111,7 +111,7 @@ async fn place(
 }
 
 /// (on_hand, reserved) of a variant, and whether the ledger adds up to on_hand.
-async fn stock(app: &TestApp, variant: i64) -> (i64, i64, bool) {
+pub async fn stock(app: &TestApp, variant: i64) -> (i64, i64, bool) {
     let (on_hand, reserved, ledger): (i64, i64, i64) = on_db!(&app.db, pool => sqlx::query_as(
         "SELECT CAST(i.on_hand AS BIGINT), CAST(i.reserved AS BIGINT),
                 CAST((SELECT COALESCE(SUM(delta), 0) FROM stock_movements m WHERE m.variant_id = i.variant_id) AS BIGINT)
@@ -121,7 +121,7 @@ async fn stock(app: &TestApp, variant: i64) -> (i64, i64, bool) {
     (on_hand, reserved, ledger == on_hand)
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
+pub async fn count(app: &TestApp, sql: &str) -> i64 {
     on_db!(&app.db, pool => sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await).unwrap()
 }
 
@@ -643,4 +643,68 @@ async fn holding_stock_moves_the_catalog_generation_only_when_shoppers_would_see
     );
     assert!(count(&app, generation).await > before);
     assert!(listing().await.contains("Only 2 left"));
+}
+
+#[tokio::test]
+async fn create_promo_makes_codes_the_checkout_takes() {
+    let database_url = crate::support::fresh_database_url("promo").await;
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_emporium"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("DATABASE_URL", &database_url)
+            .env("DEMO_DATA", "false")
+            .arg("create-promo")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned()
+                + &String::from_utf8_lossy(&output.stderr),
+        )
+    };
+    let (ok, said) = run(&[
+        "summer",
+        "15%",
+        "--min",
+        "30",
+        "--expires",
+        "2099-08-31",
+        "--limit",
+        "100",
+    ]);
+    assert!(ok, "{said}");
+    assert!(said.contains("promo code SUMMER created"));
+    let (ok, said) = run(&["SUMMER", "5.00"]);
+    assert!(!ok && said.contains("exists already"), "{said}");
+    for bad in [
+        &["X", "10%"][..],
+        &["WINTER", "150%"],
+        &["WINTER", "ten"],
+        &["WINTER", "10%", "--limit", "0"],
+        &["WINTER", "10%", "--expires", "soon"],
+    ] {
+        let (ok, said) = run(bad);
+        assert!(!ok, "{bad:?} was accepted: {said}");
+    }
+
+    let app = TestApp::spawn_with(Options {
+        database_url: Some(database_url.clone()),
+        ..Options::default()
+    })
+    .await;
+    let promo = emporium::checkout::repo::find_promo(&app.db, "SUMMER")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            promo.kind.as_str(),
+            promo.amount,
+            promo.min_subtotal_minor,
+            promo.usage_limit
+        ),
+        ("percent", 15, 3000, Some(100))
+    );
+    assert!(count(&app, "SELECT COUNT(*) FROM promo_codes").await == 1);
 }

@@ -76,7 +76,11 @@ async fn pages_carry_a_strict_csp_whose_nonce_matches_the_scripts() {
         .nth(1)
         .and_then(|rest| rest.split('\'').next())
         .expect("a nonce in the CSP");
-    assert!(csp.contains("https://js.stripe.com") && csp.contains("frame-ancestors 'none'"));
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("frame-src 'none'"));
+    assert!(
+        !csp.contains("stripe.com"),
+        "only the card step may reach Stripe: {csp}"
+    );
     assert!(!csp.contains("unsafe-inline"));
     let html = response.text().await.unwrap();
     let scripts = html.matches("<script").count();

@@ -14,6 +14,7 @@ mod data;
 mod demo;
 mod http;
 mod likes;
+mod payments;
 mod schema;
 mod search;
 mod seo;

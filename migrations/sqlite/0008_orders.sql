@@ -1,5 +1,5 @@
--- Checkout: promo codes, orders with their lines and status history, and the per-year counter that
--- numbers orders. Kept in step with migrations/postgres.
+-- Checkout: promo codes, orders with their lines, status history and links, and the per-year
+-- counter that numbers orders. Kept in step with migrations/postgres.
 
 CREATE TABLE promo_codes (
     id                 INTEGER PRIMARY KEY,
@@ -30,9 +30,6 @@ CREATE TABLE orders (
     user_id            INTEGER REFERENCES users (id) ON DELETE SET NULL,
     -- The cart the order was placed from, emptied when the order is paid.
     cart_id            INTEGER REFERENCES carts (id) ON DELETE SET NULL,
-    -- Hash of the checkout form's one-time key, which is also the secret in the shopper's link to
-    -- the order: the same form sent twice finds this order instead of placing another.
-    access_key_hash    TEXT NOT NULL UNIQUE,
     email              TEXT NOT NULL,
     status             TEXT NOT NULL CHECK (status IN ('pending_payment', 'paid', 'fulfilled', 'shipped', 'delivered', 'cancelled', 'refunded', 'partially_refunded')),
     currency           TEXT NOT NULL CHECK (length(currency) = 3),
@@ -87,3 +84,14 @@ CREATE TABLE order_status_history (
 );
 CREATE INDEX order_status_history_order_idx ON order_status_history (order_id, id);
 CREATE INDEX order_status_history_actor_idx ON order_status_history (actor_user_id);
+
+-- The secrets in links to an order that work without signing in, as SHA-256 hashes: the checkout
+-- form's one-time key (sending the form twice finds its order instead of placing another) and the
+-- link in the confirmation email.
+CREATE TABLE order_keys (
+    key_hash   TEXT PRIMARY KEY NOT NULL,
+    order_id   INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+    purpose    TEXT NOT NULL CHECK (purpose IN ('checkout', 'email')),
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'))
+);
+CREATE INDEX order_keys_order_idx ON order_keys (order_id);

@@ -16,7 +16,7 @@ impl<'a> Letterhead<'a> {
         }
     }
 
-    fn mail(
+    pub(crate) fn mail(
         &self,
         to: &str,
         template: &'static str,

@@ -232,7 +232,7 @@ pub async fn place_order(
         return Ok(Err(Refusal::EmptyCart));
     }
     let existing: Option<(i64, String)> = in_tx!(&mut tx, conn => sqlx::query_as(
-        "SELECT id, number FROM orders WHERE access_key_hash = $1"
+        "SELECT o.id, o.number FROM order_keys k JOIN orders o ON o.id = k.order_id WHERE k.key_hash = $1"
     ).bind(&access_key_hash).fetch_optional(conn).await)?;
     if let Some((order_id, number)) = existing {
         return Ok(Ok(Placed {
@@ -336,14 +336,14 @@ pub async fn place_order(
     let number = format!("{}-{year}-{sequence:06}", placement.number_prefix);
     let to_json = |address: &PostalAddress| serde_json::to_string(address).unwrap_or_default();
     let order_id: i64 = in_tx!(&mut tx, conn => sqlx::query_scalar(
-        "INSERT INTO orders (number, user_id, cart_id, access_key_hash, email, status, currency,
+        "INSERT INTO orders (number, user_id, cart_id, email, status, currency,
              subtotal_minor, discount_minor, shipping_minor, tax_minor, total_minor, prices_include_tax,
              tax_rate_bp, shipping_method, shipping_name, shipping_address, billing_address,
              promo_code_id, promo_code, reserved_until, placed_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)
          RETURNING id"
     )
-    .bind(&number).bind(placement.user_id).bind(placement.cart_id).bind(&access_key_hash)
+    .bind(&number).bind(placement.user_id).bind(placement.cart_id)
     .bind(&placement.email).bind(OrderStatus::PendingPayment.name()).bind(placement.currency.code())
     .bind(totals.subtotal.minor).bind(totals.discount.minor).bind(totals.shipping.minor)
     .bind(totals.tax.minor).bind(totals.total.minor).bind(placement.prices_include_tax)
@@ -352,6 +352,14 @@ pub async fn place_order(
     .bind(promo.as_ref().map(|(row, _)| row.id)).bind(promo.as_ref().map(|(row, _)| row.code.clone()))
     .bind(placement.now + placement.reserve_for).bind(placement.now)
     .fetch_one(conn).await)?;
+    crate::orders::repo::add_key(
+        &mut tx,
+        order_id,
+        &access_key_hash,
+        "checkout",
+        placement.now,
+    )
+    .await?;
     for line in &lines {
         in_tx!(&mut tx, conn => sqlx::query(
             "INSERT INTO order_lines (order_id, variant_id, product_name, variant_title, sku,

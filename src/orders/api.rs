@@ -1,20 +1,86 @@
 //! Order server functions.
 
-use super::OrderView;
+use super::{OrderView, PaymentStep};
 use crate::error::AppError;
 use leptos::prelude::*;
 
-/// An order, for whoever holds its link's key or the account that placed it; anyone else is told
-/// there is no such order, as if it did not exist.
-#[server]
-pub async fn fetch_order(number: String, key: Option<String>) -> Result<OrderView, AppError> {
+#[cfg(feature = "ssr")]
+async fn viewable(number: &str, key: Option<&str>) -> Result<OrderView, AppError> {
     let state = crate::server::state()?;
     let user = crate::accounts::auth::current_user().await?;
     let viewer = super::repo::Viewer {
-        key: key.as_deref().filter(|key| !key.is_empty()),
+        key: key.filter(|key| !key.is_empty()),
         user_id: user.map(|user| user.id),
     };
     super::repo::order_for(&state.db, number.trim(), &viewer)
         .await?
         .ok_or_else(|| AppError::not_found("That order"))
+}
+
+/// An order, for whoever holds its link's key or the account that placed it; anyone else is told
+/// there is no such order, as if it did not exist.
+#[server]
+pub async fn fetch_order(number: String, key: Option<String>) -> Result<OrderView, AppError> {
+    viewable(&number, key.as_deref()).await
+}
+
+/// The card step of an order awaiting payment: its PaymentIntent (the open one, or a new one
+/// when there is none or the last was cancelled) and what the Payment Element needs.
+#[server]
+pub async fn start_payment(number: String, key: Option<String>) -> Result<PaymentStep, AppError> {
+    let state = crate::server::state()?;
+    let order = viewable(&number, key.as_deref()).await?;
+    let Some(payable) = super::repo::payable(&state.db, &order.number).await? else {
+        return Err(AppError::Conflict(
+            "This order is not awaiting payment.".into(),
+        ));
+    };
+    let unavailable = |error: crate::server::payments::ProviderError| {
+        tracing::error!(%error, number = %order.number, "payment could not be started");
+        AppError::Conflict(
+            "Card payments are unavailable just now. Please try again in a minute; your items stay held."
+                .into(),
+        )
+    };
+    let intent = match &payable.latest {
+        Some((id, status)) if status != "canceled" => state
+            .payments
+            .retrieve_intent(id)
+            .await
+            .map_err(unavailable)?,
+        _ => {
+            // Keyed by attempt, so a retry or a second tab gets the same PaymentIntent back.
+            let idempotency_key = format!("order-{}-payment-{}", payable.id, payable.attempts + 1);
+            let intent = state
+                .payments
+                .create_intent(payable.total, payable.id, &order.number, &idempotency_key)
+                .await
+                .map_err(unavailable)?;
+            super::payments::insert_payment(
+                &state.db,
+                payable.id,
+                state.payments.provider,
+                &intent.id,
+                payable.total,
+                &intent.status,
+            )
+            .await?;
+            intent
+        }
+    };
+    let client_secret = intent.client_secret.ok_or_else(|| {
+        tracing::error!(intent = %intent.id, "a PaymentIntent came without its client secret");
+        AppError::Internal
+    })?;
+    let return_path = match key.filter(|key| !key.is_empty()) {
+        Some(key) => format!("/orders/{}?key={key}", order.number),
+        None => format!("/orders/{}", order.number),
+    };
+    Ok(PaymentStep {
+        publishable_key: state.payments.publishable_key.clone(),
+        client_secret,
+        js_url: state.payments.js_url.clone(),
+        return_path,
+        amount: payable.total,
+    })
 }

@@ -2,8 +2,13 @@
 
 pub mod api;
 pub mod pages;
+pub mod payment_form;
+#[cfg(feature = "ssr")]
+pub mod payments;
 #[cfg(feature = "ssr")]
 pub mod repo;
+#[cfg(feature = "ssr")]
+pub mod webhook;
 
 use crate::checkout::{PostalAddress, Totals};
 use crate::money::Money;
@@ -122,6 +127,36 @@ pub struct OrderView {
     /// While awaiting payment: until when its stock is held (RFC 3339, UTC).
     pub reserved_until: Option<String>,
     pub history: Vec<StatusChange>,
+    /// The latest payment attempt, if one was started.
+    pub payment: Option<PaymentState>,
+}
+
+/// A payment attempt as the provider last reported it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentState {
+    /// The provider's PaymentIntent status, such as `processing` or `succeeded`.
+    pub status: String,
+    /// Why the last attempt failed, in the provider's words.
+    pub last_error: Option<String>,
+}
+
+impl PaymentState {
+    /// Whether the money is on its way and only its confirmation is awaited.
+    pub fn settling(&self) -> bool {
+        matches!(self.status.as_str(), "processing" | "succeeded")
+    }
+}
+
+/// What the payment step of an order's page needs to show Stripe's Payment Element.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentStep {
+    pub publishable_key: String,
+    pub client_secret: String,
+    /// Stripe.js, or the test gateway's stand-in.
+    pub js_url: String,
+    /// Where the provider sends the shopper back: this order's page, as a path.
+    pub return_path: String,
+    pub amount: Money,
 }
 
 #[cfg(test)]

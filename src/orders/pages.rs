@@ -1,33 +1,33 @@
 //! `/orders/{number}`: one order, for the account that placed it or whoever holds its link.
 
-use super::api::fetch_order;
+use super::api::{fetch_order, start_payment};
+use super::payment_form::PaymentForm;
 use super::{OrderStatus, OrderView};
 use crate::checkout::PostalAddress;
 use crate::checkout::pages::TotalsTable;
 use crate::components::{ErrorPanel, NotFound};
 use crate::error::AppError;
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
 pub fn OrderPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
+    let key = move || query.read().get("key");
     let order = Resource::new(
-        move || {
-            (
-                params.read().get("number").unwrap_or_default(),
-                query.read().get("key"),
-            )
-        },
+        move || (params.read().get("number").unwrap_or_default(), key()),
         |(number, key)| fetch_order(number, key),
     );
     view! {
         <Suspense fallback=|| view! { <p class="mx-auto max-w-4xl px-4 py-8 text-stone-600">"Loading your order…"</p> }>
             {move || Suspend::new(async move {
                 match order.await {
-                    Ok(order) => view! { <OrderDetails order /> }.into_any(),
+                    Ok(order) => {
+                        let returned = query.read_untracked().get("redirect_status");
+                        view! { <OrderDetails order key=key() returned /> }.into_any()
+                    }
                     Err(AppError::NotFound(_)) => view! { <NotFound /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
@@ -45,9 +45,26 @@ fn readable(rfc3339: &str) -> String {
 }
 
 #[component]
-fn OrderDetails(order: OrderView) -> impl IntoView {
+fn OrderDetails(
+    order: OrderView,
+    key: Option<String>,
+    /// Where the payment provider sent the shopper back from: `succeeded` or `failed`.
+    returned: Option<String>,
+) -> impl IntoView {
     let title = format!("Order {}", order.number);
     let awaiting = order.status == OrderStatus::PendingPayment;
+    let settling = awaiting
+        && (order
+            .payment
+            .as_ref()
+            .is_some_and(super::PaymentState::settling)
+            || returned.as_deref() == Some("succeeded"));
+    let failure = order
+        .payment
+        .as_ref()
+        .filter(|payment| payment.status == "requires_payment_method")
+        .and_then(|payment| payment.last_error.clone());
+    let number = order.number.clone();
     view! {
         <Title text=title.clone() />
         <div class="mx-auto max-w-4xl px-4 py-8">
@@ -55,14 +72,28 @@ fn OrderDetails(order: OrderView) -> impl IntoView {
             <p class="mt-2 text-stone-700">
                 "Placed " {readable(&order.placed_at)} " · " <span data-testid="order-status" class="font-semibold">{order.status.label()}</span>
             </p>
-            {awaiting.then(|| view! {
-                <section role="status" class="mt-6 rounded-lg border border-amber-200 bg-amber-50 p-4 text-amber-950">
+            {settling.then(|| view! {
+                <Meta name="refresh-in-place" content="2" />
+                <noscript><meta http-equiv="refresh" content="3" /></noscript>
+                <section role="status" class="mt-6 rounded-lg border border-sky-200 bg-sky-50 p-4 text-sky-950">
+                    <h2 class="font-semibold">"Confirming your payment…"</h2>
+                    <p class="mt-1">"Your bank has accepted it; this page shows the confirmation as soon as it arrives."</p>
+                </section>
+            })}
+            {(awaiting && !settling).then(|| view! {
+                <section class="mt-6 rounded-lg border border-amber-200 bg-amber-50 p-4 text-amber-950">
                     <h2 class="font-semibold">"Your items are held for you"</h2>
                     {order.reserved_until.clone().map(|until| view! {
                         <p class="mt-1">"We keep them until " {readable(&until)} ". An order not paid by then is cancelled and its items go back on sale."</p>
                     })}
                     <p class="mt-1">"Keep the address of this page: it is your link to this order."</p>
                 </section>
+                {failure.map(|failure| view! {
+                    <p role="alert" class="mt-4 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-900">
+                        {format!("Your last payment did not go through: {failure} Please try again.")}
+                    </p>
+                })}
+                <PaySection number=number.clone() key=key.clone() />
             })}
             <div class="mt-8 grid gap-8 md:grid-cols-[1fr_20rem]">
                 <section aria-labelledby="items-heading">
@@ -103,6 +134,35 @@ fn OrderDetails(order: OrderView) -> impl IntoView {
                 </ol>
             </section>
         </div>
+    }
+}
+
+/// The card form, for an order awaiting payment. Its page is always loaded whole, never patched
+/// in place: Stripe.js must run from a fresh page.
+#[component]
+fn PaySection(number: String, key: Option<String>) -> impl IntoView {
+    let step = Resource::new(|| (), move |()| start_payment(number.clone(), key.clone()));
+    view! {
+        <section aria-labelledby="pay-heading" class="mt-8 max-w-xl">
+            <h2 id="pay-heading" class="text-xl font-semibold text-stone-900">"Pay by card"</h2>
+            <Suspense fallback=|| view! { <p class="mt-2 text-stone-600">"Preparing the payment…"</p> }>
+                {move || Suspend::new(async move {
+                    match step.await {
+                        Ok(step) => {
+                            #[cfg(feature = "ssr")]
+                            crate::server::http::allow_payment_provider_on_this_page();
+                            view! {
+                                <Meta name="navigation" content="full-load" />
+                                <script src=step.js_url.clone()></script>
+                                <PaymentForm step />
+                            }
+                            .into_any()
+                        }
+                        Err(error) => view! { <p role="alert" class="mt-2 text-red-800">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }
 

@@ -2,12 +2,25 @@
 //! a conditional update on the status it leaves, with a history row), releasing the stock of
 //! unpaid orders, and reading an order for its page.
 
-use super::{OrderLineView, OrderStatus, OrderView, StatusChange};
+use super::{OrderLineView, OrderStatus, OrderView, PaymentState, StatusChange};
 use crate::checkout::{PostalAddress, Totals, percent_label};
 use crate::money::{Currency, Money};
 use crate::server::db::{Db, Tx};
 use crate::{in_tx, on_db};
 use chrono::{DateTime, Utc};
+
+/// Lets whoever holds the key behind `key_hash` see the order without signing in.
+pub async fn add_key(
+    tx: &mut Tx,
+    order_id: i64,
+    key_hash: &str,
+    purpose: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query(
+        "INSERT INTO order_keys (key_hash, order_id, purpose, created_at) VALUES ($1, $2, $3, $4)"
+    ).bind(key_hash).bind(order_id).bind(purpose).bind(now).execute(conn).await.map(drop))
+}
 
 /// Adds a row to the order's status history.
 pub async fn record_status(
@@ -108,7 +121,6 @@ struct OrderRow {
     id: i64,
     number: String,
     user_id: Option<i64>,
-    access_key_hash: String,
     email: String,
     status: String,
     currency: String,
@@ -153,7 +165,7 @@ pub async fn order_for(
     viewer: &Viewer<'_>,
 ) -> Result<Option<OrderView>, sqlx::Error> {
     let row: Option<OrderRow> = on_db!(db, pool => sqlx::query_as(
-        "SELECT id, number, user_id, access_key_hash, email, status, currency, subtotal_minor,
+        "SELECT id, number, user_id, email, status, currency, subtotal_minor,
                 discount_minor, shipping_minor, tax_minor, total_minor, prices_include_tax,
                 CAST(tax_rate_bp AS BIGINT) AS tax_rate_bp, shipping_name, shipping_address,
                 billing_address, promo_code, reserved_until, placed_at
@@ -162,13 +174,17 @@ pub async fn order_for(
     let Some(row) = row else {
         return Ok(None);
     };
-    let by_key = viewer.key.is_some_and(|key| {
-        constant_time_eq(
-            crate::accounts::repo::token_hash(key).as_bytes(),
-            row.access_key_hash.as_bytes(),
-        )
-    });
     let by_account = row.user_id.is_some() && row.user_id == viewer.user_id;
+    let by_key = match viewer.key {
+        Some(key) if !by_account => {
+            let hash = crate::accounts::repo::token_hash(key);
+            let found: Option<i64> = on_db!(db, pool => sqlx::query_scalar(
+                "SELECT order_id FROM order_keys WHERE key_hash = $1"
+            ).bind(hash).fetch_optional(pool).await)?;
+            found == Some(row.id)
+        }
+        _ => false,
+    };
     if !by_key && !by_account {
         return Ok(None);
     }
@@ -179,6 +195,9 @@ pub async fn order_for(
     let history: Vec<(String, String, DateTime<Utc>)> = on_db!(db, pool => sqlx::query_as(
         "SELECT to_status, note, created_at FROM order_status_history WHERE order_id = $1 ORDER BY id"
     ).bind(row.id).fetch_all(pool).await)?;
+    let payment: Option<(String, Option<String>)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT status, last_error FROM payments WHERE order_id = $1 ORDER BY id DESC LIMIT 1"
+    ).bind(row.id).fetch_optional(pool).await)?;
 
     let currency = Currency::parse(&row.currency).unwrap_or(Currency::XXX);
     let money = |minor| Money::new(minor, currency);
@@ -241,10 +260,36 @@ pub async fn order_for(
                 })
             })
             .collect(),
+        payment: payment.map(|(status, last_error)| PaymentState { status, last_error }),
     }))
 }
 
-/// Compares without an early exit, so the time taken tells nothing about a guessed key.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// What paying an order needs: its id and total, and its latest payment attempt.
+pub struct Payable {
+    pub id: i64,
+    pub total: Money,
+    pub attempts: i64,
+    /// The latest attempt's PaymentIntent and status.
+    pub latest: Option<(String, String)>,
+}
+
+pub async fn payable(db: &Db, number: &str) -> Result<Option<Payable>, sqlx::Error> {
+    let order: Option<(i64, i64, String)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT id, total_minor, currency FROM orders WHERE number = $1 AND status = 'pending_payment'"
+    ).bind(number).fetch_optional(pool).await)?;
+    let Some((id, total, currency)) = order else {
+        return Ok(None);
+    };
+    let attempts: i64 = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM payments WHERE order_id = $1"
+    ).bind(id).fetch_one(pool).await)?;
+    let latest: Option<(String, String)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT payment_intent_id, status FROM payments WHERE order_id = $1 ORDER BY id DESC LIMIT 1"
+    ).bind(id).fetch_optional(pool).await)?;
+    Ok(Some(Payable {
+        id,
+        total: Money::new(total, Currency::parse(&currency).unwrap_or(Currency::XXX)),
+        attempts,
+        latest,
+    }))
 }

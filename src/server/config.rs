@@ -32,6 +32,10 @@ impl ConfigError {
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -95,6 +99,8 @@ pub struct Config {
     pub settings_file: PathBuf,
     /// `None` means the built-in test payment gateway.
     pub stripe: Option<StripeKeys>,
+    /// Where the Stripe client sends its requests, without `/v1`: Stripe's own API unless set.
+    pub stripe_api_base: Option<String>,
     /// `None` means the development mailbox.
     pub smtp_url: Option<Secret>,
     pub secure_cookies: bool,
@@ -144,6 +150,28 @@ impl Config {
         };
 
         let stripe = parse_stripe(&get)?;
+        let test_gateway = parse_bool("TEST_GATEWAY", get("TEST_GATEWAY"), !production)?;
+        if stripe.is_none() && !test_gateway {
+            return Err(ConfigError::new(
+                "STRIPE_SECRET_KEY",
+                "production mode takes real payments: set STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET, or TEST_GATEWAY=true to take test payments on purpose",
+            ));
+        }
+        let stripe_api_base = match get("STRIPE_API_BASE") {
+            None => None,
+            Some(url) => {
+                let url = url.trim().trim_end_matches('/').to_owned();
+                if !(url.starts_with("http://") || url.starts_with("https://"))
+                    || url.ends_with("/v1")
+                {
+                    return Err(ConfigError::new(
+                        "STRIPE_API_BASE",
+                        "expected the API's address without /v1, such as http://127.0.0.1:12111",
+                    ));
+                }
+                Some(url)
+            }
+        };
 
         let smtp_url = match get("SMTP_URL") {
             Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => {
@@ -166,6 +194,7 @@ impl Config {
             settings_file: get("SETTINGS_FILE")
                 .map_or_else(|| PathBuf::from("Leptos.toml"), PathBuf::from),
             stripe,
+            stripe_api_base,
             smtp_url,
             secure_cookies,
             production,
@@ -498,6 +527,9 @@ mod tests {
             ("SECURE_COOKIES", "2"),
             ("PUBLIC_URL", "shop.example.com"),
             ("SMTP_URL", "mail.example.com"),
+            ("STRIPE_API_BASE", "http://127.0.0.1:12111/v1"),
+            ("STRIPE_API_BASE", "localhost:12111"),
+            ("TEST_GATEWAY", "sometimes"),
         ] {
             let error = config(&[(name, value)]).unwrap_err();
             assert!(
@@ -512,6 +544,7 @@ mod tests {
         let config = config(&[
             ("PRODUCTION", "true"),
             ("DATABASE_URL", "postgres://shop@db/emporium"),
+            ("TEST_GATEWAY", "true"),
         ])
         .unwrap();
         assert!(config.secure_cookies && !config.demo_data);
@@ -519,6 +552,21 @@ mod tests {
             !format!("{config:?}").contains("shop@db"),
             "the database URL may hold a password"
         );
+    }
+
+    #[test]
+    fn production_takes_test_payments_only_when_told_to() {
+        let production = [
+            ("PRODUCTION", "true"),
+            ("DATABASE_URL", "postgres://shop@db/emporium"),
+        ];
+        let error = config(&production).unwrap_err();
+        assert!(
+            error.to_string().starts_with("STRIPE_SECRET_KEY"),
+            "{error}"
+        );
+        let allowed = [production[0], production[1], ("TEST_GATEWAY", "true")];
+        assert!(config(&allowed).unwrap().stripe.is_none());
     }
 
     #[test]

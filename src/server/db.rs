@@ -144,6 +144,8 @@ pub enum Locked {
     Cart,
     /// A cart without an owner; an account's cart is not locked under this name.
     GuestCart,
+    /// An order, before its payments.
+    Order,
 }
 
 impl Tx {
@@ -157,6 +159,7 @@ impl Tx {
             Locked::User => "SELECT 1 FROM users WHERE id = $1",
             Locked::Cart => "SELECT 1 FROM carts WHERE id = $1",
             Locked::GuestCart => "SELECT 1 FROM carts WHERE id = $1 AND user_id IS NULL",
+            Locked::Order => "SELECT 1 FROM orders WHERE id = $1",
         };
         let found: Option<i32> = match self {
             Tx::Sqlite(tx) => {

@@ -53,6 +53,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("STRIPE_SECRET_KEY: the payment client could not be set up: {0}")]
+    Payments(#[from] super::payments::ProviderError),
 }
 
 /// A server that is bound and ready to serve.
@@ -78,6 +80,28 @@ impl Server {
         {
             credentials.announce();
         }
+        let addr = config.listen_addr;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        // This server's own address, for the test gateway's calls: loopback when it listens on
+        // every interface.
+        let mut own = listener.local_addr().unwrap_or(addr);
+        if own.ip().is_unspecified() {
+            own.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        let self_url = format!("http://{own}");
+        let payments = match &config.stripe {
+            Some(keys) => super::payments::Payments::stripe(
+                keys,
+                config
+                    .stripe_api_base
+                    .as_deref()
+                    .unwrap_or(super::payments::STRIPE_API),
+                self_url,
+            )?,
+            None => super::payments::Payments::test_gateway(self_url)?,
+        };
         let state = AppState {
             leptos_options,
             db,
@@ -87,11 +111,10 @@ impl Server {
             settings: Arc::new(settings),
             vocabulary: Arc::default(),
             catalog_cache: Arc::default(),
+            payments: Arc::new(payments),
+            events: Default::default(),
+            gateway_outbox: Default::default(),
         };
-        let addr = state.config.listen_addr;
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartError::Bind { addr, source })?;
         Ok(Server {
             listener,
             router: router(state.clone()),
@@ -157,6 +180,9 @@ impl Server {
                 }
             }
         });
+        let payment_events = tokio::spawn(crate::orders::webhook::run_worker(self.state.clone()));
+        let gateway = (self.state.payments.provider == "test_gateway")
+            .then(|| tokio::spawn(super::test_gateway::run_delivery(self.state.clone())));
         let mailer = tokio::spawn(mail::run_worker(
             self.state.db.clone(),
             self.state.config.smtp_url.clone(),
@@ -173,6 +199,10 @@ impl Server {
         cleanup.abort();
         forget_stale.abort();
         expire_reservations.abort();
+        payment_events.abort();
+        if let Some(gateway) = gateway {
+            gateway.abort();
+        }
         mailer.abort();
         self.state.db.close().await;
         result
@@ -264,6 +294,10 @@ fn router(state: AppState) -> Router {
             limits::guard_writes,
         ))
         .layer(session_layer)
+        // Called by the payment provider, not by a browser: no session, no Origin check or per-IP
+        // limit; the webhook's signature (and the gateway's keys) authenticate them.
+        .merge(crate::orders::webhook::routes())
+        .merge(super::test_gateway::routes())
         // Outside the session layer, so a page that started a session (its cookie) is never shared.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -410,18 +444,45 @@ fn page_context(state: &AppState) {
     {
         response.insert_header(
             CONTENT_SECURITY_POLICY,
-            header_value(&content_security_policy(&format!("'nonce-{nonce}'"))),
+            header_value(&content_security_policy(&format!("'nonce-{nonce}'"), false)),
         );
     }
 }
 
-/// Stripe.js and its frames are the only third party the shop talks to from the browser.
-/// `inline_scripts` names the inline scripts allowed to run: a nonce, or their hashes.
-pub fn content_security_policy(inline_scripts: &str) -> String {
+/// Lets the page being rendered load Stripe.js and its frames, when Stripe takes the payments:
+/// the card step, and no other page.
+pub fn allow_payment_provider_on_this_page() {
+    let uses_stripe =
+        use_context::<AppState>().is_some_and(|state| state.payments.uses_stripe_hosts);
+    if let (true, Some(nonce), Some(response)) = (
+        uses_stripe,
+        leptos::nonce::use_nonce(),
+        use_context::<ResponseOptions>(),
+    ) {
+        response.insert_header(
+            CONTENT_SECURITY_POLICY,
+            header_value(&content_security_policy(&format!("'nonce-{nonce}'"), true)),
+        );
+    }
+}
+
+/// `inline_scripts` names the inline scripts allowed to run: a nonce, or their hashes. Stripe.js
+/// and its frames, the only third party the shop's pages talk to, are allowed where `stripe` says.
+pub fn content_security_policy(inline_scripts: &str, stripe: bool) -> String {
+    let (script, img, connect, frame) = if stripe {
+        (
+            " https://js.stripe.com",
+            " https://*.stripe.com",
+            " https://api.stripe.com",
+            "https://js.stripe.com https://hooks.stripe.com",
+        )
+    } else {
+        ("", "", "", "'none'")
+    };
     format!(
-        "default-src 'self'; script-src 'self' {inline_scripts} 'wasm-unsafe-eval' https://js.stripe.com; \
-         style-src 'self'; img-src 'self' data: https://*.stripe.com; connect-src 'self' https://api.stripe.com; \
-         frame-src https://js.stripe.com https://hooks.stripe.com; font-src 'self'; object-src 'none'; \
+        "default-src 'self'; script-src 'self' {inline_scripts} 'wasm-unsafe-eval'{script}; \
+         style-src 'self'; img-src 'self' data:{img}; connect-src 'self'{connect}; \
+         frame-src {frame}; font-src 'self'; object-src 'none'; \
          base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     )
 }

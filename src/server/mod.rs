@@ -8,7 +8,9 @@ pub mod http;
 pub mod limits;
 pub mod mail;
 pub mod page_cache;
+pub mod payments;
 pub mod sessions;
+pub mod test_gateway;
 
 use crate::error::AppError;
 use config::{Config, Settings};
@@ -28,6 +30,11 @@ pub struct AppState {
     /// The search index's words, for spelling correction; reloaded when the catalog changes.
     pub vocabulary: Arc<crate::catalog::search::VocabularyCache>,
     pub catalog_cache: Arc<crate::catalog::cache::CatalogCache>,
+    pub payments: Arc<payments::Payments>,
+    /// Wakes the worker that applies the payment provider's events.
+    pub events: crate::orders::webhook::EventInbox,
+    /// Wakes the test gateway's delivery of events, when it is the provider.
+    pub gateway_outbox: test_gateway::Outbox,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

@@ -264,7 +264,7 @@ fn keep(headers: &HeaderMap, html: &[u8]) -> Option<CachedPage> {
             )
         })
         .collect();
-    let policy = super::http::content_security_policy(&hashes.join(" "));
+    let policy = super::http::content_security_policy(&hashes.join(" "), false);
     headers.insert(
         CONTENT_SECURITY_POLICY,
         HeaderValue::from_str(&policy).ok()?,

@@ -1,5 +1,7 @@
 //! Gives a test its own server and database in one line: `let app = TestApp::spawn().await;`.
 
+pub mod fake_stripe;
+
 use emporium::server::config::{Config, Settings, leptos_options};
 use emporium::server::db::Db;
 use emporium::server::http::Server;
@@ -12,7 +14,7 @@ use tokio::sync::oneshot;
 
 /// Test servers run on one long-lived multi-threaded runtime, as in production, rather than on each
 /// test's own single-threaded runtime, which stops whenever its test is not awaiting.
-static SERVERS: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+pub static SERVERS: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -26,6 +28,7 @@ pub const PUBLIC_URL: &str = "https://shop.test";
 pub struct TestApp {
     pub addr: SocketAddr,
     pub db: Db,
+    pub database_url: String,
     pub media_dir: PathBuf,
     pub client: reqwest::Client,
     _stop: oneshot::Sender<()>,
@@ -38,7 +41,18 @@ pub struct Options {
     pub site_root: Option<PathBuf>,
     /// Site settings other than the shipped Leptos.toml.
     pub settings: Option<Settings>,
+    /// Stripe's test keys (`STRIPE_KEYS`) and this API address instead of the built-in gateway.
+    pub stripe_api_base: Option<String>,
+    /// An existing database instead of a fresh one: a restart.
+    pub database_url: Option<String>,
 }
+
+/// The Stripe keys test servers get with `stripe_api_base`, in Stripe's shapes.
+pub const STRIPE_KEYS: [(&str, &str); 3] = [
+    ("STRIPE_SECRET_KEY", "sk_test_emporium_tests"),
+    ("STRIPE_PUBLISHABLE_KEY", "pk_test_emporium_tests"),
+    ("STRIPE_WEBHOOK_SECRET", "whsec_emporium_tests"),
+];
 
 /// A directory of the test's own under target/, removed by nobody: the next run reuses fresh names.
 pub fn scratch_dir(label: &str) -> PathBuf {
@@ -107,13 +121,21 @@ impl TestApp {
 
     pub async fn spawn_with(options: Options) -> TestApp {
         let media_dir = scratch_dir("media");
-        let vars: HashMap<&str, String> = HashMap::from([
-            ("DATABASE_URL", fresh_database_url("app").await),
+        let database_url = match options.database_url {
+            Some(url) => url,
+            None => fresh_database_url("app").await,
+        };
+        let mut vars: HashMap<&str, String> = HashMap::from([
+            ("DATABASE_URL", database_url.clone()),
             ("LEPTOS_SITE_ADDR", "127.0.0.1:0".to_owned()),
             ("PUBLIC_URL", PUBLIC_URL.to_owned()),
             ("MEDIA_DIR", media_dir.display().to_string()),
             ("DEMO_DATA", options.demo_data.to_string()),
         ]);
+        if let Some(base) = options.stripe_api_base {
+            vars.extend(STRIPE_KEYS.map(|(name, value)| (name, value.to_owned())));
+            vars.insert("STRIPE_API_BASE", base);
+        }
         let mut leptos = leptos_options().expect("build layout");
         match &options.site_root {
             Some(root) => {
@@ -150,6 +172,7 @@ impl TestApp {
         TestApp {
             addr,
             db,
+            database_url,
             media_dir,
             client,
             _stop: stop,
