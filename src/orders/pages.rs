@@ -72,6 +72,12 @@ fn OrderDetails(
             <p class="mt-2 text-stone-700">
                 "Placed " {readable(&order.placed_at)} " · " <span data-testid="order-status" class="font-semibold">{order.status.label()}</span>
             </p>
+            {(order.status == OrderStatus::Paid).then(|| view! {
+                <section role="status" class="mt-6 rounded-lg border border-green-200 bg-green-50 p-4 text-green-950">
+                    <h2 class="font-semibold">"Thank you: your payment is received"</h2>
+                    <p class="mt-1">{format!("We are preparing your order and have sent a confirmation to {}.", order.email)}</p>
+                </section>
+            })}
             {settling.then(|| view! {
                 <Meta name="refresh-in-place" content="2" />
                 <noscript><meta http-equiv="refresh" content="3" /></noscript>

@@ -9,7 +9,8 @@ use leptos::prelude::*;
 #[island]
 pub fn PaymentForm(step: PaymentStep) -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    // Until the card form is there (never, without JavaScript), there is nothing to pay with.
+    let busy = RwSignal::new(true);
     let label = format!("Pay {}", step.amount);
     #[cfg(feature = "hydrate")]
     let submit = browser::start(step, problem, busy);
@@ -21,11 +22,8 @@ pub fn PaymentForm(step: PaymentStep) -> impl IntoView {
     view! {
         <form on:submit=submit aria-label="Pay by card" class="mt-4">
             <div id="payment-element" class="min-h-24">
-                <p class="text-sm text-stone-600">"Loading the card form…"</p>
+                <p class="text-sm text-stone-700">"The card form appears here; it needs JavaScript. If it does not appear, turn JavaScript on and reload this page: your items stay held meanwhile."</p>
             </div>
-            <noscript>
-                <p class="text-sm text-red-800">"Paying by card needs JavaScript. Turn it on and reload this page; your items stay held meanwhile."</p>
-            </noscript>
             <button type="submit" disabled=move || busy.get() aria-busy=move || busy.get().to_string()
                 class="mt-6 w-full rounded-md bg-stone-900 px-6 py-3 text-lg font-medium text-white hover:bg-stone-700 disabled:cursor-wait disabled:bg-stone-500">
                 {label}
@@ -100,8 +98,9 @@ mod browser {
                     .ok()?;
                 Some((stripe, elements))
             });
-            if ready.is_none() {
-                problem.set(Some(UNAVAILABLE.to_owned()));
+            match ready {
+                Some(_) => busy.set(false),
+                None => problem.set(Some(UNAVAILABLE.to_owned())),
             }
             mounted.set_value(ready);
         });
