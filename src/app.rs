@@ -8,7 +8,7 @@ use crate::catalog::pages::{CategoryPage, HomePage, ProductPage, ProductsPage};
 use crate::checkout::pages::CheckoutPage;
 use crate::components::{Footer, Header, NotFound, ShopResource, fetch_shop_info};
 use crate::manage::pages::{ManageHome, ManageLayout, UserPage, UsersPage};
-use crate::orders::pages::OrderPage;
+use crate::orders::pages::{AccountOrdersPage, OrderPage};
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("checkout") view=CheckoutPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("orders"), ParamSegment("number")) view=OrderPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("account"), StaticSegment("orders")) view=AccountOrdersPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("account"), StaticSegment("signup")) view=SignUpPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("account"), StaticSegment("login")) view=SignInPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("account"), StaticSegment("forgot")) view=ForgotPasswordPage ssr=SsrMode::Async />

@@ -147,6 +147,11 @@ fn cases() -> Vec<Case> {
             expect: A_ONLY,
         },
         Case {
+            path: orders::ListOrders::PATH,
+            body: |_, _| form(&[]),
+            expect: SIGNED_IN,
+        },
+        Case {
             path: orders::StartPayment::PATH,
             body: |f, _| form(&[("number", &f.order_number)]),
             expect: A_ONLY,
@@ -359,6 +364,7 @@ fn pages(f: &Fixture) -> Vec<(&'static str, String, [&'static str; 6])> {
             PUBLIC,
         ),
         ("/account", "/account".into(), TO_LOGIN_OR_OK),
+        ("/account/orders", "/account/orders".into(), TO_LOGIN_OR_OK),
         ("/manage", "/manage".into(), STAFF_PAGE),
         ("/manage/users", "/manage/users".into(), ADMIN_PAGE),
         (

@@ -708,3 +708,94 @@ async fn create_promo_makes_codes_the_checkout_takes() {
     );
     assert!(count(&app, "SELECT COUNT(*) FROM promo_codes").await == 1);
 }
+
+#[tokio::test]
+async fn a_shopper_lists_their_own_orders_newest_first_a_page_at_a_time() {
+    use emporium::orders::api::ListOrders;
+    let (app, lamp) = shop_with_lamps(100).await;
+    let hash = emporium::accounts::password::hash(crate::accounts::PASSWORD.into())
+        .await
+        .unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    for email in ["ada@example.com", "bob@example.com"] {
+        emporium::accounts::repo::insert_verified_user(
+            &mut tx,
+            email,
+            "Shopper",
+            &hash,
+            emporium::accounts::Role::Customer,
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let ada = browser();
+    crate::accounts::sign_in(&app, &ada, "ada@example.com", crate::accounts::PASSWORD).await;
+    add(&app, &ada, lamp, 1).await;
+    let mut placed = Vec::new();
+    for _ in 0..=emporium::orders::ORDERS_PER_PAGE {
+        let (status, location) = place(&app, &ada, &order_form(&new_key(), None)).await;
+        assert_eq!(status, StatusCode::OK, "{location}");
+        placed.push(
+            location
+                .trim_start_matches("/orders/")
+                .split('?')
+                .next()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let list = |client: &reqwest::Client, after: Option<String>| {
+        let request = client.post(app.url(ListOrders::PATH));
+        let request = match after {
+            Some(after) => request.form(&[("after", after)]),
+            None => request.form(&[("after", "")]),
+        };
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+    let (status, first) = list(&ada, None).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let first: emporium::orders::OrdersPage = serde_json::from_str(&first).unwrap();
+    let (_, second) = list(&ada, first.next.clone()).await;
+    let second: emporium::orders::OrdersPage = serde_json::from_str(&second).unwrap();
+    let shown: Vec<String> = first
+        .orders
+        .iter()
+        .chain(&second.orders)
+        .map(|o| o.number.clone())
+        .collect();
+    placed.reverse();
+    assert_eq!(shown, placed, "every order once, newest first");
+    assert_eq!(first.orders.len(), emporium::orders::ORDERS_PER_PAGE);
+    assert!(second.next.is_none());
+    assert_eq!(
+        first.orders[0].status,
+        emporium::orders::OrderStatus::PendingPayment
+    );
+    assert_eq!(
+        first.orders[1].status,
+        emporium::orders::OrderStatus::Cancelled,
+        "replaced"
+    );
+
+    let page = ada
+        .get(app.url("/account/orders"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&placed[0]) && page.contains("Older orders"));
+    let bob = browser();
+    crate::accounts::sign_in(&app, &bob, "bob@example.com", crate::accounts::PASSWORD).await;
+    let (_, theirs) = list(&bob, None).await;
+    assert!(!theirs.contains("EM-"), "{theirs}");
+    let (status, _) = list(&browser(), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = list(&ada, Some("nonsense".into())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

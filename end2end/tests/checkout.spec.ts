@@ -3,6 +3,9 @@ import { expect, type Page, test } from "@playwright/test";
 // Checkout and payment on the built-in test gateway, which takes Stripe's test cards through its
 // stand-in for Stripe.js and confirms payments to the shop through the signed webhook.
 
+// A purchase is a dozen pages, several of them hydrated, on a busy 2-core machine.
+test.describe.configure({ timeout: 120_000 });
+
 async function ready(page: Page) {
   await expect(page.locator("html[data-hydrated=true]")).toBeAttached();
 }
@@ -69,8 +72,11 @@ test("a guest buys two products with a card that works, and the order is paid an
   await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
   await expect(page.getByTestId("order-status")).toHaveText("Paid");
   expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
-  await expect(page.getByTestId("cart-count")).toHaveText("0");
   expect(errors).toEqual([]);
+  // The paid lines have left the cart.
+  await page.goto("/cart");
+  await expect(page.getByRole("heading", { name: "Your cart is empty" })).toBeVisible();
+  await expect(page.getByTestId("cart-count")).toHaveText("0");
 
   await page.goto("/dev/mailbox");
   const mail = page.getByRole("listitem").filter({ hasText: `to ${email}` }).filter({ hasText: /is confirmed/ });
@@ -158,4 +164,33 @@ test("checkout and the card step have no axe-core violations", async ({ page }) 
   expect(await violations()).toEqual([]);
   await placeOrder(page, `axe-${Date.now()}@example.com`);
   expect(await violations()).toEqual([]);
+});
+
+test("a signed-in shopper finds the order among theirs", async ({ page }) => {
+  const email = `member-${Date.now()}@example.com`;
+  await page.goto("/account/signup");
+  await page.getByLabel("Name").fill("Member");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("a long enough passphrase");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/account\/login\?notice=verify/);
+  await page.goto("/dev/mailbox");
+  await page.getByRole("listitem").filter({ hasText: `to ${email}` }).filter({ hasText: /confirm your email/ }).first().getByRole("link").click();
+  await page.getByRole("link", { name: "Confirm your email" }).click();
+  await ready(page);
+  await page.getByRole("button", { name: "Confirm my email address" }).click();
+  await expect(page.getByText(`Signed in as ${email}`)).toBeVisible();
+
+  await addFrom(page, "kitchen");
+  await page.goto("/checkout");
+  await expect(page.getByRole("form", { name: "Place your order" }).getByLabel("Email", { exact: true })).toHaveValue(email);
+  await placeOrder(page, email);
+  const number = new URL(page.url()).pathname.split("/").at(-1)!;
+  await payWith(page, "4242 4242 4242 4242");
+  await expect(page.getByTestId("order-status")).toHaveText("Paid");
+  await page.goto("/account/orders");
+  const summary = page.getByTestId("order-summary").filter({ hasText: number });
+  await expect(summary).toContainText("Paid");
+  await summary.getByRole("link", { name: number }).click();
+  await expect(page.getByRole("heading", { level: 1, name: `Order ${number}` })).toBeVisible();
 });

@@ -261,6 +261,7 @@ fn AccountSections(account: AccountView, actions: AccountActions) -> impl IntoVi
     let verified = account.email_verified;
     view! {
         <p class="mt-2 text-stone-700">"Signed in as " <strong>{account.email.clone()}</strong></p>
+        <p class="mt-2"><a class="font-medium underline" href="/account/orders">"Your orders"</a></p>
         <p class="mt-2"><a class="font-medium underline" href="/products?liked=true">"Products you like"</a></p>
         <ActionForm action=actions.sign_out attr:class="mt-3">
             <button type="submit" class="rounded-md border border-stone-300 px-4 py-2 text-sm font-medium hover:bg-stone-100">"Sign out"</button>
@@ -410,12 +411,14 @@ pub fn account_links(user: Option<&super::CurrentUser>) -> Vec<(&'static str, &'
         Some(user) if user.is_staff() => {
             vec![
                 ("Your account", "/account"),
+                ("Your orders", "/account/orders"),
                 ("Liked products", "/products?liked=true"),
                 ("Back office", "/manage"),
             ]
         }
         Some(_) => vec![
             ("Your account", "/account"),
+            ("Your orders", "/account/orders"),
             ("Liked products", "/products?liked=true"),
         ],
     }

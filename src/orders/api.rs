@@ -1,6 +1,6 @@
 //! Order server functions.
 
-use super::{OrderView, PaymentStep};
+use super::{OrderView, OrdersPage, PaymentStep};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -83,4 +83,20 @@ pub async fn start_payment(number: String, key: Option<String>) -> Result<Paymen
         return_path,
         amount: payable.total,
     })
+}
+
+/// The signed-in shopper's orders, newest first, a page at a time (`after`: the previous page's
+/// cursor).
+#[server]
+pub async fn list_orders(after: Option<String>) -> Result<OrdersPage, AppError> {
+    let state = crate::server::state()?;
+    let user = crate::accounts::auth::require_user().await?;
+    let cursor = match after.as_deref().filter(|after| !after.is_empty()) {
+        None => None,
+        Some(text) => Some(
+            super::repo::parse_cursor(text)
+                .ok_or_else(|| AppError::bad_request("That page of orders does not exist."))?,
+        ),
+    };
+    Ok(super::repo::orders_of(&state.db, user.id, cursor).await?)
 }

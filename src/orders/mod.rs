@@ -131,6 +131,28 @@ pub struct OrderView {
     pub payment: Option<PaymentState>,
 }
 
+/// One line of a shopper's list of orders.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderSummary {
+    pub number: String,
+    pub status: OrderStatus,
+    /// RFC 3339, UTC.
+    pub placed_at: String,
+    pub total: Money,
+    pub item_count: u32,
+}
+
+/// A page of a shopper's orders, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrdersPage {
+    pub orders: Vec<OrderSummary>,
+    /// The cursor of the next (older) page, if there is one.
+    pub next: Option<String>,
+}
+
+/// Orders on one page of `/account/orders`.
+pub const ORDERS_PER_PAGE: usize = 20;
+
 /// A payment attempt as the provider last reported it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentState {

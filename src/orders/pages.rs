@@ -1,8 +1,8 @@
 //! `/orders/{number}`: one order, for the account that placed it or whoever holds its link.
 
-use super::api::{fetch_order, start_payment};
+use super::api::{fetch_order, list_orders, start_payment};
 use super::payment_form::PaymentForm;
-use super::{OrderStatus, OrderView};
+use super::{OrderStatus, OrderView, OrdersPage};
 use crate::checkout::PostalAddress;
 use crate::checkout::pages::TotalsTable;
 use crate::components::{ErrorPanel, NotFound};
@@ -197,4 +197,56 @@ mod tests {
         );
         assert_eq!(super::readable("soon"), "soon");
     }
+}
+
+/// `/account/orders`: the signed-in shopper's orders, newest first.
+#[component]
+pub fn AccountOrdersPage() -> impl IntoView {
+    let query = use_query_map();
+    let orders = Resource::new(move || query.read().get("after"), list_orders);
+    view! {
+        <Title text="Your orders" />
+        <div class="mx-auto max-w-3xl px-4 py-8">
+            <h1 class="text-3xl font-semibold text-stone-900">"Your orders"</h1>
+            <Suspense fallback=|| view! { <p class="py-8 text-stone-600">"Loading your orders…"</p> }>
+                {move || Suspend::new(async move {
+                    match orders.await {
+                        Ok(page) => view! { <OrderList page /> }.into_any(),
+                        Err(error) => crate::accounts::pages::signed_in_or_error(error),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+fn OrderList(page: OrdersPage) -> impl IntoView {
+    if page.orders.is_empty() {
+        return view! {
+            <p class="mt-6 text-stone-700">"No orders here yet. " <a class="underline" href="/products">"Browse the shop"</a></p>
+        }
+        .into_any();
+    }
+    view! {
+        <ul class="mt-6 divide-y divide-stone-200 border-y border-stone-200" aria-label="Orders">
+            {page.orders.into_iter().map(|order| {
+                let items = if order.item_count == 1 { "1 item".to_owned() } else { format!("{} items", order.item_count) };
+                view! {
+                    <li class="flex flex-wrap items-center justify-between gap-2 py-4" data-testid="order-summary">
+                        <div>
+                            <a class="font-medium text-stone-900 underline" href=format!("/orders/{}", order.number)>{order.number.clone()}</a>
+                            <p class="text-sm text-stone-600">{format!("{} · {items}", readable(&order.placed_at))}</p>
+                        </div>
+                        <p class="text-sm font-medium">{order.status.label()}</p>
+                        <p class="font-medium">{order.total.to_string()}</p>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+        {page.next.map(|next| view! {
+            <p class="mt-6"><a class="underline" href=format!("/account/orders?after={next}")>"Older orders"</a></p>
+        })}
+    }
+    .into_any()
 }

@@ -293,3 +293,68 @@ pub async fn payable(db: &Db, number: &str) -> Result<Option<Payable>, sqlx::Err
         latest,
     }))
 }
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: i64,
+    number: String,
+    status: String,
+    placed_at: DateTime<Utc>,
+    total_minor: i64,
+    currency: String,
+    item_count: i64,
+}
+
+/// A cursor into a shopper's orders, newest first: the last order shown's time (microseconds) and
+/// id, as `MICROS~ID`.
+pub fn parse_cursor(text: &str) -> Option<(DateTime<Utc>, i64)> {
+    let (micros, id) = text.split_once('~')?;
+    let at = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+    Some((at, id.parse().ok()?))
+}
+
+/// One page of the account's orders, newest first, after `cursor` (keyset: the same cost deep in
+/// the list as at its start).
+#[tracing::instrument(skip(db))]
+pub async fn orders_of(
+    db: &Db,
+    user_id: i64,
+    cursor: Option<(DateTime<Utc>, i64)>,
+) -> Result<super::OrdersPage, sqlx::Error> {
+    let limit = i64::try_from(super::ORDERS_PER_PAGE).unwrap_or(20) + 1;
+    // Not chrono's MAX_UTC: SQLite compares times as text, and its six-digit year sorts first.
+    let end_of_time = DateTime::from_timestamp(253_402_300_799, 0).unwrap_or_default();
+    let (before, before_id) = cursor.unwrap_or((end_of_time, i64::MAX));
+    let rows: Vec<SummaryRow> = on_db!(db, pool => sqlx::query_as(
+        "SELECT o.id, o.number, o.status, o.placed_at, o.total_minor, o.currency,
+                CAST((SELECT COALESCE(SUM(l.quantity), 0) FROM order_lines l WHERE l.order_id = o.id) AS BIGINT) AS item_count
+         FROM orders o
+         WHERE o.user_id = $1 AND (o.placed_at < $2 OR (o.placed_at = $2 AND o.id < $3))
+         ORDER BY o.placed_at DESC, o.id DESC LIMIT $4"
+    ).bind(user_id).bind(before).bind(before_id).bind(limit).fetch_all(pool).await)?;
+    let more = rows.len() > super::ORDERS_PER_PAGE;
+    let shown: Vec<SummaryRow> = rows.into_iter().take(super::ORDERS_PER_PAGE).collect();
+    let next = more
+        .then(|| {
+            shown
+                .last()
+                .map(|last| format!("{}~{}", last.placed_at.timestamp_micros(), last.id))
+        })
+        .flatten();
+    Ok(super::OrdersPage {
+        orders: shown
+            .into_iter()
+            .map(|row| super::OrderSummary {
+                number: row.number,
+                status: OrderStatus::parse(&row.status).unwrap_or(OrderStatus::Cancelled),
+                placed_at: row.placed_at.to_rfc3339(),
+                total: Money::new(
+                    row.total_minor,
+                    Currency::parse(&row.currency).unwrap_or(Currency::XXX),
+                ),
+                item_count: u32::try_from(row.item_count).unwrap_or(0),
+            })
+            .collect(),
+        next,
+    })
+}

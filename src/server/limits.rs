@@ -43,7 +43,7 @@ fn is_read(path: &str) -> bool {
     use crate::checkout::api::FetchCheckout;
     use crate::components::FetchShopInfo;
     use crate::manage::api::{FetchManageAccess, FetchUser, ListUsers};
-    use crate::orders::api::FetchOrder;
+    use crate::orders::api::{FetchOrder, ListOrders};
     use leptos::server_fn::ServerFn;
     static READS: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
         std::sync::LazyLock::new(|| {
@@ -57,6 +57,7 @@ fn is_read(path: &str) -> bool {
                 FetchCart::PATH,
                 FetchCheckout::PATH,
                 FetchOrder::PATH,
+                ListOrders::PATH,
                 CurrentAccount::PATH,
                 FetchAccount::PATH,
                 CheckResetLink::PATH,
