@@ -799,3 +799,95 @@ async fn a_shopper_lists_their_own_orders_newest_first_a_page_at_a_time() {
     let (status, _) = list(&ada, Some("nonsense".into())).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_latest_shopper_to_like_a_product_that_runs_short_hears_about_it_once() {
+    let (app, lamp) = shop_with_lamps(5).await;
+    let hash = emporium::accounts::password::hash(crate::accounts::PASSWORD.into())
+        .await
+        .unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    let mut likers = Vec::new();
+    for email in ["early@example.com", "late@example.com"] {
+        likers.push(
+            emporium::accounts::repo::insert_verified_user(
+                &mut tx,
+                email,
+                "Liker",
+                &hash,
+                emporium::accounts::Role::Customer,
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    tx.commit().await.unwrap();
+    for (n, user) in likers.iter().enumerate() {
+        on_db!(&app.db, pool => sqlx::query(
+            "INSERT INTO likes (user_id, product_id, created_at)
+             SELECT $1, product_id, $2 FROM product_variants WHERE id = $3"
+        ).bind(user).bind(Utc::now() - Duration::hours(2 - n as i64)).bind(lamp).execute(pool).await.map(drop))
+        .unwrap();
+    }
+    let told = |to: &'static str| {
+        let app = &app;
+        async move {
+            count(app, &format!("SELECT COUNT(*) FROM email_outbox WHERE template = 'low_stock' AND to_address = '{to}'")).await
+        }
+    };
+
+    // 5 → 4: still plenty.
+    let buyer = browser();
+    add(&app, &buyer, lamp, 1).await;
+    assert_eq!(
+        place(&app, &buyer, &order_form(&new_key(), None)).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        (
+            told("late@example.com").await,
+            told("early@example.com").await
+        ),
+        (0, 0)
+    );
+
+    // 4 → 2: running short, and the latest to like it is told.
+    let second = browser();
+    add(&app, &second, lamp, 2).await;
+    assert_eq!(
+        place(&app, &second, &order_form(&new_key(), None)).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        (
+            told("late@example.com").await,
+            told("early@example.com").await
+        ),
+        (1, 0)
+    );
+    let subject: String = on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT subject FROM email_outbox WHERE template = 'low_stock'"
+    ).fetch_one(pool).await)
+    .unwrap();
+    assert_eq!(subject, "Only 2 left of Brass lamp");
+
+    // Restocked and running short again: the same shopper is not told twice; the next one is.
+    let mut tx = app.db.begin().await.unwrap();
+    emporium::catalog::repo::set_on_hand(&mut tx, lamp, 13, "received")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let third = browser();
+    add(&app, &third, lamp, 9).await;
+    assert_eq!(
+        place(&app, &third, &order_form(&new_key(), None)).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        (
+            told("late@example.com").await,
+            told("early@example.com").await
+        ),
+        (1, 1)
+    );
+}

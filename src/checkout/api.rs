@@ -227,9 +227,11 @@ mod flow {
             reserve_for: Duration::minutes(i64::from(settings.reservation_minutes)),
             now: Utc::now(),
         };
-        let placed = repo::place_order(&state.db, &placement)
+        let letterhead = crate::accounts::emails::Letterhead::of(state);
+        let placed = repo::place_order(&state.db, &letterhead, &placement)
             .await?
             .map_err(refused)?;
+        state.outbox.wake();
         Ok((placed.number, key))
     }
 

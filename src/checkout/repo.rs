@@ -8,9 +8,10 @@
 use super::PostalAddress;
 use super::pricing::{Discount, Pricing};
 use crate::accounts::AddressView;
+use crate::accounts::emails::Letterhead;
 use crate::money::{Currency, Money};
 use crate::orders::OrderStatus;
-use crate::server::db::{Db, Locked};
+use crate::server::db::{Db, Locked, Tx};
 use crate::{in_tx, on_db};
 use chrono::{DateTime, Datelike, Duration, Utc};
 
@@ -105,6 +106,7 @@ pub async fn insert_promo(db: &Db, promo: &NewPromo) -> Result<Option<i64>, sqlx
 /// A cart line as an order would take it, at today's price and stock.
 #[derive(Clone, Debug, sqlx::FromRow)]
 struct LineRow {
+    product_id: i64,
     variant_id: i64,
     product_name: String,
     title: String,
@@ -129,7 +131,7 @@ impl LineRow {
 /// `available` counts what the cart's own unpaid order holds, which placing a new order releases.
 /// In variant order, so that two checkouts reserving the same variants on PostgreSQL lock them in
 /// the same order and never deadlock.
-const CART_LINES: &str = "SELECT v.id AS variant_id, p.name AS product_name, v.title, v.sku,
+const CART_LINES: &str = "SELECT p.id AS product_id, v.id AS variant_id, p.name AS product_name, v.title, v.sku,
         (SELECT COUNT(*) FROM product_variants sibling WHERE sibling.product_id = p.id) AS variant_count,
         v.price_minor, CAST(ci.quantity AS BIGINT) AS quantity,
         CAST(i.on_hand - i.reserved + COALESCE((SELECT SUM(held.quantity) FROM order_lines held
@@ -217,6 +219,7 @@ pub struct Placed {
 #[tracing::instrument(skip_all, fields(cart_id = placement.cart_id))]
 pub async fn place_order(
     db: &Db,
+    letterhead: &Letterhead<'_>,
     placement: &Placement,
 ) -> Result<Result<Placed, Refusal>, sqlx::Error> {
     // Most refusals (sold out, above all) are known from a plain read, without queueing for
@@ -320,6 +323,14 @@ pub async fn place_order(
             ))));
         }
     }
+    tell_who_liked_what_runs_short(
+        &mut tx,
+        letterhead,
+        &lines,
+        placement.user_id,
+        placement.now,
+    )
+    .await?;
     if let Some(address) = &placement.save_address
         && let Some(user_id) = placement.user_id
     {
@@ -410,4 +421,61 @@ fn check_lines(lines: &[LineRow]) -> Result<(), Refusal> {
     } else {
         Err(Refusal::Short(short))
     }
+}
+
+/// When a checkout leaves a product with this many or fewer for sale (and some), the shopper who
+/// liked it most recently and has not bought it is told, once per product and shopper.
+pub const RUNNING_SHORT_AT: i64 = 3;
+
+async fn tell_who_liked_what_runs_short(
+    tx: &mut Tx,
+    letterhead: &Letterhead<'_>,
+    lines: &[LineRow],
+    buyer: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let mut products: Vec<i64> = lines.iter().map(|line| line.product_id).collect();
+    products.sort_unstable();
+    products.dedup();
+    for product_id in products {
+        let ordered: i64 = lines
+            .iter()
+            .filter(|line| line.product_id == product_id)
+            .map(|line| line.quantity)
+            .sum();
+        let (left, name, slug): (i64, String, String) = in_tx!(tx, conn => sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(i.on_hand - i.reserved), 0) AS BIGINT), p.name, p.slug
+             FROM products p JOIN product_variants v ON v.product_id = p.id JOIN inventory i ON i.variant_id = v.id
+             WHERE p.id = $1 GROUP BY p.name, p.slug"
+        ).bind(product_id).fetch_one(conn).await)?;
+        // Only as it falls past the mark, and only while there is some to buy.
+        if left == 0 || left > RUNNING_SHORT_AT || left + ordered <= RUNNING_SHORT_AT {
+            continue;
+        }
+        let liker: Option<(i64, String)> = in_tx!(tx, conn => sqlx::query_as(
+            "SELECT u.id, u.email FROM likes l JOIN users u ON u.id = l.user_id
+             WHERE l.product_id = $1 AND u.id <> $2 AND u.disabled_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM low_stock_notices n WHERE n.product_id = $1 AND n.user_id = u.id)
+               AND NOT EXISTS (SELECT 1 FROM orders o JOIN order_lines ol ON ol.order_id = o.id
+                               JOIN product_variants v ON v.id = ol.variant_id
+                               WHERE o.user_id = u.id AND v.product_id = $1
+                                 AND o.status NOT IN ('pending_payment', 'cancelled'))
+             ORDER BY l.created_at DESC, u.id DESC LIMIT 1"
+        ).bind(product_id).bind(buyer.unwrap_or(0)).fetch_optional(conn).await)?;
+        let Some((user_id, email)) = liker else {
+            continue;
+        };
+        in_tx!(tx, conn => sqlx::query(
+            "INSERT INTO low_stock_notices (product_id, user_id, created_at) VALUES ($1, $2, $3)"
+        ).bind(product_id).bind(user_id).bind(now).execute(conn).await.map(drop))?;
+        let mail = letterhead.mail(
+            &email,
+            "low_stock",
+            &format!("Only {left} left of {name}"),
+            &[&format!("You liked {name}, and only {left} are left now. If you would like one, do not wait too long.")],
+            Some(("See it in the shop", &format!("/p/{slug}"))),
+        );
+        crate::server::mail::enqueue(tx, &mail).await?;
+    }
+    Ok(())
 }

@@ -82,6 +82,7 @@ pub async fn start_payment(number: String, key: Option<String>) -> Result<Paymen
         js_url: state.payments.js_url.clone(),
         return_path,
         amount: payable.total,
+        last_error: intent.last_error,
     })
 }
 

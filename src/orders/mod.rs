@@ -179,6 +179,8 @@ pub struct PaymentStep {
     /// Where the provider sends the shopper back: this order's page, as a path.
     pub return_path: String,
     pub amount: Money,
+    /// Why the last attempt failed, as the provider says now (its webhook may still be on its way).
+    pub last_error: Option<String>,
 }
 
 #[cfg(test)]

@@ -94,12 +94,7 @@ fn OrderDetails(
                     })}
                     <p class="mt-1">"Keep the address of this page: it is your link to this order."</p>
                 </section>
-                {failure.map(|failure| view! {
-                    <p role="alert" class="mt-4 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-900">
-                        {format!("Your last payment did not go through: {failure} Please try again.")}
-                    </p>
-                })}
-                <PaySection number=number.clone() key=key.clone() />
+                <PaySection number=number.clone() key=key.clone() failure=failure.clone() />
             })}
             <div class="mt-8 grid gap-8 md:grid-cols-[1fr_20rem]">
                 <section aria-labelledby="items-heading">
@@ -146,18 +141,31 @@ fn OrderDetails(
 /// The card form, for an order awaiting payment. Its page is always loaded whole, never patched
 /// in place: Stripe.js must run from a fresh page.
 #[component]
-fn PaySection(number: String, key: Option<String>) -> impl IntoView {
+fn PaySection(
+    number: String,
+    key: Option<String>,
+    /// The last attempt's failure as the webhook recorded it.
+    failure: Option<String>,
+) -> impl IntoView {
     let step = Resource::new(|| (), move |()| start_payment(number.clone(), key.clone()));
     view! {
         <section aria-labelledby="pay-heading" class="mt-8 max-w-xl">
             <h2 id="pay-heading" class="text-xl font-semibold text-stone-900">"Pay by card"</h2>
             <Suspense fallback=|| view! { <p class="mt-2 text-stone-600">"Preparing the payment…"</p> }>
-                {move || Suspend::new(async move {
+                {move || {
+                    let failure = failure.clone();
+                    Suspend::new(async move {
                     match step.await {
                         Ok(step) => {
                             #[cfg(feature = "ssr")]
                             crate::server::http::allow_payment_provider_on_this_page();
+                            let failure = step.last_error.clone().or_else(|| failure.clone());
                             view! {
+                                {failure.map(|failure| view! {
+                                    <p role="alert" class="mt-4 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-900">
+                                        {format!("Your last payment did not go through: {failure} Please try again.")}
+                                    </p>
+                                })}
                                 <Meta name="navigation" content="full-load" />
                                 <script src=step.js_url.clone()></script>
                                 <PaymentForm step />
@@ -166,7 +174,7 @@ fn PaySection(number: String, key: Option<String>) -> impl IntoView {
                         }
                         Err(error) => view! { <p role="alert" class="mt-2 text-red-800">{error.to_string()}</p> }.into_any(),
                     }
-                })}
+                })}}
             </Suspense>
         </section>
     }

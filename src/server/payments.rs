@@ -48,6 +48,8 @@ pub struct Intent {
     pub status: String,
     pub amount_minor: i64,
     pub client_secret: Option<String>,
+    /// Why the last attempt failed, in the provider's words.
+    pub last_error: Option<String>,
 }
 
 impl From<stripe_core::PaymentIntent> for Intent {
@@ -57,6 +59,7 @@ impl From<stripe_core::PaymentIntent> for Intent {
             status: intent.status.as_str().to_owned(),
             amount_minor: intent.amount,
             client_secret: intent.client_secret,
+            last_error: intent.last_payment_error.and_then(|error| error.message),
         }
     }
 }
