@@ -676,3 +676,49 @@ async fn the_built_in_gateway_takes_test_cards_and_pays_the_order_through_the_we
         0
     );
 }
+
+#[tokio::test]
+async fn thirty_shoppers_paying_at_once_all_end_paid_with_nothing_refused() {
+    const SHOPPERS: usize = 30;
+    let mut settings = crate::support::settings();
+    settings.limits.write_requests = 100_000;
+    let app = TestApp::spawn_with(Options {
+        settings: Some(settings),
+        ..Options::default()
+    })
+    .await;
+    let (app, lamp) = shop_with_lamps_and(100, app).await;
+    let app = std::sync::Arc::new(app);
+    let mut buying = tokio::task::JoinSet::new();
+    for _ in 0..SHOPPERS {
+        let app = app.clone();
+        buying.spawn(async move {
+            let shopper = browser();
+            add(&app, &shopper, lamp, 1).await;
+            let key = new_key();
+            let (status, location) = place(&app, &shopper, &order_form(&key, None)).await;
+            assert_eq!(status, StatusCode::OK, "{location}");
+            let number = location
+                .trim_start_matches("/orders/")
+                .split('?')
+                .next()
+                .unwrap()
+                .to_owned();
+            let (status, step) = start(&app, &shopper, &number, &key).await;
+            assert_eq!(status, StatusCode::OK, "{step}");
+            let step: Value = serde_json::from_str(&step).unwrap();
+            let (status, answer) = confirm(&app, &step, "4242424242424242", None).await;
+            assert_eq!(status, StatusCode::OK, "{answer}");
+        });
+    }
+    buying.join_all().await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    while count(&app, "SELECT COUNT(*) FROM orders WHERE status = 'paid'").await < SHOPPERS as i64 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not every order was paid"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(stock(&app, lamp).await, (100 - SHOPPERS as i64, 0, true));
+}

@@ -80,11 +80,14 @@ struct PaymentRow {
     amount_refunded_minor: i64,
 }
 
+/// The payment of this PaymentIntent in a new transaction that holds its order's lock (the order
+/// first, then its payment, as everywhere), or `None` when it is not one of the shop's. The order
+/// is looked up before the transaction begins: on SQLite a transaction holds the one write lock,
+/// and must not wait for another pooled connection meanwhile.
 async fn payment_for_update(
     db: &Db,
-    tx: &mut Tx,
     intent_id: &str,
-) -> Result<Option<PaymentRow>, sqlx::Error> {
+) -> Result<Option<(Tx, PaymentRow)>, sqlx::Error> {
     const SELECT: &str =
         "SELECT id, order_id, status, last_event_at, amount_minor, amount_refunded_minor
                           FROM payments WHERE payment_intent_id = $1";
@@ -93,9 +96,11 @@ async fn payment_for_update(
     let Some(found) = found else {
         return Ok(None);
     };
-    // The order first, then its payment, as everywhere; then read the payment again under the lock.
+    let mut tx = db.begin().await?;
     tx.lock_row(Locked::Order, found.order_id).await?;
-    in_tx!(tx, conn => sqlx::query_as(SELECT).bind(intent_id).fetch_optional(conn).await)
+    let payment: Option<PaymentRow> =
+        in_tx!(&mut tx, conn => sqlx::query_as(SELECT).bind(intent_id).fetch_optional(conn).await)?;
+    Ok(payment.map(|payment| (tx, payment)))
 }
 
 /// Applies a PaymentIntent event: the payment's status, and for a success the order's payment.
@@ -108,8 +113,7 @@ pub async fn apply_intent(
         return Ok(Applied::Nothing);
     }
     let now = Utc::now();
-    let mut tx = db.begin().await?;
-    let Some(payment) = payment_for_update(db, &mut tx, &update.intent_id).await? else {
+    let Some((mut tx, payment)) = payment_for_update(db, &update.intent_id).await? else {
         return Ok(Applied::Nothing);
     };
     if is_final(&payment.status) || update.event_created < payment.last_event_at {
@@ -313,8 +317,7 @@ pub async fn apply_refunds(
     event_created: i64,
 ) -> Result<Applied, sqlx::Error> {
     let now = Utc::now();
-    let mut tx = db.begin().await?;
-    let Some(payment) = payment_for_update(db, &mut tx, intent_id).await? else {
+    let Some((mut tx, payment)) = payment_for_update(db, intent_id).await? else {
         return Ok(Applied::Nothing);
     };
     // Refunds only add up, so the larger figure is the newer one, whatever order events come in.
@@ -361,8 +364,7 @@ pub async fn apply_refunds(
 
 /// Something about a payment needs staff: a dispute, or a refund that failed.
 pub async fn flag_payment(db: &Db, intent_id: &str, note: &str) -> Result<Applied, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let Some(payment) = payment_for_update(db, &mut tx, intent_id).await? else {
+    let Some((mut tx, payment)) = payment_for_update(db, intent_id).await? else {
         return Ok(Applied::Nothing);
     };
     let order = order_row(&mut tx, payment.order_id).await?;
