@@ -12,6 +12,19 @@ use reqwest::StatusCode;
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// An account that can sign in at once, with `PASSWORD`.
+pub async fn verified_user(app: &TestApp, email: &str, role: emporium::accounts::Role) -> i64 {
+    let hash = emporium::accounts::password::hash(PASSWORD.into())
+        .await
+        .unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    let id = emporium::accounts::repo::insert_verified_user(&mut tx, email, "Someone", &hash, role)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
 pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -2,10 +2,10 @@
 //! with the outcome each must get. A server function or page without a row fails the test, so
 //! nothing new ships without a decision about who may use it.
 
-use crate::accounts::{PASSWORD, browser, sign_in};
+use crate::accounts::{PASSWORD, browser, sign_in, verified_user as user};
 use crate::support::{Options, TestApp};
 use emporium::accounts::api as accounts;
-use emporium::accounts::{Role, password, repo};
+use emporium::accounts::{Role, repo};
 use emporium::cart::api as cart;
 use emporium::catalog::api as catalog;
 use emporium::catalog::likes;
@@ -373,16 +373,6 @@ fn pages(f: &Fixture) -> Vec<(&'static str, String, [&'static str; 6])> {
             ADMIN_PAGE,
         ),
     ]
-}
-
-async fn user(app: &TestApp, email: &str, role: Role) -> i64 {
-    let hash = password::hash(PASSWORD.into()).await.unwrap();
-    let mut tx = app.db.begin().await.unwrap();
-    let id = repo::insert_verified_user(&mut tx, email, "Someone", &hash, role)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    id
 }
 
 /// A fresh browser signed in as the actor (none for anonymous).

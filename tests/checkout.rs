@@ -532,13 +532,8 @@ async fn promo_codes_apply_within_their_limits_and_a_cancelled_order_gives_its_u
 async fn a_thousand_shoppers_racing_for_ten_lamps_get_ten_orders_and_nine_hundred_and_ninety_refusals()
  {
     const SHOPPERS: usize = 1000;
-    let mut settings = crate::support::settings();
-    settings.limits.write_requests = 100_000;
-    let app = TestApp::spawn_with(Options {
-        settings: Some(settings),
-        ..Options::default()
-    })
-    .await;
+    let app =
+        TestApp::spawn_with_settings(|settings| settings.limits.write_requests = 100_000).await;
     let (app, lamp) = shop_with_lamps_and(10, app).await;
     let app = std::sync::Arc::new(app);
 
@@ -713,22 +708,9 @@ async fn create_promo_makes_codes_the_checkout_takes() {
 async fn a_shopper_lists_their_own_orders_newest_first_a_page_at_a_time() {
     use emporium::orders::api::ListOrders;
     let (app, lamp) = shop_with_lamps(100).await;
-    let hash = emporium::accounts::password::hash(crate::accounts::PASSWORD.into())
-        .await
-        .unwrap();
-    let mut tx = app.db.begin().await.unwrap();
     for email in ["ada@example.com", "bob@example.com"] {
-        emporium::accounts::repo::insert_verified_user(
-            &mut tx,
-            email,
-            "Shopper",
-            &hash,
-            emporium::accounts::Role::Customer,
-        )
-        .await
-        .unwrap();
+        crate::accounts::verified_user(&app, email, emporium::accounts::Role::Customer).await;
     }
-    tx.commit().await.unwrap();
     let ada = browser();
     crate::accounts::sign_in(&app, &ada, "ada@example.com", crate::accounts::PASSWORD).await;
     add(&app, &ada, lamp, 1).await;
@@ -803,25 +785,12 @@ async fn a_shopper_lists_their_own_orders_newest_first_a_page_at_a_time() {
 #[tokio::test]
 async fn the_latest_shopper_to_like_a_product_that_runs_short_hears_about_it_once() {
     let (app, lamp) = shop_with_lamps(5).await;
-    let hash = emporium::accounts::password::hash(crate::accounts::PASSWORD.into())
-        .await
-        .unwrap();
-    let mut tx = app.db.begin().await.unwrap();
     let mut likers = Vec::new();
     for email in ["early@example.com", "late@example.com"] {
         likers.push(
-            emporium::accounts::repo::insert_verified_user(
-                &mut tx,
-                email,
-                "Liker",
-                &hash,
-                emporium::accounts::Role::Customer,
-            )
-            .await
-            .unwrap(),
+            crate::accounts::verified_user(&app, email, emporium::accounts::Role::Customer).await,
         );
     }
-    tx.commit().await.unwrap();
     for (n, user) in likers.iter().enumerate() {
         on_db!(&app.db, pool => sqlx::query(
             "INSERT INTO likes (user_id, product_id, created_at)

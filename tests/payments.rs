@@ -26,6 +26,29 @@ struct Paying {
     intent: String,
 }
 
+/// A shopper's order of `quantity` lamps, placed, with its card step begun: its number, its key
+/// and what the card step answered.
+async fn card_step(
+    app: &TestApp,
+    shopper: &reqwest::Client,
+    lamp: i64,
+    quantity: u32,
+) -> (String, String, Value) {
+    add(app, shopper, lamp, quantity).await;
+    let key = new_key();
+    let (status, location) = place(app, shopper, &order_form(&key, None)).await;
+    assert_eq!(status, StatusCode::OK, "{location}");
+    let number = location
+        .trim_start_matches("/orders/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, step) = start(app, shopper, &number, &key).await;
+    assert_eq!(status, StatusCode::OK, "{step}");
+    (number, key, serde_json::from_str(&step).unwrap())
+}
+
 /// A shop on the fake Stripe with a guest's order of 2 of its 10 lamps, whose card step has begun.
 async fn paying() -> Paying {
     let (base, fake) = fake_stripe::start().await;
@@ -36,19 +59,7 @@ async fn paying() -> Paying {
     .await;
     let (app, lamp) = shop_with_lamps_and(10, app).await;
     let shopper = browser();
-    add(&app, &shopper, lamp, 2).await;
-    let key = new_key();
-    let (status, location) = place(&app, &shopper, &order_form(&key, None)).await;
-    assert_eq!(status, StatusCode::OK, "{location}");
-    let number = location
-        .trim_start_matches("/orders/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
-    let (status, step) = start(&app, &shopper, &number, &key).await;
-    assert_eq!(status, StatusCode::OK, "{step}");
-    let step: Value = serde_json::from_str(&step).unwrap();
+    let (number, key, step) = card_step(&app, &shopper, lamp, 2).await;
     let intent = step["client_secret"]
         .as_str()
         .unwrap()
@@ -617,19 +628,7 @@ async fn until_order_is(app: &TestApp, status: &str) {
 #[tokio::test]
 async fn the_built_in_gateway_takes_test_cards_and_pays_the_order_through_the_webhook() {
     let (app, lamp) = shop_with_lamps_and(10, TestApp::spawn().await).await;
-    let shopper = browser();
-    add(&app, &shopper, lamp, 1).await;
-    let key = new_key();
-    let (_, location) = place(&app, &shopper, &order_form(&key, None)).await;
-    let number = location
-        .trim_start_matches("/orders/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
-    let (status, step) = start(&app, &shopper, &number, &key).await;
-    assert_eq!(status, StatusCode::OK, "{step}");
-    let step: Value = serde_json::from_str(&step).unwrap();
+    let (_, _, step) = card_step(&app, &browser(), lamp, 1).await;
     assert!(
         step["publishable_key"]
             .as_str()
@@ -680,33 +679,15 @@ async fn the_built_in_gateway_takes_test_cards_and_pays_the_order_through_the_we
 #[tokio::test]
 async fn thirty_shoppers_paying_at_once_all_end_paid_with_nothing_refused() {
     const SHOPPERS: usize = 30;
-    let mut settings = crate::support::settings();
-    settings.limits.write_requests = 100_000;
-    let app = TestApp::spawn_with(Options {
-        settings: Some(settings),
-        ..Options::default()
-    })
-    .await;
+    let app =
+        TestApp::spawn_with_settings(|settings| settings.limits.write_requests = 100_000).await;
     let (app, lamp) = shop_with_lamps_and(100, app).await;
     let app = std::sync::Arc::new(app);
     let mut buying = tokio::task::JoinSet::new();
     for _ in 0..SHOPPERS {
         let app = app.clone();
         buying.spawn(async move {
-            let shopper = browser();
-            add(&app, &shopper, lamp, 1).await;
-            let key = new_key();
-            let (status, location) = place(&app, &shopper, &order_form(&key, None)).await;
-            assert_eq!(status, StatusCode::OK, "{location}");
-            let number = location
-                .trim_start_matches("/orders/")
-                .split('?')
-                .next()
-                .unwrap()
-                .to_owned();
-            let (status, step) = start(&app, &shopper, &number, &key).await;
-            assert_eq!(status, StatusCode::OK, "{step}");
-            let step: Value = serde_json::from_str(&step).unwrap();
+            let (_, _, step) = card_step(&app, &browser(), lamp, 1).await;
             let (status, answer) = confirm(&app, &step, "4242424242424242", None).await;
             assert_eq!(status, StatusCode::OK, "{answer}");
         });

@@ -73,6 +73,15 @@ fn error(status: StatusCode, kind: &str, code: &str, message: &str) -> Response 
         .into_response()
 }
 
+fn no_such_intent(id: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        "resource_missing",
+        &format!("No such payment_intent: '{id}'"),
+    )
+}
+
 fn authorised(state: &AppState, headers: &HeaderMap, key: &str) -> bool {
     state.payments.provider == "test_gateway"
         && headers
@@ -234,12 +243,7 @@ async fn create_intent(State(state): State<AppState>, headers: HeaderMap, body: 
 async fn retrieve(state: &AppState, id: &str) -> Response {
     match intent(&state.db, id).await {
         Ok(Some(row)) => axum::Json(intent_json(&row, None)).into_response(),
-        Ok(None) => error(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
-            "resource_missing",
-            &format!("No such payment_intent: '{id}'"),
-        ),
+        Ok(None) => no_such_intent(&id),
         Err(e) => internal(e),
     }
 }
@@ -313,12 +317,7 @@ async fn cancel_intent(
     let row = match intent(&state.db, &id).await {
         Ok(Some(row)) => row,
         Ok(None) => {
-            return error(
-                StatusCode::NOT_FOUND,
-                "invalid_request_error",
-                "resource_missing",
-                &format!("No such payment_intent: '{id}'"),
-            );
+            return no_such_intent(&id);
         }
         Err(e) => return internal(e),
     };
@@ -378,12 +377,7 @@ async fn confirm_intent(
     let row = match intent(&state.db, &id).await {
         Ok(Some(row)) if Some(row.client_secret.as_str()) == field(&fields, "client_secret") => row,
         Ok(_) => {
-            return error(
-                StatusCode::NOT_FOUND,
-                "invalid_request_error",
-                "resource_missing",
-                &format!("No such payment_intent: '{id}'"),
-            );
+            return no_such_intent(&id);
         }
         Err(e) => return internal(e),
     };
