@@ -166,7 +166,7 @@ test("checkout and the card step have no axe-core violations", async ({ page }) 
   expect(await violations()).toEqual([]);
 });
 
-test("a signed-in shopper finds the order among theirs", async ({ page }) => {
+test("a signed-in shopper buys two products and finds the order among theirs", async ({ page }) => {
   const email = `member-${Date.now()}@example.com`;
   await page.goto("/account/signup");
   await page.getByLabel("Name").fill("Member");
@@ -182,10 +182,12 @@ test("a signed-in shopper finds the order among theirs", async ({ page }) => {
   await expect(page.getByText(`Signed in as ${email}`)).toBeVisible();
 
   await addFrom(page, "kitchen");
+  await addFrom(page, "knitwear");
   await page.goto("/checkout");
   await expect(page.getByRole("form", { name: "Place your order" }).getByLabel("Email", { exact: true })).toHaveValue(email);
   await placeOrder(page, email);
   const number = new URL(page.url()).pathname.split("/").at(-1)!;
+  await expect(page.getByTestId("order-line")).toHaveCount(2);
   await payWith(page, "4242 4242 4242 4242");
   await expect(page.getByTestId("order-status")).toHaveText("Paid");
   await page.goto("/account/orders");
