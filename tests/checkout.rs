@@ -376,19 +376,22 @@ async fn reservations_that_run_out_release_their_stock_and_cancel_the_order() {
     assert_eq!(
         expire(&app.db, Utc::now() + Duration::minutes(29))
             .await
-            .unwrap(),
+            .unwrap()
+            .len(),
         0
     );
     assert_eq!(
         expire(&app.db, Utc::now() + Duration::minutes(31))
             .await
-            .unwrap(),
+            .unwrap()
+            .len(),
         1
     );
     assert_eq!(
         expire(&app.db, Utc::now() + Duration::minutes(31))
             .await
-            .unwrap(),
+            .unwrap()
+            .len(),
         0,
         "once"
     );
@@ -859,4 +862,31 @@ async fn the_latest_shopper_to_like_a_product_that_runs_short_hears_about_it_onc
         ),
         (1, 1)
     );
+}
+
+#[tokio::test]
+async fn an_order_too_small_to_pay_by_card_is_refused_before_anything_is_held() {
+    let app =
+        TestApp::spawn_with_settings(|settings| settings.checkout.shipping[0].price_minor = 0)
+            .await;
+    let variant = add_product(
+        &app.db,
+        &SimpleProduct {
+            category_slug: "stickers",
+            slug: "tiny-sticker",
+            name: "Tiny sticker",
+            sku: "STICK-1",
+            price_minor: 10,
+            on_hand: 100,
+            low_stock_threshold: 2,
+        },
+    )
+    .await;
+    let shopper = browser();
+    add(&app, &shopper, variant, 2).await;
+    let (status, body) = place(&app, &shopper, &order_form(&new_key(), None)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("at least €0.50"), "{body}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM orders").await, 0);
+    assert_eq!(stock(&app, variant).await, (100, 0, true));
 }

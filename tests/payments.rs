@@ -703,3 +703,91 @@ async fn thirty_shoppers_paying_at_once_all_end_paid_with_nothing_refused() {
     }
     assert_eq!(stock(&app, lamp).await, (100 - SHOPPERS as i64, 0, true));
 }
+
+#[tokio::test]
+async fn a_newer_checkout_of_the_cart_cancels_the_older_orders_payment_at_the_provider() {
+    let p = paying().await;
+    let (status, _) = place(&p.app, &p.shopper, &order_form(&new_key(), None)).await;
+    assert_eq!(status, StatusCode::OK);
+    let recorded = p.fake.recorded.lock().unwrap().intents[&p.intent]["status"].clone();
+    assert_eq!(
+        recorded,
+        json!("canceled"),
+        "the old card form can no longer charge"
+    );
+}
+
+#[tokio::test]
+async fn the_challenge_page_answers_only_with_the_payments_secret_and_returns_only_to_an_order() {
+    let (app, lamp) = shop_with_lamps_and(10, TestApp::spawn().await).await;
+    let (number, _, step) = card_step(&app, &browser(), lamp, 1).await;
+    let (status, answer) = confirm(&app, &step, "4000002760003184", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let challenge = answer["next_action"]["redirect_to_url"]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let intent = answer["id"].as_str().unwrap().to_owned();
+    let secret = step["client_secret"].as_str().unwrap();
+
+    let page = |path: String| {
+        let app = &app;
+        async move {
+            reqwest::get(app.url(&path))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    assert!(
+        page(challenge.clone())
+            .await
+            .contains("Complete authentication")
+    );
+    let without_secret = format!("/test-gateway/challenge/{intent}?return_url=/");
+    assert!(
+        page(without_secret)
+            .await
+            .contains("Nothing to authenticate")
+    );
+
+    let answer = |secret: &str, return_url: &str| {
+        let (app, secret, return_url) = (&app, secret.to_owned(), return_url.to_owned());
+        let intent = intent.clone();
+        async move {
+            browser()
+                .post(app.url(&format!("/test-gateway/challenge/{intent}")))
+                .form(&[
+                    ("client_secret", secret.as_str()),
+                    ("return_url", return_url.as_str()),
+                    ("outcome", "complete"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let forged = answer("pi_someone_secret_guess", "/").await;
+    assert!(
+        forged
+            .text()
+            .await
+            .unwrap()
+            .contains("Nothing to authenticate")
+    );
+    let elsewhere = answer(secret, "/\\evil.example").await;
+    let location = elsewhere.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/?payment_intent="), "{location}");
+    until_order_is(&app, "paid").await;
+    let again = answer(secret, &format!("/orders/{number}")).await;
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("Nothing to authenticate"),
+        "settled once"
+    );
+}

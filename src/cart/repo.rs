@@ -300,6 +300,11 @@ pub async fn adopt_guest_cart(
                     write_line(tx, owned, variant_id, wanted).await?;
                 }
             }
+            // An order the guest placed and has not paid yet belongs to the account's cart now, so
+            // paying it empties that cart and a new checkout of it replaces the order.
+            in_tx!(tx, conn => sqlx::query(
+                "UPDATE orders SET cart_id = $1 WHERE cart_id = $2 AND status = 'pending_payment'"
+            ).bind(owned).bind(guest).execute(conn).await.map(drop))?;
             in_tx!(tx, conn => sqlx::query("DELETE FROM carts WHERE id = $1")
                 .bind(guest).execute(conn).await.map(drop))?;
             Ok(Some(owned))

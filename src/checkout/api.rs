@@ -232,6 +232,10 @@ mod flow {
             .await?
             .map_err(refused)?;
         state.outbox.wake();
+        for order_id in placed.replaced {
+            crate::orders::payments::cancel_open_intents(&state.db, &state.payments, order_id)
+                .await;
+        }
         Ok((placed.number, key))
     }
 
@@ -255,6 +259,9 @@ mod flow {
                     .join(" "),
             ),
             Refusal::Promo(problem) => AppError::BadRequest(problem),
+            Refusal::BelowMinimum(minimum) => AppError::BadRequest(format!(
+                "A card payment must be at least {minimum}. Please add something to your cart."
+            )),
             Refusal::TotalChanged(total) => AppError::Conflict(format!(
                 "Prices changed since you opened checkout: the total is now {total}. Please check your order and place it again."
             )),

@@ -203,7 +203,12 @@ pub enum Refusal {
     Promo(String),
     /// The total is not the one the shopper was shown: prices or stock changed meanwhile.
     TotalChanged(Money),
+    /// Less than a card payment can be: Stripe takes nothing under 50 of a currency's minor units.
+    BelowMinimum(Money),
 }
+
+/// The least a card payment may be, in minor units, as Stripe sets it for most currencies.
+pub const MINIMUM_CHARGE_MINOR: i64 = 50;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Placed {
@@ -211,6 +216,8 @@ pub struct Placed {
     pub number: String,
     /// False when this form had placed the order already and it was found again.
     pub new: bool,
+    /// The cart's earlier unpaid orders this one replaced (cancelled).
+    pub replaced: Vec<i64>,
 }
 
 /// Places the cart's order: cancels the cart's earlier unpaid order, if any (the newest checkout
@@ -242,12 +249,20 @@ pub async fn place_order(
             order_id,
             number,
             new: false,
+            replaced: Vec::new(),
         }));
     }
     let earlier: Vec<i64> = in_tx!(&mut tx, conn => sqlx::query_scalar(
         "SELECT id FROM orders WHERE cart_id = $1 AND status = 'pending_payment'"
     ).bind(placement.cart_id).fetch_all(conn).await)?;
-    for order_id in earlier {
+    let held: Vec<i64> = in_tx!(&mut tx, conn => sqlx::query_scalar(
+        "SELECT variant_id FROM order_lines
+         WHERE order_id IN (SELECT id FROM orders WHERE cart_id = $1 AND status = 'pending_payment')
+           AND variant_id IS NOT NULL
+         UNION SELECT variant_id FROM cart_items WHERE cart_id = $1"
+    ).bind(placement.cart_id).fetch_all(conn).await)?;
+    tx.lock_inventory(&held).await?;
+    for &order_id in &earlier {
         crate::orders::repo::cancel_unpaid(
             &mut tx,
             order_id,
@@ -291,6 +306,12 @@ pub async fn place_order(
         .is_some_and(|seen| seen != totals.total.minor)
     {
         return Ok(Err(Refusal::TotalChanged(totals.total)));
+    }
+    if totals.total.minor < MINIMUM_CHARGE_MINOR {
+        return Ok(Err(Refusal::BelowMinimum(Money::new(
+            MINIMUM_CHARGE_MINOR,
+            placement.currency,
+        ))));
     }
 
     let mut short = Vec::new();
@@ -398,6 +419,7 @@ pub async fn place_order(
         order_id,
         number,
         new: true,
+        replaced: earlier,
     }))
 }
 

@@ -50,7 +50,12 @@ pub async fn start_payment(number: String, key: Option<String>) -> Result<Paymen
             .map_err(unavailable)?,
         _ => {
             // Keyed by attempt, so a retry or a second tab gets the same PaymentIntent back.
-            let idempotency_key = format!("order-{}-payment-{}", payable.id, payable.attempts + 1);
+            let idempotency_key = format!(
+                "order-{}-{}-payment-{}",
+                order.number,
+                payable.nonce,
+                payable.attempts + 1
+            );
             let intent = state
                 .payments
                 .create_intent(payable.total, payable.id, &order.number, &idempotency_key)

@@ -373,3 +373,29 @@ pub async fn flag_payment(db: &Db, intent_id: &str, note: &str) -> Result<Applie
     tx.commit().await?;
     Ok(Applied::Flagged)
 }
+
+/// Cancels at the provider the PaymentIntents of a cancelled order that could still be paid, so a
+/// card form left open cannot charge for it. A payment that gets through all the same is flagged
+/// for a refund when its event arrives ([`Applied::PaidTooLate`]).
+pub async fn cancel_open_intents(
+    db: &Db,
+    provider: &crate::server::payments::Payments,
+    order_id: i64,
+) {
+    let open: Result<Vec<String>, sqlx::Error> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT payment_intent_id FROM payments
+         WHERE order_id = $1 AND status NOT IN ('succeeded', 'canceled', 'processing')"
+    ).bind(order_id).fetch_all(pool).await);
+    match open {
+        Ok(open) => {
+            for intent in open {
+                if let Err(error) = provider.cancel_intent(&intent).await {
+                    tracing::warn!(%error, %intent, "a cancelled order's PaymentIntent could not be cancelled");
+                }
+            }
+        }
+        Err(error) => {
+            tracing::warn!(%error, order_id, "a cancelled order's payments could not be read")
+        }
+    }
+}

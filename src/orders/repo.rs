@@ -86,14 +86,16 @@ pub async fn cancel_unpaid(
 }
 
 /// Cancels the unpaid orders whose reservation ran out by `now`, a batch at a time, each in its own
-/// transaction. Answers how many it cancelled.
+/// transaction, except those whose payment the provider is still processing. Answers the orders
+/// it cancelled, whose open PaymentIntents the caller cancels at the provider.
 #[tracing::instrument(skip(db))]
-pub async fn expire_reservations(db: &Db, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    let mut cancelled = 0;
+pub async fn expire_reservations(db: &Db, now: DateTime<Utc>) -> Result<Vec<i64>, sqlx::Error> {
+    let mut cancelled = Vec::new();
     loop {
         let due: Vec<i64> = on_db!(db, pool => sqlx::query_scalar(
-            "SELECT id FROM orders WHERE status = 'pending_payment' AND reserved_until <= $1
-             ORDER BY reserved_until LIMIT 100"
+            "SELECT o.id FROM orders o WHERE o.status = 'pending_payment' AND o.reserved_until <= $1
+               AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.status = 'processing')
+             ORDER BY o.reserved_until LIMIT 100"
         ).bind(now).fetch_all(pool).await)?;
         if due.is_empty() {
             return Ok(cancelled);
@@ -109,7 +111,7 @@ pub async fn expire_reservations(db: &Db, now: DateTime<Utc>) -> Result<u64, sql
             )
             .await?
             {
-                cancelled += 1;
+                cancelled.push(order_id);
             }
             tx.commit().await?;
         }
@@ -267,6 +269,9 @@ pub async fn order_for(
 /// What paying an order needs: its id and total, and its latest payment attempt.
 pub struct Payable {
     pub id: i64,
+    /// Random to this order (from its checkout key's hash), so that its idempotency keys at the
+    /// provider never meet another database's.
+    pub nonce: String,
     pub total: Money,
     pub attempts: i64,
     /// The latest attempt's PaymentIntent and status.
@@ -286,8 +291,12 @@ pub async fn payable(db: &Db, number: &str) -> Result<Option<Payable>, sqlx::Err
     let latest: Option<(String, String)> = on_db!(db, pool => sqlx::query_as(
         "SELECT payment_intent_id, status FROM payments WHERE order_id = $1 ORDER BY id DESC LIMIT 1"
     ).bind(id).fetch_optional(pool).await)?;
+    let key_hash: Option<String> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT key_hash FROM order_keys WHERE order_id = $1 AND purpose = 'checkout'"
+    ).bind(id).fetch_optional(pool).await)?;
     Ok(Some(Payable {
         id,
+        nonce: key_hash.unwrap_or_default().chars().take(16).collect(),
         total: Money::new(total, Currency::parse(&currency).unwrap_or(Currency::XXX)),
         attempts,
         latest,

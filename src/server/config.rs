@@ -169,6 +169,15 @@ impl Config {
                         "expected the API's address without /v1, such as http://127.0.0.1:12111",
                     ));
                 }
+                let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+                    .iter()
+                    .any(|local| url.starts_with(local));
+                if production && url.starts_with("http://") && !loopback {
+                    return Err(ConfigError::new(
+                        "STRIPE_API_BASE",
+                        "production sends the secret key there: use an https:// address (plain http only on loopback)",
+                    ));
+                }
                 Some(url)
             }
         };
@@ -552,6 +561,21 @@ mod tests {
             !format!("{config:?}").contains("shop@db"),
             "the database URL may hold a password"
         );
+    }
+
+    #[test]
+    fn production_sends_the_stripe_key_over_https_only() {
+        let with = |base: &str| {
+            config(&[
+                ("PRODUCTION", "true"),
+                ("DATABASE_URL", "postgres://shop@db/emporium"),
+                ("TEST_GATEWAY", "true"),
+                ("STRIPE_API_BASE", base),
+            ])
+        };
+        assert!(with("http://stripe-proxy.internal").is_err());
+        assert!(with("https://stripe-proxy.internal").is_ok());
+        assert!(with("http://127.0.0.1:12111").is_ok());
     }
 
     #[test]

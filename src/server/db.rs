@@ -178,6 +178,25 @@ impl Tx {
         Ok(found.is_some())
     }
 
+    /// Locks these variants' inventory rows in ascending order, before a transaction that releases
+    /// some and reserves others: every checkout then takes them in the one order, so two never
+    /// wait for each other. On SQLite, whose transaction is already the only writer, it does
+    /// nothing.
+    pub async fn lock_inventory(&mut self, variant_ids: &[i64]) -> Result<(), sqlx::Error> {
+        if let Tx::Postgres(tx) = self {
+            let mut ids = variant_ids.to_vec();
+            ids.sort_unstable();
+            ids.dedup();
+            sqlx::query(
+                "SELECT 1 FROM inventory WHERE variant_id = ANY($1) ORDER BY variant_id FOR NO KEY UPDATE",
+            )
+            .bind(ids)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await,

@@ -166,14 +166,29 @@ impl Server {
         });
         // Unpaid orders past their reservation are cancelled and their stock released, checked
         // every minute: a reservation outlives its deadline by a minute at most.
-        let db = self.state.db.clone();
+        let state = self.state.clone();
         let expire_reservations = tokio::spawn(async move {
             let mut ticks = tokio::time::interval(Duration::from_secs(60));
             loop {
                 ticks.tick().await;
-                match crate::orders::repo::expire_reservations(&db, chrono::Utc::now()).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(orders = n, "unpaid orders cancelled, stock released"),
+                match crate::orders::repo::expire_reservations(&state.db, chrono::Utc::now()).await
+                {
+                    Ok(cancelled) => {
+                        if !cancelled.is_empty() {
+                            tracing::info!(
+                                orders = cancelled.len(),
+                                "unpaid orders cancelled, stock released"
+                            );
+                        }
+                        for order_id in cancelled {
+                            crate::orders::payments::cancel_open_intents(
+                                &state.db,
+                                &state.payments,
+                                order_id,
+                            )
+                            .await;
+                        }
+                    }
                     Err(error) => {
                         tracing::warn!(%error, "expired reservations could not be released")
                     }

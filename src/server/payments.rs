@@ -7,8 +7,7 @@ use crate::money::Money;
 use std::collections::HashMap;
 use stripe::{IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_core::payment_intent::{
-    CancelPaymentIntent, CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods,
-    RetrievePaymentIntent,
+    CancelPaymentIntent, CreatePaymentIntent, RetrievePaymentIntent,
 };
 
 pub const STRIPE_API: &str = "https://api.stripe.com";
@@ -163,7 +162,11 @@ impl Payments {
             .map_err(|error| ProviderError(format!("idempotency key: {error}")))?;
         let intent = CreatePaymentIntent::new(amount.minor, currency)
             .metadata(metadata)
-            .automatic_payment_methods(CreatePaymentIntentAutomaticPaymentMethods::new(true))
+            // Cards only: they settle while the shopper waits, well within the order's reservation,
+            // where bank debits may succeed days after the order has let its stock go.
+            .allowed_payment_method_types(vec![
+                stripe_core::PaymentIntentAllowedPaymentMethodTypes::Card,
+            ])
             .customize()
             .request_strategy(RequestStrategy::Idempotent(key))
             .send(&self.client)

@@ -243,7 +243,7 @@ async fn create_intent(State(state): State<AppState>, headers: HeaderMap, body: 
 async fn retrieve(state: &AppState, id: &str) -> Response {
     match intent(&state.db, id).await {
         Ok(Some(row)) => axum::Json(intent_json(&row, None)).into_response(),
-        Ok(None) => no_such_intent(&id),
+        Ok(None) => no_such_intent(id),
         Err(e) => internal(e),
     }
 }
@@ -259,19 +259,48 @@ async fn retrieve_intent(
     retrieve(&state, &id).await
 }
 
-/// Moves an intent to `status` (with `last_error` when it failed) and queues its event.
+enum Unsettled {
+    /// Another request moved the intent first (a second confirm, a cancel): nothing was written.
+    Moved,
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for Unsettled {
+    fn from(error: sqlx::Error) -> Self {
+        Unsettled::Database(error)
+    }
+}
+
+fn unsettled(failure: Unsettled) -> Response {
+    match failure {
+        Unsettled::Moved => error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "payment_intent_unexpected_state",
+            "This payment has already been completed or cancelled.",
+        ),
+        Unsettled::Database(e) => internal(e),
+    }
+}
+
+/// Moves an intent from the status it was read in to `status` (with `last_error` when it failed)
+/// and queues its event; refused if it moved meanwhile.
 async fn settle(
     state: &AppState,
     row: &IntentRow,
     status: &str,
     last_error: Option<Value>,
     event: &str,
-) -> Result<IntentRow, sqlx::Error> {
+) -> Result<IntentRow, Unsettled> {
     let last_error_text = last_error.as_ref().map(Value::to_string);
     let mut tx = state.db.begin().await?;
-    crate::in_tx!(&mut tx, conn => sqlx::query(
-        "UPDATE test_gateway_intents SET status = $1, last_error = $2 WHERE id = $3"
-    ).bind(status).bind(&last_error_text).bind(&row.id).execute(conn).await.map(drop))?;
+    let moved = crate::in_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE test_gateway_intents SET status = $1, last_error = $2 WHERE id = $3 AND status = $4"
+    ).bind(status).bind(&last_error_text).bind(&row.id).bind(&row.status)
+        .execute(conn).await.map(|done| done.rows_affected()))?;
+    if moved == 0 {
+        return Err(Unsettled::Moved);
+    }
     let updated = IntentRow {
         id: row.id.clone(),
         client_secret: row.client_secret.clone(),
@@ -334,7 +363,7 @@ async fn cancel_intent(
     }
     match settle(&state, &row, "canceled", None, "payment_intent.canceled").await {
         Ok(row) => axum::Json(intent_json(&row, None)).into_response(),
-        Err(e) => internal(e),
+        Err(failure) => unsettled(failure),
     }
 }
 
@@ -471,7 +500,7 @@ async fn confirm_intent(
                     axum::Json(json!({ "error": failure })),
                 )
                     .into_response(),
-                Err(e) => internal(e),
+                Err(failure) => unsettled(failure),
             };
         }
         Some(Card::Challenge) => {
@@ -485,11 +514,12 @@ async fn confirm_intent(
             .await
             {
                 Ok(row) => row,
-                Err(e) => return internal(e),
+                Err(failure) => return unsettled(failure),
             };
             let url = format!(
-                "{PREFIX}/challenge/{}?return_url={}",
+                "{PREFIX}/challenge/{}?client_secret={}&return_url={}",
                 row.id,
+                row.client_secret,
                 form_urlencoded::byte_serialize(return_url.as_bytes()).collect::<String>()
             );
             let next = json!({ "type": "redirect_to_url", "redirect_to_url": { "url": url, "return_url": return_url } });
@@ -498,17 +528,19 @@ async fn confirm_intent(
     };
     match outcome {
         Ok(row) => axum::Json(intent_json(&row, None)).into_response(),
-        Err(e) => internal(e),
+        Err(failure) => unsettled(failure),
     }
 }
 
+/// Where the challenge sends the shopper back: an order's page of this shop, nothing else (the
+/// address came through the browser).
 fn return_to(return_url: &str, id: &str, client_secret: &str, outcome: &str) -> String {
-    // Only back into this shop: the return address came through the browser.
-    let base = if return_url.starts_with('/') && !return_url.starts_with("//") {
-        return_url
-    } else {
-        "/"
-    };
+    let safe = return_url.starts_with("/orders/")
+        && return_url
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-_?=&.".contains(c))
+        && !return_url.contains("//");
+    let base = if safe { return_url } else { "/" };
     let separator = if base.contains('?') { '&' } else { '?' };
     format!(
         "{base}{separator}payment_intent={id}&payment_intent_client_secret={client_secret}&redirect_status={outcome}"
@@ -534,7 +566,31 @@ fn page(title: &str, body: &str) -> Response {
 #[derive(serde::Deserialize)]
 struct ChallengeQuery {
     #[serde(default)]
+    client_secret: String,
+    #[serde(default)]
     return_url: String,
+}
+
+/// The intent a challenge is for, if it awaits one and the request holds its client secret (only
+/// the shopper paying has it), and this gateway takes the shop's payments.
+async fn challenged(
+    state: &AppState,
+    id: &str,
+    client_secret: &str,
+) -> Result<Option<IntentRow>, sqlx::Error> {
+    if state.payments.provider != "test_gateway" {
+        return Ok(None);
+    }
+    Ok(intent(&state.db, id)
+        .await?
+        .filter(|row| row.status == "requires_action" && row.client_secret == client_secret))
+}
+
+fn nothing_to_authenticate() -> Response {
+    page(
+        "Nothing to authenticate",
+        "<h1>Nothing to authenticate</h1><p>This payment needs no authentication now.</p>",
+    )
 }
 
 /// The 3-D Secure page a challenge card leads to, as a bank would show it.
@@ -543,8 +599,8 @@ async fn challenge_page(
     Path(id): Path<String>,
     axum::extract::Query(query): axum::extract::Query<ChallengeQuery>,
 ) -> Response {
-    match intent(&state.db, &id).await {
-        Ok(Some(row)) if row.status == "requires_action" => {
+    match challenged(&state, &id, &query.client_secret).await {
+        Ok(Some(row)) => {
             let amount = crate::money::Money::new(
                 row.amount,
                 crate::money::Currency::parse(&row.currency.to_uppercase())
@@ -552,9 +608,12 @@ async fn challenge_page(
             );
             let form = |outcome: &str, label: &str| {
                 format!(
-                    "<form method=\"post\" action=\"{PREFIX}/challenge/{id}\"><input type=\"hidden\" name=\"return_url\" value=\"{}\">\
+                    "<form method=\"post\" action=\"{PREFIX}/challenge/{}\"><input type=\"hidden\" name=\"return_url\" value=\"{}\">\
+                 <input type=\"hidden\" name=\"client_secret\" value=\"{}\">\
                  <input type=\"hidden\" name=\"outcome\" value=\"{outcome}\"><button type=\"submit\">{label}</button></form>",
-                    escape(&query.return_url)
+                    escape(&row.id),
+                    escape(&query.return_url),
+                    escape(&row.client_secret),
                 )
             };
             page(
@@ -567,10 +626,7 @@ async fn challenge_page(
                 ),
             )
         }
-        Ok(_) => page(
-            "Nothing to authenticate",
-            "<h1>Nothing to authenticate</h1><p>This payment needs no authentication now.</p>",
-        ),
+        Ok(None) => nothing_to_authenticate(),
         Err(e) => internal(e),
     }
 }
@@ -582,14 +638,10 @@ async fn challenge_answer(
 ) -> Response {
     let fields = form(&body);
     let return_url = field(&fields, "return_url").unwrap_or("/").to_owned();
-    let row = match intent(&state.db, &id).await {
-        Ok(Some(row)) if row.status == "requires_action" => row,
-        Ok(_) => {
-            return page(
-                "Nothing to authenticate",
-                "<h1>Nothing to authenticate</h1>",
-            );
-        }
+    let secret = field(&fields, "client_secret").unwrap_or_default();
+    let row = match challenged(&state, &id, secret).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return nothing_to_authenticate(),
         Err(e) => return internal(e),
     };
     let complete = field(&fields, "outcome") == Some("complete");
@@ -615,7 +667,7 @@ async fn challenge_answer(
             if complete { "succeeded" } else { "failed" },
         ))
         .into_response(),
-        Err(e) => internal(e),
+        Err(failure) => unsettled(failure),
     }
 }
 
@@ -681,7 +733,10 @@ async fn create_refund(State(state): State<AppState>, headers: HeaderMap, body: 
     .into_response()
 }
 
-async fn stripe_js() -> Response {
+async fn stripe_js(State(state): State<AppState>) -> Response {
+    if state.payments.provider != "test_gateway" {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     (
         [
             (
