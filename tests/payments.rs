@@ -138,25 +138,17 @@ async fn send(app: &TestApp, body: &str) -> StatusCode {
     deliver(app, body, Some(sign(body, SECRET, Utc::now().timestamp()))).await
 }
 
-/// Waits, up to a deadline, until the worker has applied every stored event.
+/// Waits until the worker has applied every stored event.
 async fn applied(app: &TestApp) {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        if count(
+    app.until("every event applied", || async {
+        count(
             app,
             "SELECT COUNT(*) FROM webhook_events WHERE status <> 'processed'",
         )
         .await
             == 0
-        {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "events still waiting"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    })
+    .await;
 }
 
 async fn order_status(app: &TestApp) -> String {
@@ -613,16 +605,12 @@ async fn confirm(
     )
 }
 
-/// Waits, up to a deadline, until the only order has this status.
+/// Waits until the only order has this status.
 async fn until_order_is(app: &TestApp, status: &str) {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    while order_status(app).await != status {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the order never became {status}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    app.until(&format!("the order is {status}"), || async {
+        order_status(app).await == status
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -693,14 +681,10 @@ async fn thirty_shoppers_paying_at_once_all_end_paid_with_nothing_refused() {
         });
     }
     buying.join_all().await;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-    while count(&app, "SELECT COUNT(*) FROM orders WHERE status = 'paid'").await < SHOPPERS as i64 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not every order was paid"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    app.until("every order paid", || async {
+        count(&app, "SELECT COUNT(*) FROM orders WHERE status = 'paid'").await == SHOPPERS as i64
+    })
+    .await;
     assert_eq!(stock(&app, lamp).await, (100 - SHOPPERS as i64, 0, true));
 }
 

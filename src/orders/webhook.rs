@@ -25,9 +25,29 @@ pub const TOLERANCE_SECS: i64 = 300;
 const LEASE_SECS: i64 = 60;
 const MAX_ATTEMPTS: i64 = 12;
 
-/// Wakes the worker when an event arrives, so it is applied at once rather than at the next poll.
-#[derive(Clone, Debug, Default)]
-pub struct EventInbox(Arc<Notify>);
+/// Wakes the worker when an event arrives, so it is applied at once rather than at the next poll,
+/// and counts the events the worker has applied, for whoever waits on them (the tests).
+#[derive(Clone, Debug)]
+pub struct EventInbox {
+    arrived: Arc<Notify>,
+    applied: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl Default for EventInbox {
+    fn default() -> Self {
+        EventInbox {
+            arrived: Arc::default(),
+            applied: Arc::new(tokio::sync::watch::Sender::new(0)),
+        }
+    }
+}
+
+impl EventInbox {
+    /// Changes each time the worker has applied events.
+    pub fn applied(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.applied.subscribe()
+    }
+}
 
 /// The webhook's route. It sits outside the session layer and the write guard (no browser sends
 /// it, so no Origin check or per-IP limit applies): the signature is its authentication.
@@ -57,7 +77,7 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     };
     match store(&state.db, id, kind, text).await {
         Ok(()) => {
-            state.events.0.notify_one();
+            state.events.arrived.notify_one();
             StatusCode::OK
         }
         Err(error) => {
@@ -204,16 +224,19 @@ pub async fn run_worker(state: AppState) {
     let letterhead = Letterhead::of(&state);
     loop {
         match apply_due(&state.db, &letterhead).await {
-            Ok(claimed) if claimed >= 50 => continue,
             Ok(claimed) => {
                 if claimed > 0 {
                     state.outbox.wake();
+                    state.events.applied.send_modify(|n| *n += claimed as u64);
+                }
+                if claimed >= 50 {
+                    continue;
                 }
             }
             Err(error) => tracing::error!(%error, "webhook events could not be read"),
         }
         tokio::select! {
-            () = state.events.0.notified() => {}
+            () = state.events.arrived.notified() => {}
             () = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
         }
     }

@@ -133,6 +133,11 @@ impl Server {
         &self.state.db
     }
 
+    /// Changes each time the payment provider's events have been applied.
+    pub fn payment_events_applied(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.state.events.applied()
+    }
+
     /// Serves until `shutdown` resolves, then finishes the requests in flight and closes the pool.
     pub async fn run_until(
         self,

@@ -28,6 +28,8 @@ pub const PUBLIC_URL: &str = "https://shop.test";
 pub struct TestApp {
     pub addr: SocketAddr,
     pub db: Db,
+    /// Changes each time the server has applied payment events.
+    pub events_applied: tokio::sync::watch::Receiver<u64>,
     pub database_url: String,
     pub media_dir: PathBuf,
     pub client: reqwest::Client,
@@ -156,14 +158,18 @@ impl TestApp {
             let server = Server::build(config, settings, leptos)
                 .await
                 .expect("server starts");
-            let _ = started.send((server.local_addr(), server.db().clone()));
+            let _ = started.send((
+                server.local_addr(),
+                server.db().clone(),
+                server.payment_events_applied(),
+            ));
             server
                 .run_until(async move {
                     let _ = stopped.await;
                 })
                 .await
         });
-        let (addr, db) = ready.await.expect("the server started");
+        let (addr, db, events_applied) = ready.await.expect("the server started");
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .cookie_store(true)
@@ -172,6 +178,7 @@ impl TestApp {
         TestApp {
             addr,
             db,
+            events_applied,
             database_url,
             media_dir,
             client,
@@ -255,4 +262,24 @@ pub async fn add_product(db: &Db, product: &SimpleProduct<'_>) -> i64 {
         "SELECT id FROM product_variants WHERE product_id = $1"
     ).bind(product_id).fetch_one(pool).await)
     .unwrap()
+}
+
+impl TestApp {
+    /// Waits, up to a deadline, until `done` holds: checked now and again each time the server has
+    /// applied payment events, which is what changes orders and payments after the fact.
+    pub async fn until<F, Fut>(&self, what: &str, done: F)
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        let mut applied = self.events_applied.clone();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !done().await {
+            let changed = tokio::time::timeout_at(deadline, applied.changed()).await;
+            assert!(
+                matches!(changed, Ok(Ok(()))),
+                "{what}: still not so after 60 s"
+            );
+        }
+    }
 }
