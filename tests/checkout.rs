@@ -2,7 +2,7 @@
 //! their stock reserved all or nothing, refusals that write nothing, promo codes, reservations that
 //! expire, and a thousand shoppers racing for ten units.
 
-use crate::accounts::browser;
+use crate::accounts::{browser, page_text};
 use crate::support::{Options, SimpleProduct, TestApp, add_product};
 use chrono::{Duration, Utc};
 use emporium::cart::api::AddToCart;
@@ -141,14 +141,7 @@ async fn a_guest_places_an_order_that_holds_its_stock_until_paid() {
     let shopper = browser();
     add(&app, &shopper, lamp, 2).await;
 
-    let page = shopper
-        .get(app.url("/checkout"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&app, &shopper, "/checkout").await;
     // 2 × €12.00, €4.95 delivery, prices including 20 % tax: 2895 / 1.2 = 2412.5, so €4.83 is tax.
     assert!(page.contains("€28.95"), "the total");
     assert!(page.contains("Including tax (20 %)") && page.contains("€4.83"));
@@ -196,14 +189,7 @@ async fn a_guest_places_an_order_that_holds_its_stock_until_paid() {
         assert!(order.contains(text), "the order page shows {text}");
     }
     // The cart is emptied when the order is paid, not before.
-    let cart = shopper
-        .get(app.url("/cart"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let cart = page_text(&app, &shopper, "/cart").await;
     assert!(cart.contains("Brass lamp"));
 
     // Without the key, or with another, nobody else sees it; no hint that it exists.
@@ -352,14 +338,7 @@ async fn the_same_form_sent_twice_places_one_order_and_a_newer_checkout_replaces
         .await,
         1
     );
-    let cancelled = shopper
-        .get(app.url(&first.1))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let cancelled = page_text(&app, &shopper, &first.1).await;
     assert!(cancelled.contains("Replaced by a newer checkout"));
 }
 
@@ -396,14 +375,7 @@ async fn reservations_that_run_out_release_their_stock_and_cancel_the_order() {
         "once"
     );
     assert_eq!(stock(&app, lamp).await, (10, 0, true));
-    let page = shopper
-        .get(app.url(&location))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&app, &shopper, &location).await;
     assert!(page.contains("Cancelled") && page.contains("Not paid in time"));
     assert!(!page.contains("Your items are held"));
 }
@@ -440,14 +412,7 @@ async fn promo_codes_apply_within_their_limits_and_a_cancelled_order_gives_its_u
 
     let first = browser();
     add(&app, &first, lamp, 2).await;
-    let page = first
-        .get(app.url("/checkout?promo=tenoff"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&app, &first, "/checkout?promo=tenoff").await;
     // 2400 less 10 % is 2160, plus 495 delivery.
     assert!(
         page.contains("Code TENOFF applied.") && page.contains("€26.55"),
@@ -463,48 +428,18 @@ async fn promo_codes_apply_within_their_limits_and_a_cancelled_order_gives_its_u
 
     let second = browser();
     add(&app, &second, lamp, 2).await;
-    let page = second
-        .get(app.url("/checkout?promo=TENOFF"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&app, &second, "/checkout?promo=TENOFF").await;
     assert!(page.contains("The code TENOFF has been used up."));
-    let (status, body) = place(
-        &app,
-        &second,
-        &with(order_form(&new_key(), None), "promo", "TENOFF"),
-    )
-    .await;
-    assert_eq!(
-        (status, body.contains("used up")),
-        (StatusCode::BAD_REQUEST, true),
-        "{body}"
-    );
-    let (status, body) = place(
-        &app,
-        &second,
-        &with(order_form(&new_key(), None), "promo", "OLDNEWS"),
-    )
-    .await;
-    assert_eq!(
-        (status, body.contains("has expired")),
-        (StatusCode::BAD_REQUEST, true),
-        "{body}"
-    );
-    let (status, body) = place(
-        &app,
-        &second,
-        &with(order_form(&new_key(), None), "promo", "FIVER"),
-    )
-    .await;
-    assert_eq!(
-        (status, body.contains("at least €30.00")),
-        (StatusCode::BAD_REQUEST, true),
-        "{body}"
-    );
+    for (code, refusal) in [
+        ("TENOFF", "used up"),
+        ("OLDNEWS", "has expired"),
+        ("FIVER", "at least €30.00"),
+    ] {
+        let form = with(order_form(&new_key(), None), "promo", code);
+        let (status, body) = place(&app, &second, &form).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{code}: {body}");
+        assert!(body.contains(refusal), "{code}: {body}");
+    }
     assert_eq!(count(&app, "SELECT COUNT(*) FROM orders").await, 1);
 
     emporium::orders::repo::expire_reservations(&app.db, Utc::now() + Duration::hours(1))
@@ -766,14 +701,7 @@ async fn a_shopper_lists_their_own_orders_newest_first_a_page_at_a_time() {
         "replaced"
     );
 
-    let page = ada
-        .get(app.url("/account/orders"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&app, &ada, "/account/orders").await;
     assert!(page.contains(&placed[0]) && page.contains("Older orders"));
     let bob = browser();
     crate::accounts::sign_in(&app, &bob, "bob@example.com", crate::accounts::PASSWORD).await;

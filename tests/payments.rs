@@ -3,7 +3,7 @@
 //! to `/stripe/webhook`: duplicates, reordering, forged and stale signatures, unknown types, and
 //! never a double effect.
 
-use crate::accounts::browser;
+use crate::accounts::{browser, page_text};
 use crate::checkout::{add, count, new_key, order_form, place, shop_with_lamps_and, stock};
 use crate::support::fake_stripe::{self, FakeStripe};
 use crate::support::{Options, STRIPE_KEYS, TestApp};
@@ -217,15 +217,7 @@ async fn a_success_pays_the_order_once_even_sent_twice_or_again_as_another_event
         (8, 0, true),
         "the two held are sold"
     );
-    let cart = p
-        .shopper
-        .get(p.app.url("/cart"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let cart = page_text(&p.app, &p.shopper, "/cart").await;
     assert!(
         cart.contains("Your cart is empty"),
         "the paid lines left the cart"
@@ -360,25 +352,14 @@ async fn a_declined_card_leaves_the_order_waiting_and_says_why_then_another_card
         .await,
         1
     );
-    let page = p
-        .shopper
-        .get(p.app.url(&format!("/orders/{}?key={}", p.number, p.key)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(
+        &p.app,
+        &p.shopper,
+        &format!("/orders/{}?key={}", p.number, p.key),
+    )
+    .await;
     assert!(page.contains("Your last payment did not go through: Your card was declined."));
-    let cart = p
-        .shopper
-        .get(p.app.url("/cart"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let cart = page_text(&p.app, &p.shopper, "/cart").await;
     assert!(
         cart.contains("Brass lamp"),
         "a failed payment leaves the cart as it was"
