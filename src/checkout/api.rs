@@ -211,7 +211,6 @@ mod flow {
             access_key: key.clone(),
             email: email.as_str().to_owned(),
             currency: state.settings.shop.currency,
-            country_code: country.code.clone(),
             tax_rate_bp: country.tax_rate_bp,
             prices_include_tax: settings.prices_include_tax,
             shipping_code: rate.code.clone(),

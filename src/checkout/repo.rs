@@ -155,7 +155,6 @@ pub struct Placement {
     pub access_key: String,
     pub email: String,
     pub currency: Currency,
-    pub country_code: String,
     pub tax_rate_bp: u32,
     pub prices_include_tax: bool,
     pub shipping_code: String,
@@ -214,8 +213,6 @@ pub const MINIMUM_CHARGE_MINOR: i64 = 50;
 pub struct Placed {
     pub order_id: i64,
     pub number: String,
-    /// False when this form had placed the order already and it was found again.
-    pub new: bool,
     /// The cart's earlier unpaid orders this one replaced (cancelled).
     pub replaced: Vec<i64>,
 }
@@ -248,7 +245,6 @@ pub async fn place_order(
         return Ok(Ok(Placed {
             order_id,
             number,
-            new: false,
             replaced: Vec::new(),
         }));
     }
@@ -418,7 +414,6 @@ pub async fn place_order(
     Ok(Ok(Placed {
         order_id,
         number,
-        new: true,
         replaced: earlier,
     }))
 }
