@@ -513,6 +513,22 @@ async fn a_payment_after_the_reservation_ran_out_is_flagged_for_a_refund_and_sel
         1
     );
     assert_eq!(stock(&p.app, p.lamp).await, (10, 0, true));
+
+    // Staff refund it in full at the provider: the flag is settled, not raised again.
+    let refund = charge_event(
+        "evt_2",
+        "charge.refunded",
+        &p.intent,
+        2895,
+        Utc::now().timestamp(),
+    );
+    assert_eq!(send(&p.app, &refund).await, StatusCode::OK);
+    applied(&p.app).await;
+    assert_eq!(order_status(&p.app).await, "cancelled");
+    assert_eq!(
+        count(&p.app, "SELECT COUNT(*) FROM orders WHERE needs_attention").await,
+        0
+    );
 }
 
 #[tokio::test]

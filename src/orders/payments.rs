@@ -354,6 +354,23 @@ pub async fn apply_refunds(
         )
         .await?;
         Applied::OrderRefunded
+    } else if from == OrderStatus::Cancelled && target == OrderStatus::Refunded {
+        // A payment that came after its order was cancelled, now given back in full: what staff
+        // were asked to do is done.
+        in_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE orders SET needs_attention = FALSE, updated_at = $2 WHERE id = $1"
+        ).bind(payment.order_id).bind(now).execute(conn).await.map(drop))?;
+        record_status(
+            &mut tx,
+            payment.order_id,
+            Some(from),
+            from,
+            None,
+            &note,
+            now,
+        )
+        .await?;
+        Applied::OrderRefunded
     } else {
         flag(&mut tx, payment.order_id, from, &note, now).await?;
         Applied::Flagged
