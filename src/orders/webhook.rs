@@ -8,6 +8,7 @@ use crate::accounts::emails::Letterhead;
 use crate::on_db;
 use crate::server::AppState;
 use crate::server::db::Db;
+use crate::server::leases::{self, Queue};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -179,12 +180,16 @@ pub async fn apply_due(db: &Db, letterhead: &Letterhead<'_>) -> Result<usize, sq
     ).bind(Utc::now()).fetch_all(pool).await)?;
     let count = due.len();
     for event in due {
-        let lease = Utc::now() + Duration::seconds(LEASE_SECS);
-        let claimed = on_db!(db, pool => sqlx::query(
-            "UPDATE webhook_events SET next_attempt_at = $1, attempts = attempts + 1
-             WHERE id = $2 AND status = 'pending' AND next_attempt_at = $3"
-        ).bind(lease).bind(event.id).bind(event.next_attempt_at).execute(pool).await.map(|r| r.rows_affected()))?;
-        if claimed != 1 {
+        let lease = Duration::seconds(LEASE_SECS);
+        if !leases::claim(
+            db,
+            Queue::PaymentEvents,
+            event.id,
+            event.next_attempt_at,
+            lease,
+        )
+        .await?
+        {
             continue;
         }
         let parsed: serde_json::Value = serde_json::from_str(&event.payload).unwrap_or_default();
@@ -204,15 +209,16 @@ pub async fn apply_due(db: &Db, letterhead: &Letterhead<'_>) -> Result<usize, sq
             }
             Err(error) => {
                 tracing::warn!(id = event.id, attempt, %error, "webhook event failed; retrying later");
-                let status = if attempt >= MAX_ATTEMPTS {
-                    "failed"
-                } else {
-                    "pending"
-                };
-                let retry_at = Utc::now() + crate::server::mail::backoff(attempt);
-                on_db!(db, pool => sqlx::query(
-                    "UPDATE webhook_events SET status = $1, next_attempt_at = $2, last_error = $3 WHERE id = $4"
-                ).bind(status).bind(retry_at).bind(error.to_string()).bind(event.id).execute(pool).await.map(drop))?;
+                let error = error.to_string();
+                leases::retry_later(
+                    db,
+                    Queue::PaymentEvents,
+                    event.id,
+                    attempt,
+                    MAX_ATTEMPTS,
+                    &error,
+                )
+                .await?;
             }
         }
     }

@@ -6,6 +6,7 @@
 use super::AppState;
 use super::config::Secret;
 use super::db::{Db, Tx};
+use super::leases::{self, Queue};
 use crate::{in_tx, on_db};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -112,14 +113,8 @@ async fn deliver_due(db: &Db, transport: &Transport, from: &str) -> Result<usize
     ).bind(now).fetch_all(pool).await)?;
     let count = due.len();
     for mail in due {
-        // Claiming by moving next_attempt_at forward means two workers never send the same row.
-        // The lease counts from the claim: sends earlier in the batch take time.
-        let lease = Utc::now() + Duration::seconds(LEASE_SECS);
-        let claimed = on_db!(db, pool => sqlx::query(
-            "UPDATE email_outbox SET next_attempt_at = $1, attempts = attempts + 1
-             WHERE id = $2 AND status = 'pending' AND next_attempt_at = $3"
-        ).bind(lease).bind(mail.id).bind(mail.next_attempt_at).execute(pool).await.map(|r| r.rows_affected()))?;
-        if claimed != 1 {
+        let lease = Duration::seconds(LEASE_SECS);
+        if !leases::claim(db, Queue::Mail, mail.id, mail.next_attempt_at, lease).await? {
             continue;
         }
         let attempt = mail.attempts + 1;
@@ -130,23 +125,12 @@ async fn deliver_due(db: &Db, transport: &Transport, from: &str) -> Result<usize
             }
             Err(error) => {
                 tracing::warn!(id = mail.id, attempt, %error, "mail delivery failed");
-                let status = if attempt >= MAX_ATTEMPTS {
-                    "failed"
-                } else {
-                    "pending"
-                };
-                let retry_at = Utc::now() + backoff(attempt);
-                on_db!(db, pool => sqlx::query("UPDATE email_outbox SET status = $1, next_attempt_at = $2, last_error = $3 WHERE id = $4")
-                    .bind(status).bind(retry_at).bind(error).bind(mail.id).execute(pool).await.map(drop))?;
+                leases::retry_later(db, Queue::Mail, mail.id, attempt, MAX_ATTEMPTS, &error)
+                    .await?;
             }
         }
     }
     Ok(count)
-}
-
-/// 1, 2, 4 … minutes after each failed attempt, at most 2 hours.
-pub fn backoff(attempt: i64) -> Duration {
-    Duration::minutes(1_i64 << attempt.clamp(1, 8).saturating_sub(1)).min(Duration::hours(2))
 }
 
 async fn send(transport: &Transport, from: &str, mail: &Due) -> Result<(), String> {
@@ -280,10 +264,10 @@ pub fn escape(text: &str) -> String {
 mod tests {
     #[test]
     fn backoff_grows_and_is_capped() {
-        assert_eq!(super::backoff(1).num_minutes(), 1);
-        assert_eq!(super::backoff(2).num_minutes(), 2);
-        assert_eq!(super::backoff(4).num_minutes(), 8);
-        assert_eq!(super::backoff(30).num_minutes(), 120);
+        assert_eq!(super::super::leases::backoff(1).num_minutes(), 1);
+        assert_eq!(super::super::leases::backoff(2).num_minutes(), 2);
+        assert_eq!(super::super::leases::backoff(4).num_minutes(), 8);
+        assert_eq!(super::super::leases::backoff(30).num_minutes(), 120);
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod http;
+pub mod leases;
 pub mod limits;
 pub mod mail;
 pub mod page_cache;
