@@ -239,3 +239,75 @@ async fn visitors_without_a_session_share_one_rendering_with_hashed_scripts() {
     let (_, changed) = shared_page(&app, "/p/brass-lamp").await;
     assert!(changed.contains("€14.00") && !changed.contains("€12.50"));
 }
+
+#[tokio::test]
+async fn a_stock_change_drops_only_the_pages_showing_that_product() {
+    let (app, lamp) = shop_with_one_product().await;
+    add_product(
+        &app.db,
+        &SimpleProduct {
+            category_slug: "rugs",
+            slug: "wool-rug",
+            name: "Wool rug",
+            sku: "RUG-1",
+            price_minor: 9900,
+            on_hand: 20,
+            low_stock_threshold: 5,
+        },
+    )
+    .await;
+    let paths = [
+        "/p/brass-lamp",
+        "/p/wool-rug",
+        "/c/rugs",
+        "/products",
+        "/products?in_stock=true",
+    ];
+    // Kept both ways: as shared pages (no session) and as catalog entries (with one).
+    for path in paths {
+        shared_page(&app, path).await;
+        page(&app, path).await;
+    }
+
+    // Rename both products without announcing it, then let the lamp run short: only what shows
+    // the lamp, or lists what is in stock, is loaded again and so shows the new names.
+    let generation: i64 = on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT generation FROM catalog_generation"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    run_sql(
+        &app,
+        &[
+            "UPDATE products SET name = name || ' (renamed)'",
+            &format!("UPDATE catalog_generation SET generation = {generation}"),
+        ],
+    )
+    .await;
+    run_sql(
+        &app,
+        &[&format!(
+            "UPDATE inventory SET on_hand = 2 WHERE variant_id = {lamp}"
+        )],
+    )
+    .await;
+    for path in paths {
+        let (_, shared) = shared_page(&app, path).await;
+        let own = page(&app, path).await;
+        for html in [shared, own] {
+            let renamed = html.contains("(renamed)");
+            match path {
+                "/p/wool-rug" | "/c/rugs" => assert!(!renamed, "{path} was kept"),
+                _ => {
+                    assert!(renamed, "{path} was loaded again");
+                    let running_short = match path {
+                        "/p/brass-lamp" => "https://schema.org/LimitedAvailability",
+                        _ => "Only 2 left",
+                    };
+                    assert!(html.contains(running_short), "{path}");
+                }
+            }
+        }
+    }
+}

@@ -538,10 +538,14 @@ async fn a_thousand_shoppers_racing_for_ten_lamps_get_ten_orders_and_nine_hundre
 }
 
 #[tokio::test]
-async fn holding_stock_moves_the_catalog_generation_only_when_shoppers_would_see_a_difference() {
+async fn holding_stock_notes_a_stock_change_only_when_shoppers_would_see_a_difference() {
     let (app, lamp) = shop_with_lamps(10).await;
     let generation = "SELECT generation FROM catalog_generation";
-    let before = count(&app, generation).await;
+    let stock_version = "SELECT stock_version FROM catalog_generation";
+    let (generation_before, before) = (
+        count(&app, generation).await,
+        count(&app, stock_version).await,
+    );
     let listing = || async {
         browser()
             .get(app.url("/products"))
@@ -565,7 +569,11 @@ async fn holding_stock_moves_the_catalog_generation_only_when_shoppers_would_see
         .await
         .unwrap();
     assert_eq!(stock(&app, lamp).await, (10, 0, true));
-    assert_eq!(count(&app, generation).await, before, "cached pages stay");
+    assert_eq!(
+        count(&app, stock_version).await,
+        before,
+        "cached pages stay"
+    );
 
     // Eight held leaves two: the pages must say so at once.
     let other = browser();
@@ -574,8 +582,13 @@ async fn holding_stock_moves_the_catalog_generation_only_when_shoppers_would_see
         place(&app, &other, &order_form(&new_key(), None)).await.0,
         StatusCode::OK
     );
-    assert!(count(&app, generation).await > before);
+    assert!(count(&app, stock_version).await > before);
     assert!(listing().await.contains("Only 2 left"));
+    assert_eq!(
+        count(&app, generation).await,
+        generation_before,
+        "stock alone never empties the whole cache"
+    );
 }
 
 #[tokio::test]

@@ -9,25 +9,37 @@ use leptos::server_fn::codec::Json;
 
 #[server]
 pub async fn fetch_home() -> Result<HomeContent, AppError> {
-    use super::cache::Key;
+    use super::cache::{Key, StockShown};
     use super::repo;
     let state = crate::server::state()?;
     let db = &state.db;
     let catalog = &state.settings.catalog;
     let mut home = state
         .catalog_cache
-        .get_or_load(db, Key::Home, async {
-            let (featured, new_arrivals, categories) = tokio::try_join!(
-                repo::featured(db, i64::from(catalog.home_featured)),
-                repo::newest(db, i64::from(catalog.home_new_arrivals)),
-                repo::category_tree(db),
-            )?;
-            Ok::<_, AppError>(HomeContent {
-                featured,
-                new_arrivals,
-                categories,
-            })
-        })
+        .get_or_load(
+            db,
+            Key::Home,
+            async {
+                let (featured, new_arrivals, categories) = tokio::try_join!(
+                    repo::featured(db, i64::from(catalog.home_featured)),
+                    repo::newest(db, i64::from(catalog.home_new_arrivals)),
+                    repo::category_tree(db),
+                )?;
+                Ok::<_, AppError>(HomeContent {
+                    featured,
+                    new_arrivals,
+                    categories,
+                })
+            },
+            |home| {
+                StockShown::of(
+                    home.featured
+                        .iter()
+                        .chain(&home.new_arrivals)
+                        .map(|card| card.id),
+                )
+            },
+        )
         .await?;
     let cards = home.featured.iter_mut().chain(&mut home.new_arrivals);
     super::likes::fill(db, shopper().await?, card_likes(cards)).await?;
@@ -93,9 +105,12 @@ pub async fn fetch_products(params: ListingParams) -> Result<Listing, AppError> 
         Some(_) => load.await?,
         None => {
             let key = Key::Listing(cache_key(&params)?);
+            let in_stock_only = params.in_stock_only()?;
             state
                 .catalog_cache
-                .get_or_load(&state.db, key, load)
+                .get_or_load(&state.db, key, load, |listing| {
+                    page_shows(&listing.page, in_stock_only)
+                })
                 .await?
         }
     };
@@ -116,9 +131,15 @@ pub async fn fetch_category(
         ));
     }
     let key = super::cache::Key::Category(slug.clone(), cache_key(&params)?);
+    let in_stock_only = params.in_stock_only()?;
     let mut category = state
         .catalog_cache
-        .get_or_load(&state.db, key, load_category(&state, slug, params))
+        .get_or_load(
+            &state.db,
+            key,
+            load_category(&state, slug, params),
+            |category| page_shows(&category.page, in_stock_only),
+        )
         .await?;
     let cards = card_likes(&mut category.page.products);
     super::likes::fill(&state.db, shopper().await?, cards).await?;
@@ -177,15 +198,33 @@ pub async fn fetch_product(slug: String) -> Result<ProductDetail, AppError> {
     let key = super::cache::Key::Product(slug.clone());
     let mut product = state
         .catalog_cache
-        .get_or_load(&state.db, key, async {
-            Ok::<_, AppError>(super::repo::product_detail(&state.db, &slug).await?)
-        })
+        .get_or_load(
+            &state.db,
+            key,
+            async { Ok::<_, AppError>(super::repo::product_detail(&state.db, &slug).await?) },
+            |product| {
+                super::cache::StockShown::of(product.iter().flat_map(|product| {
+                    std::iter::once(product.id).chain(product.related.iter().map(|card| card.id))
+                }))
+            },
+        )
         .await?
         .ok_or_else(|| AppError::not_found("That product"))?;
     let mut likes = card_likes(&mut product.related);
     likes.push((product.id, &mut product.likes));
     super::likes::fill(&state.db, shopper().await?, likes).await?;
     Ok(product)
+}
+
+/// Whose stock a page of the listing shows: its cards', or everyone's when it lists only what is
+/// in stock (any product's stock can bring it in or take it out).
+#[cfg(feature = "ssr")]
+fn page_shows(page: &super::listing::ProductPage, in_stock_only: bool) -> super::cache::StockShown {
+    use super::cache::StockShown;
+    match in_stock_only {
+        true => StockShown::Any,
+        false => StockShown::of(page.products.iter().map(|card| card.id)),
+    }
 }
 
 /// The signed-in shopper's id, for their hearts.

@@ -1,17 +1,24 @@
 //! The in-process catalog cache: what the catalog's pages read most (home content, listing pages,
 //! category pages, product pages) kept in memory and served only while it is still true.
 //!
-//! Correctness rests on one number, the catalog generation (`catalog_generation`, migration 0005).
-//! Database triggers bump it in the same transaction as any change to categories, products, variants,
-//! stock or images, whoever makes it: this process, another instance, or someone with `psql`.
-//! Every lookup first reads the generation; an entry is served only if it was loaded under that
-//! same generation. The generation is read *before* a miss is loaded, so a change that commits
-//! during the load makes the entry already out of date, never wrongly current.
+//! Correctness rests on two numbers in `catalog_generation` that database triggers move in the same
+//! transaction as the change, whoever makes it: this process, another instance, or someone with
+//! `psql`.
+//! - The **generation** (migration 0005) moves with any change to categories, products, variants or
+//!   images, and empties the cache.
+//! - The **stock version** (migration 0012) moves with each change to what a shopper sees of a
+//!   variant's stock (in stock, "only N left", sold out), noting its product in `stock_changes`.
+//!   It drops only the entries that show that product, and those whose choice of products depends
+//!   on stock (listings of what is in stock).
+//!
+//! Every lookup first reads both ([`CatalogCache::version`]), and the cache catches up with them
+//! before answering; an entry is served only while the cache is at that version or later. The
+//! version is read *before* a miss is loaded, so a change that commits during the load makes the
+//! entry already out of date, never wrongly current.
 //!
 //! The cost is one primary-key read per lookup instead of the page's queries, and requests that
-//! arrive while a read is under way share the next one ([`CatalogCache::generation`]). Memory is bounded:
-//! at most [`CAPACITY`] entries, the oldest evicted first, and all of them dropped when the
-//! generation moves on.
+//! arrive while a read is under way share the next one. Memory is bounded: at most [`CAPACITY`]
+//! entries, the oldest evicted first.
 //!
 //! A change to the catalog empties the cache at once, so the next moment every hot page misses
 //! together. Concurrent misses of one key are loaded once ([`CatalogCache::lead_or_follow`]): the
@@ -46,12 +53,76 @@ pub enum Key {
 
 type Value = Arc<dyn Any + Send + Sync>;
 
+/// Where the catalog stands: ordered as time goes, since both numbers only grow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version {
+    pub generation: i64,
+    pub stock: i64,
+}
+
+/// How much a cache may lag behind the stock version and still catch up by reading what changed;
+/// the database keeps the last 10,000 notes (migration 0012).
+const STOCK_CHANGES_READ_AT_MOST: i64 = 5_000;
+
+/// Whose stock an entry shows, so that a stock change drops only the entries it touches.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum StockShown {
+    /// The stock of these products (their cards, a product page and its related products).
+    Of(Vec<i64>),
+    /// Which products it lists depends on everyone's stock (a listing of what is in stock).
+    #[default]
+    Any,
+}
+
+impl StockShown {
+    pub fn of(products: impl IntoIterator<Item = i64>) -> Self {
+        let mut products: Vec<i64> = products.into_iter().collect();
+        products.sort_unstable();
+        products.dedup();
+        StockShown::Of(products)
+    }
+
+    /// Both: what a page shows when it is made of several entries.
+    pub fn and(self, other: StockShown) -> StockShown {
+        match (self, other) {
+            (StockShown::Of(mut mine), StockShown::Of(theirs)) => {
+                mine.extend(theirs);
+                StockShown::of(mine)
+            }
+            _ => StockShown::Any,
+        }
+    }
+
+    fn touched_by(&self, changed: &[i64]) -> bool {
+        match self {
+            StockShown::Of(products) => changed
+                .iter()
+                .any(|product| products.binary_search(product).is_ok()),
+            StockShown::Any => !changed.is_empty(),
+        }
+    }
+}
+
+struct Entry {
+    value: Value,
+    shows: StockShown,
+}
+
 #[derive(Default)]
 struct Entries {
-    generation: i64,
-    values: HashMap<Key, Value>,
+    version: Version,
+    values: HashMap<Key, Entry>,
     /// Keys in insertion order, for eviction.
     order: VecDeque<Key>,
+}
+
+impl Entries {
+    fn at(version: Version) -> Self {
+        Entries {
+            version,
+            ..Entries::default()
+        }
+    }
 }
 
 pub struct CatalogCache {
@@ -63,7 +134,7 @@ pub struct CatalogCache {
     reads_started: AtomicU64,
     /// The latest read: its number and what it found (or why it failed). Held while reading, so
     /// reads go one at a time.
-    latest_read: tokio::sync::Mutex<Option<(u64, Result<i64, String>)>>,
+    latest_read: tokio::sync::Mutex<Option<(u64, Result<Version, String>)>>,
 }
 
 /// Held by the one request loading a key; dropping it (stored, failed or cancelled) lets the
@@ -92,7 +163,7 @@ impl std::fmt::Debug for CatalogCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let entries = self.lock();
         f.debug_struct("CatalogCache")
-            .field("generation", &entries.generation)
+            .field("version", &entries.version)
             .field("entries", &entries.values.len())
             .finish()
     }
@@ -109,13 +180,14 @@ impl CatalogCache {
         }
     }
 
-    /// The catalog generation the database holds now: as read by a query that started after this
-    /// call did, so it reflects every change committed before the call. Calls that arrive while a
-    /// read is under way wait for it to end and share the one read after it, so under load the
-    /// database sees a read per batch of requests rather than one per request. A failed read is
-    /// shared too: when the database is unreachable, the calls waiting fail together rather than
-    /// each waiting out its own timeout in turn.
-    pub async fn generation(&self, db: &Db) -> Result<i64, sqlx::Error> {
+    /// The catalog's version in the database now: as read by a query that started after this call
+    /// did, so it reflects every change committed before the call. The cache has caught up with it
+    /// by the time it is returned. Calls that arrive while a read is under way wait for it to end
+    /// and share the one read after it, so under load the database sees a read per batch of
+    /// requests rather than one per request. A failed read is shared too: when the database is
+    /// unreachable, the calls waiting fail together rather than each waiting out its own timeout in
+    /// turn.
+    pub async fn version(&self, db: &Db) -> Result<Version, sqlx::Error> {
         let arrived = self.reads_started.load(Ordering::SeqCst);
         let mut latest = self.latest_read.lock().await;
         if let Some((read, found)) = latest.as_ref()
@@ -128,29 +200,84 @@ impl CatalogCache {
             });
         }
         let read = self.reads_started.fetch_add(1, Ordering::SeqCst) + 1;
-        let found = read_generation(db).await;
+        let found = read_version(db).await;
+        if let Ok(now) = found {
+            self.catch_up(db, now).await;
+        }
         *latest = Some((read, found.as_ref().copied().map_err(ToString::to_string)));
         found
     }
 
-    /// The value for `key` if it is current, otherwise what `load` answers, kept for next time.
-    pub async fn get_or_load<T, E, F>(&self, db: &Db, key: Key, load: F) -> Result<T, E>
+    /// Brings the entries to `now`: all gone if the generation moved, otherwise those showing a
+    /// product whose stock changed since. Called by one reader at a time.
+    async fn catch_up(&self, db: &Db, now: Version) {
+        let since = {
+            let entries = self.lock();
+            if entries.version >= now {
+                return;
+            }
+            let behind = now.stock - entries.version.stock;
+            (entries.version.generation == now.generation && behind <= STOCK_CHANGES_READ_AT_MOST)
+                .then_some(entries.version.stock)
+        };
+        let changed = match since {
+            Some(since) => match read_stock_changes(db, since, now.stock).await {
+                Ok(products) => Some(products),
+                Err(error) => {
+                    tracing::warn!(%error, "stock changes unreadable: the catalog cache empties");
+                    None
+                }
+            },
+            None => None,
+        };
+        let mut entries = self.lock();
+        if entries.version >= now {
+            return;
+        }
+        match changed {
+            Some(products)
+                if entries.version.generation == now.generation
+                    && Some(entries.version.stock) == since =>
+            {
+                let Entries { values, order, .. } = &mut *entries;
+                values.retain(|_, entry| !entry.shows.touched_by(&products));
+                order.retain(|key| values.contains_key(key));
+                entries.version = now;
+            }
+            _ => *entries = Entries::at(now),
+        }
+    }
+
+    /// The value for `key` if it is current, otherwise what `load` answers, kept for next time
+    /// with whose stock it shows (`shows`). Either way, what it shows is added to the page being
+    /// rendered, if that page is to be shared ([`PageContents`]).
+    pub async fn get_or_load<T, E, F>(
+        &self,
+        db: &Db,
+        key: Key,
+        load: F,
+        shows: impl FnOnce(&T) -> StockShown,
+    ) -> Result<T, E>
     where
         T: Clone + Send + Sync + 'static,
         E: From<sqlx::Error>,
         F: Future<Output = Result<T, E>>,
     {
-        let generation = self.generation(db).await?;
-        if let Some(value) = self.lookup::<T>(generation, &key) {
+        let version = self.version(db).await?;
+        if let Some((value, shown)) = self.lookup_shown::<T>(version, &key) {
+            PageContents::add(shown);
             return Ok(value);
         }
         let _loading = self.lead_or_follow(&key).await;
         // A follower usually finds what the leader stored; failing that, it loads for itself.
-        if let Some(value) = self.lookup::<T>(generation, &key) {
+        if let Some((value, shown)) = self.lookup_shown::<T>(version, &key) {
+            PageContents::add(shown);
             return Ok(value);
         }
         let value = load.await?;
-        self.store(generation, key, value.clone());
+        let shown = shows(&value);
+        PageContents::add(shown.clone());
+        self.store(version, key, value.clone(), shown);
         Ok(value)
     }
 
@@ -183,29 +310,50 @@ impl CatalogCache {
         lock(&self.entries)
     }
 
-    /// The value for `key` if it was stored under `generation`.
-    pub fn lookup<T: Clone + 'static>(&self, generation: i64, key: &Key) -> Option<T> {
-        let entries = self.lock();
-        if entries.generation != generation {
-            return None;
-        }
-        entries.values.get(key)?.downcast_ref::<T>().cloned()
+    /// The value for `key` if it is current at `version`: the cache is at that version or later,
+    /// and has kept the entry.
+    pub fn lookup<T: Clone + 'static>(&self, version: Version, key: &Key) -> Option<T> {
+        self.lookup_shown(version, key).map(|(value, _)| value)
     }
 
-    /// Keeps `value` for `key`, as loaded under `generation`.
-    pub fn store<T: Send + Sync + 'static>(&self, generation: i64, key: Key, value: T) {
-        let value: Value = Arc::new(value);
+    fn lookup_shown<T: Clone + 'static>(
+        &self,
+        version: Version,
+        key: &Key,
+    ) -> Option<(T, StockShown)> {
+        let entries = self.lock();
+        if entries.version < version {
+            return None;
+        }
+        let entry = entries.values.get(key)?;
+        Some((
+            entry.value.downcast_ref::<T>()?.clone(),
+            entry.shows.clone(),
+        ))
+    }
+
+    /// Keeps `value` for `key`, as loaded at `version`, showing the stock `shows` says.
+    pub fn store<T: Send + Sync + 'static>(
+        &self,
+        version: Version,
+        key: Key,
+        value: T,
+        shows: StockShown,
+    ) {
+        let entry = Entry {
+            value: Arc::new(value),
+            shows,
+        };
         let mut entries = self.lock();
-        if generation > entries.generation {
-            *entries = Entries {
-                generation,
-                ..Entries::default()
-            };
-        } else if generation < entries.generation {
-            // Loaded under a generation that has already passed: not worth keeping.
+        if version > entries.version {
+            // Only a version the cache has not caught up with (a store without a read): nothing
+            // kept can be vouched for.
+            *entries = Entries::at(version);
+        } else if version < entries.version {
+            // Loaded at a version that has already passed: not worth keeping.
             return;
         }
-        if entries.values.insert(key.clone(), value).is_none() {
+        if entries.values.insert(key.clone(), entry).is_none() {
             entries.order.push_back(key);
             while entries.order.len() > self.capacity {
                 if let Some(oldest) = entries.order.pop_front() {
@@ -235,10 +383,54 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-async fn read_generation(db: &Db) -> Result<i64, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_scalar("SELECT generation FROM catalog_generation WHERE id = 1")
-        .fetch_one(pool)
-        .await)
+async fn read_version(db: &Db) -> Result<Version, sqlx::Error> {
+    let (generation, stock): (i64, i64) = on_db!(db, pool => sqlx::query_as(
+        "SELECT generation, stock_version FROM catalog_generation WHERE id = 1"
+    )
+    .fetch_one(pool)
+    .await)?;
+    Ok(Version { generation, stock })
+}
+
+/// The products whose stock changed visibly after version `since`, up to `until`.
+async fn read_stock_changes(db: &Db, since: i64, until: i64) -> Result<Vec<i64>, sqlx::Error> {
+    let mut products: Vec<i64> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT product_id FROM stock_changes WHERE version > $1 AND version <= $2"
+    )
+    .bind(since)
+    .bind(until)
+    .fetch_all(pool)
+    .await)?;
+    products.sort_unstable();
+    products.dedup();
+    Ok(products)
+}
+
+/// What a page being rendered for sharing shows, gathered from the catalog entries its server
+/// functions answer from: `server::page_cache` puts one in the request, and keeps the page with
+/// what it gathered, so that a stock change drops the shared pages showing that product too.
+#[derive(Clone, Debug, Default)]
+pub struct PageContents(Arc<Mutex<Option<StockShown>>>);
+
+impl PageContents {
+    /// Everything gathered, or `None` if the page used no catalog entry.
+    pub fn shown(&self) -> Option<StockShown> {
+        lock(&self.0).clone()
+    }
+
+    /// Adds `shown` to the page the current request renders, if it is gathering.
+    fn add(shown: StockShown) {
+        let Some(parts) = leptos::prelude::use_context::<axum::http::request::Parts>() else {
+            return;
+        };
+        if let Some(contents) = parts.extensions.get::<PageContents>() {
+            let mut gathered = lock(&contents.0);
+            *gathered = Some(match gathered.take() {
+                Some(before) => before.and(shown),
+                None => shown,
+            });
+        }
+    }
 }
 
 #[cfg(test)]
@@ -249,37 +441,56 @@ mod tests {
         CatalogCache::with_capacity(capacity)
     }
 
-    #[test]
-    fn an_entry_is_served_only_under_its_generation() {
-        let cache = cache(8);
-        cache.store(3, Key::Home, 7_u32);
-        assert_eq!(cache.lookup::<u32>(3, &Key::Home), Some(7));
-        assert_eq!(cache.lookup::<u32>(4, &Key::Home), None);
-        assert_eq!(cache.lookup::<u32>(2, &Key::Home), None);
+    fn at(generation: i64) -> Version {
+        Version {
+            generation,
+            stock: 0,
+        }
+    }
+
+    fn shows_nothing() -> StockShown {
+        StockShown::of([])
     }
 
     #[test]
-    fn a_newer_generation_drops_everything_and_an_older_one_is_not_kept() {
+    fn an_entry_is_served_only_at_its_version_or_later() {
         let cache = cache(8);
-        cache.store(1, Key::Home, 1_u32);
-        cache.store(1, Key::Product("a".into()), 2_u32);
-        cache.store(2, Key::Product("b".into()), 3_u32);
+        cache.store(at(3), Key::Home, 7_u32, shows_nothing());
+        assert_eq!(cache.lookup::<u32>(at(3), &Key::Home), Some(7));
+        assert_eq!(cache.lookup::<u32>(at(2), &Key::Home), Some(7));
+        assert_eq!(cache.lookup::<u32>(at(4), &Key::Home), None);
+    }
+
+    #[test]
+    fn a_newer_version_drops_everything_and_an_older_one_is_not_kept() {
+        let cache = cache(8);
+        cache.store(at(1), Key::Home, 1_u32, shows_nothing());
+        cache.store(at(1), Key::Product("a".into()), 2_u32, shows_nothing());
+        cache.store(at(2), Key::Product("b".into()), 3_u32, shows_nothing());
         assert_eq!(cache.len(), 1);
-        cache.store(1, Key::Home, 4_u32);
+        cache.store(at(1), Key::Home, 4_u32, shows_nothing());
         assert_eq!(cache.len(), 1);
-        assert_eq!(cache.lookup::<u32>(2, &Key::Home), None);
+        assert_eq!(cache.lookup::<u32>(at(2), &Key::Home), None);
     }
 
     #[test]
     fn the_oldest_entries_go_first_when_full() {
         let cache = cache(2);
         for slug in ["a", "b", "c"] {
-            cache.store(1, Key::Product(slug.into()), slug.to_owned());
+            cache.store(
+                at(1),
+                Key::Product(slug.into()),
+                slug.to_owned(),
+                shows_nothing(),
+            );
         }
         assert_eq!(cache.len(), 2);
-        assert_eq!(cache.lookup::<String>(1, &Key::Product("a".into())), None);
         assert_eq!(
-            cache.lookup::<String>(1, &Key::Product("c".into())),
+            cache.lookup::<String>(at(1), &Key::Product("a".into())),
+            None
+        );
+        assert_eq!(
+            cache.lookup::<String>(at(1), &Key::Product("c".into())),
             Some("c".to_owned())
         );
     }
@@ -287,11 +498,81 @@ mod tests {
     #[test]
     fn a_value_of_another_type_is_a_miss() {
         let cache = cache(2);
-        cache.store(1, Key::Home, 1_u32);
-        assert_eq!(cache.lookup::<String>(1, &Key::Home), None);
+        cache.store(at(1), Key::Home, 1_u32, shows_nothing());
+        assert_eq!(cache.lookup::<String>(at(1), &Key::Home), None);
     }
 
-    /// A database holding nothing but the catalog generation.
+    #[test]
+    fn what_two_entries_show_together() {
+        assert_eq!(
+            StockShown::of([3, 1]).and(StockShown::of([2, 3])),
+            StockShown::of([1, 2, 3])
+        );
+        assert_eq!(StockShown::of([1]).and(StockShown::Any), StockShown::Any);
+        assert!(StockShown::of([1, 5]).touched_by(&[2, 5]));
+        assert!(!StockShown::of([1, 5]).touched_by(&[2, 4]));
+        assert!(StockShown::Any.touched_by(&[9]));
+        assert!(!StockShown::Any.touched_by(&[]));
+    }
+
+    /// Runs `sql` on a database made by [`generation_only`].
+    async fn run(db: &Db, sql: &str) {
+        let Db::Sqlite(pool) = db else { unreachable!() };
+        sqlx::raw_sql(sql).execute(pool).await.unwrap();
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_stock_change_drops_only_the_entries_showing_its_product() {
+        let db = generation_only().await;
+        let cache = cache(8);
+        let version = cache.version(&db).await.unwrap();
+        let product = |slug: &str| Key::Product(slug.into());
+        cache.store(version, product("one"), 1_u32, StockShown::of([1]));
+        cache.store(version, product("two"), 2_u32, StockShown::of([2, 3]));
+        cache.store(
+            version,
+            Key::Listing("in stock".into()),
+            3_u32,
+            StockShown::Any,
+        );
+        cache.store(version, Key::Home, 4_u32, StockShown::of([4]));
+        run(
+            &db,
+            "UPDATE catalog_generation SET stock_version = 2;
+             INSERT INTO stock_changes VALUES (1, 3), (2, 4);",
+        )
+        .await;
+        let now = cache.version(&db).await.unwrap();
+        assert_eq!(now.stock, 2);
+        assert_eq!(cache.lookup::<u32>(now, &product("one")), Some(1));
+        assert_eq!(cache.lookup::<u32>(now, &product("two")), None);
+        assert_eq!(
+            cache.lookup::<u32>(now, &Key::Listing("in stock".into())),
+            None
+        );
+        assert_eq!(cache.lookup::<u32>(now, &Key::Home), None);
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_cache_too_far_behind_the_stock_changes_empties() {
+        let db = generation_only().await;
+        let cache = cache(8);
+        let version = cache.version(&db).await.unwrap();
+        cache.store(version, Key::Home, 1_u32, StockShown::of([1]));
+        run(
+            &db,
+            &format!(
+                "UPDATE catalog_generation SET stock_version = {};",
+                STOCK_CHANGES_READ_AT_MOST + 1
+            ),
+        )
+        .await;
+        let now = cache.version(&db).await.unwrap();
+        assert_eq!(cache.lookup::<u32>(now, &Key::Home), None);
+    }
+
+    /// A database holding nothing but the catalog's version and stock changes.
     async fn generation_only() -> Db {
         let pool = sqlx::sqlite::SqlitePoolOptions::new()
             .max_connections(1)
@@ -299,8 +580,10 @@ mod tests {
             .await
             .expect("an in-memory database");
         sqlx::raw_sql(
-            "CREATE TABLE catalog_generation (id INTEGER PRIMARY KEY, generation INTEGER NOT NULL);
-             INSERT INTO catalog_generation VALUES (1, 1);",
+            "CREATE TABLE catalog_generation (id INTEGER PRIMARY KEY, generation INTEGER NOT NULL,
+                 stock_version INTEGER NOT NULL);
+             INSERT INTO catalog_generation VALUES (1, 1, 0);
+             CREATE TABLE stock_changes (version INTEGER PRIMARY KEY, product_id INTEGER NOT NULL);",
         )
         .execute(&pool)
         .await
@@ -326,7 +609,10 @@ mod tests {
                         go.wait_for(|go| *go).await.expect("told to go");
                         answer.ok_or(sqlx::Error::RowNotFound)
                     };
-                    cache.get_or_load(&db, Key::Home, load).await.ok()
+                    cache
+                        .get_or_load(&db, Key::Home, load, |_| StockShown::Any)
+                        .await
+                        .ok()
                 })
             })
             .collect();
@@ -360,18 +646,12 @@ mod tests {
     }
 
     #[tokio::test(flavor = "current_thread")]
-    async fn a_generation_read_sees_every_change_made_before_it_was_asked_for() {
+    async fn a_version_read_sees_every_change_made_before_it_was_asked_for() {
         let db = generation_only().await;
         let cache = cache(8);
-        assert_eq!(cache.generation(&db).await.unwrap(), 1);
-        let Db::Sqlite(pool) = &db else {
-            unreachable!()
-        };
-        sqlx::query("UPDATE catalog_generation SET generation = 2")
-            .execute(pool)
-            .await
-            .unwrap();
-        assert_eq!(cache.generation(&db).await.unwrap(), 2);
+        assert_eq!(cache.version(&db).await.unwrap(), at(1));
+        run(&db, "UPDATE catalog_generation SET generation = 2").await;
+        assert_eq!(cache.version(&db).await.unwrap(), at(2));
     }
 
     /// How many requests reach the cache while one read is under way depends on when the runtime
@@ -382,23 +662,23 @@ mod tests {
     }
 
     #[tokio::test(flavor = "current_thread")]
-    async fn generation_reads_asked_for_together_share_a_query() {
+    async fn version_reads_asked_for_together_share_a_query() {
         let db = generation_only().await;
         let cache = Arc::new(cache(8));
         let reads: Vec<_> = (0..50)
             .map(|_| {
                 let (cache, db) = (cache.clone(), db.clone());
-                tokio::spawn(async move { cache.generation(&db).await.unwrap() })
+                tokio::spawn(async move { cache.version(&db).await.unwrap() })
             })
             .collect();
         for read in reads {
-            assert_eq!(read.await.unwrap(), 1);
+            assert_eq!(read.await.unwrap(), at(1));
         }
         assert_shared(&cache, 50);
     }
 
     #[tokio::test(flavor = "current_thread")]
-    async fn a_failed_generation_read_is_shared_by_those_who_waited_for_it() {
+    async fn a_failed_version_read_is_shared_by_those_who_waited_for_it() {
         let db = generation_only().await;
         let Db::Sqlite(pool) = &db else {
             unreachable!()
@@ -411,7 +691,7 @@ mod tests {
         let reads: Vec<_> = (0..50)
             .map(|_| {
                 let (cache, db) = (cache.clone(), db.clone());
-                tokio::spawn(async move { cache.generation(&db).await })
+                tokio::spawn(async move { cache.version(&db).await })
             })
             .collect();
         for read in reads {

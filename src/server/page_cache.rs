@@ -3,8 +3,10 @@
 //! A visitor with no session cookie has no cart, no sign-in and no hearts of their own, so every such
 //! visitor sees the same page at the same URL. The home page, listings, categories and product pages
 //! they get are rendered once, compressed once (brotli and gzip), and served from memory until the
-//! catalog generation moves on, exactly as the catalog cache's entries are (they share it, under
-//! [`Key::Page`]). Like counts are not part of the catalog generation, so a page is also rendered
+//! catalog changes, exactly as the catalog cache's entries are (they share it, under [`Key::Page`]).
+//! A page is kept with whose stock the catalog entries it was made of show ([`PageContents`]), so a
+//! stock change drops it only when it shows that product. Like counts are not part of the catalog's
+//! version, so a page is also rendered
 //! again once it is `shared_page_max_age_secs` (Leptos.toml) old, in the background while the old
 //! one is still served: about that long is how late a signed-out visitor can see another
 //! shopper's like. Prices and stock are never late.
@@ -13,7 +15,7 @@
 //! its nonces and carries a policy naming the SHA-256 hash of each of its inline scripts instead.
 
 use super::AppState;
-use crate::catalog::cache::Key;
+use crate::catalog::cache::{Key, PageContents, StockShown, Version};
 use crate::catalog::listing::ListingParams;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -86,20 +88,16 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         return next.run(request).await;
     };
     let key = Key::Page(key);
-    let Ok(generation) = state.catalog_cache.generation(&state.db).await else {
+    let Ok(version) = state.catalog_cache.version(&state.db).await else {
         return next.run(request).await;
     };
-    if let Some(page) = state
-        .catalog_cache
-        .lookup::<Arc<CachedPage>>(generation, &key)
-    {
+    if let Some(page) = state.catalog_cache.lookup::<Arc<CachedPage>>(version, &key) {
         // Of the current generation, so only its like counts can be old: it is served at once, and
         // the first request to find it too old renders its successor in the background.
         if page.claim_renewal(Instant::now(), Duration::from_secs(max_age)) {
             let old = page.clone();
             tokio::spawn(async move {
-                let response = next.run(request).await;
-                if let Err(response) = keep_rendered(&state, generation, key, response).await {
+                if let Err(response) = render_and_keep(&state, version, key, request, next).await {
                     tracing::warn!(status = %response.status(), "a shared page could not be renewed");
                     old.refreshing.store(false, Ordering::Release);
                 }
@@ -109,28 +107,32 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     }
     // After a catalog change every page misses at once: one request renders each of them.
     let _rendering = state.catalog_cache.lead_or_follow(&key).await;
-    if let Some(page) = state
-        .catalog_cache
-        .lookup::<Arc<CachedPage>>(generation, &key)
-    {
+    if let Some(page) = state.catalog_cache.lookup::<Arc<CachedPage>>(version, &key) {
         return page.response(encoding);
     }
-    match keep_rendered(&state, generation, key, next.run(request).await).await {
+    match render_and_keep(&state, version, key, request, next).await {
         Ok(page) => page.response(encoding),
         Err(response) => response,
     }
 }
 
-/// Keeps a rendered page that can be shared; anything else comes back as it was.
-async fn keep_rendered(
+/// Renders the page and keeps it if it can be shared, with whose stock its catalog entries show;
+/// anything else comes back as it was.
+async fn render_and_keep(
     state: &AppState,
-    generation: i64,
+    version: Version,
     key: Key,
-    response: Response,
+    mut request: Request,
+    next: Next,
 ) -> Result<Arc<CachedPage>, Response> {
+    let contents = PageContents::default();
+    request.extensions_mut().insert(contents.clone());
+    let response = next.run(request).await;
     if !is_shareable(&response) {
         return Err(response);
     }
+    // A page whose rendering reached no catalog entry is not known to be free of stock.
+    let shows = contents.shown().unwrap_or(StockShown::Any);
     let (parts, body) = response.into_parts();
     let Ok(html) = axum::body::to_bytes(body, BODY_LIMIT).await else {
         return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
@@ -147,7 +149,7 @@ async fn keep_rendered(
     match kept {
         Some(page) => {
             let page = Arc::new(page);
-            state.catalog_cache.store(generation, key, page.clone());
+            state.catalog_cache.store(version, key, page.clone(), shows);
             Ok(page)
         }
         None => {
