@@ -772,3 +772,84 @@ async fn the_challenge_page_answers_only_with_the_payments_secret_and_returns_on
         "settled once"
     );
 }
+
+/// Asks the built-in gateway for a refund as the shop's Stripe client would: a form, with a key.
+async fn refund(
+    app: &TestApp,
+    key: &str,
+    intent: &str,
+    amount: Option<i64>,
+) -> (StatusCode, Value) {
+    let mut form = vec![("payment_intent", intent.to_owned())];
+    form.extend(amount.map(|amount| ("amount", amount.to_string())));
+    let response = reqwest::Client::new()
+        .post(app.url("/test-gateway/v1/refunds"))
+        .header("authorization", format!("Bearer {key}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    (
+        response.status(),
+        serde_json::from_str(&response.text().await.unwrap()).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn the_built_in_gateway_refunds_a_paid_order_in_parts_never_beyond_what_was_paid() {
+    let (app, lamp) = shop_with_lamps_and(10, TestApp::spawn().await).await;
+    let (_, _, step) = card_step(&app, &browser(), lamp, 1).await;
+    let secret = step["client_secret"].as_str().unwrap();
+    let intent = secret.split("_secret_").next().unwrap();
+    let key = app.payments.secret_key.expose().to_owned();
+
+    let (status, answer) = refund(&app, &key, intent, None).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("charge_not_refundable")),
+        "nothing paid yet"
+    );
+    assert_eq!(
+        confirm(&app, &step, "4242424242424242", None).await.0,
+        StatusCode::OK
+    );
+    until_order_is(&app, "paid").await;
+    let publishable = step["publishable_key"].as_str().unwrap();
+    assert_eq!(
+        refund(&app, publishable, intent, None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Two refunds of more than half at once: one is taken, the other refused.
+    let total = count(&app, "SELECT total_minor FROM orders").await;
+    let part = total / 2 + 1;
+    let (first, second) = tokio::join!(
+        refund(&app, &key, intent, Some(part)),
+        refund(&app, &key, intent, Some(part)),
+    );
+    let mut statuses = [first.0, second.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::BAD_REQUEST]);
+    let refused = if first.0 == StatusCode::OK {
+        second.1
+    } else {
+        first.1
+    };
+    assert_eq!(refused["error"]["code"].as_str(), Some("amount_too_large"));
+    until_order_is(&app, "partially_refunded").await;
+
+    // No amount: all that is left.
+    let (status, answer) = refund(&app, &key, intent, None).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["amount"].as_i64(), Some(total - part));
+    until_order_is(&app, "refunded").await;
+    let (status, answer) = refund(&app, &key, intent, None).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("charge_already_refunded"))
+    );
+    assert_eq!(
+        count(&app, "SELECT amount_refunded_minor FROM payments").await,
+        total
+    );
+}

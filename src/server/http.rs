@@ -133,6 +133,11 @@ impl Server {
         &self.state.db
     }
 
+    /// The payment provider this server calls (Stripe, or its own test gateway with its keys).
+    pub fn payments(&self) -> &super::payments::Payments {
+        &self.state.payments
+    }
+
     /// Changes each time the payment provider's events have been applied.
     pub fn payment_events_applied(&self) -> tokio::sync::watch::Receiver<u64> {
         self.state.events.applied()

@@ -692,25 +692,32 @@ async fn create_refund(State(state): State<AppState>, headers: HeaderMap, body: 
         Err(e) => return internal(e),
     };
     let left = row.amount - row.amount_refunded;
+    if left == 0 {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "charge_already_refunded",
+            "This charge has already been refunded in full.",
+        );
+    }
     let amount = match field(&fields, "amount") {
         None => left,
         Some(text) => match text.parse::<i64>() {
             Ok(amount) if amount > 0 && amount <= left => amount,
-            _ => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request_error",
-                    "amount_too_large",
-                    "The refund is more than is left to refund.",
-                );
-            }
+            _ => return too_large(),
         },
     };
-    let refunded = row.amount_refunded + amount;
-    let result: Result<(), sqlx::Error> = async {
+    let result: Result<Option<i64>, sqlx::Error> = async {
         let mut tx = state.db.begin().await?;
-        crate::in_tx!(&mut tx, conn => sqlx::query("UPDATE test_gateway_intents SET amount_refunded = $1 WHERE id = $2")
-            .bind(refunded).bind(&row.id).execute(conn).await.map(drop))?;
+        // Conditional, so that two refunds at once never take more than was paid between them.
+        let refunded: Option<i64> = crate::in_tx!(&mut tx, conn => sqlx::query_scalar(
+            "UPDATE test_gateway_intents SET amount_refunded = amount_refunded + $1
+             WHERE id = $2 AND amount_refunded + $1 <= amount RETURNING amount_refunded"
+        )
+        .bind(amount).bind(&row.id).fetch_optional(conn).await)?;
+        let Some(refunded) = refunded else {
+            return Ok(None);
+        };
         let charge = json!({
             "id": format!("ch_{}", &row.id[3..]), "object": "charge", "amount": row.amount,
             "amount_captured": row.amount, "amount_refunded": refunded, "currency": row.currency,
@@ -718,11 +725,14 @@ async fn create_refund(State(state): State<AppState>, headers: HeaderMap, body: 
             "captured": true, "status": "succeeded", "created": row.created, "livemode": false,
         });
         queue_event(&mut tx, "charge.refunded", charge).await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(Some(refunded))
     }
     .await;
-    if let Err(e) = result {
-        return internal(e);
+    match result {
+        Ok(Some(_)) => {}
+        Ok(None) => return too_large(),
+        Err(e) => return internal(e),
     }
     state.gateway_outbox.0.notify_one();
     axum::Json(json!({
@@ -731,6 +741,15 @@ async fn create_refund(State(state): State<AppState>, headers: HeaderMap, body: 
         "currency": row.currency, "status": "succeeded", "payment_intent": row.id,
     }))
     .into_response()
+}
+
+fn too_large() -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request_error",
+        "amount_too_large",
+        "The refund is more than is left to refund.",
+    )
 }
 
 async fn stripe_js(State(state): State<AppState>) -> Response {

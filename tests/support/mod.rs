@@ -30,6 +30,9 @@ pub struct TestApp {
     pub db: Db,
     /// Changes each time the server has applied payment events.
     pub events_applied: tokio::sync::watch::Receiver<u64>,
+    /// The server's payment provider: its keys, for tests that call the built-in gateway as the
+    /// shop does.
+    pub payments: emporium::server::payments::Payments,
     pub database_url: String,
     pub media_dir: PathBuf,
     pub client: reqwest::Client,
@@ -162,6 +165,7 @@ impl TestApp {
                 server.local_addr(),
                 server.db().clone(),
                 server.payment_events_applied(),
+                server.payments().clone(),
             ));
             server
                 .run_until(async move {
@@ -169,7 +173,7 @@ impl TestApp {
                 })
                 .await
         });
-        let (addr, db, events_applied) = ready.await.expect("the server started");
+        let (addr, db, events_applied, payments) = ready.await.expect("the server started");
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .cookie_store(true)
@@ -179,6 +183,7 @@ impl TestApp {
             addr,
             db,
             events_applied,
+            payments,
             database_url,
             media_dir,
             client,
