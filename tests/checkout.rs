@@ -831,3 +831,53 @@ async fn an_order_too_small_to_pay_by_card_is_refused_before_anything_is_held() 
     assert_eq!(count(&app, "SELECT COUNT(*) FROM orders").await, 0);
     assert_eq!(stock(&app, variant).await, (100, 0, true));
 }
+
+#[tokio::test]
+async fn what_a_shoppers_own_unpaid_order_holds_still_counts_as_theirs_in_the_cart() {
+    use crate::accounts::{PASSWORD, customer, sign_in};
+    use emporium::cart::api::UpdateCartLine;
+    let (app, lamp) = shop_with_lamps(3).await;
+    let email = "ada@example.com";
+    let laptop = customer(&app, email).await;
+    add(&app, &laptop, lamp, 2).await;
+    assert_eq!(
+        place(&app, &laptop, &order_form(&new_key(), None)).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(stock(&app, lamp).await, (3, 2, true), "one left for sale");
+
+    // On a phone, as a guest, one lamp, then signing in: the account's cart takes it, since its
+    // own order's two are the shopper's to buy again.
+    let phone = browser();
+    add(&app, &phone, lamp, 1).await;
+    assert_eq!(
+        sign_in(&app, &phone, email, PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    let cart = page_text(&app, &phone, "/cart").await;
+    assert!(
+        cart.contains("value=\"3\""),
+        "the lines were merged: {cart}"
+    );
+    assert!(!cart.contains("left now"), "no shortage shown: {cart}");
+
+    // The same on the laptop: three is not more than the shopper may hold.
+    let set = laptop
+        .post(app.url(UpdateCartLine::PATH))
+        .form(&[("variant_id", lamp.to_string()), ("quantity", "3".into())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        set.status(),
+        StatusCode::OK,
+        "{}",
+        set.text().await.unwrap()
+    );
+    assert_eq!(
+        place(&app, &phone, &order_form(&new_key(), None)).await.0,
+        StatusCode::OK,
+        "the new order replaces the old one and takes all three"
+    );
+    assert_eq!(stock(&app, lamp).await, (3, 3, true));
+}

@@ -56,13 +56,29 @@ pub async fn create(db: &Db, owner: Option<i64>) -> Result<i64, sqlx::Error> {
     }
 }
 
-/// Stock a shopper may buy of a variant of an active product.
-async fn available(tx: &mut Tx, variant_id: i64) -> Result<Option<u32>, sqlx::Error> {
-    let available: Option<i64> = in_tx!(tx, conn => sqlx::query_scalar(
-        "SELECT CAST(i.on_hand - i.reserved AS BIGINT) FROM inventory i
+/// SQL for how much of inventory row `i`'s variant a cart may hold: the stock for sale, plus what
+/// the cart's own unpaid orders hold, since checking the cart out again releases them first.
+/// `$cart` is the cart's id as the enclosing query names it (a placeholder or a column).
+macro_rules! available_to_cart {
+    ($cart:literal) => {
+        concat!(
+            "i.on_hand - i.reserved + COALESCE((SELECT SUM(held.quantity) FROM order_lines held
+                JOIN orders o ON o.id = held.order_id
+                WHERE o.cart_id = ",
+            $cart,
+            " AND o.status = 'pending_payment' AND held.variant_id = i.variant_id), 0)"
+        )
+    };
+}
+pub(crate) use available_to_cart;
+
+/// How much of a variant of an active product the cart may hold ([`available_to_cart`]).
+async fn available(tx: &mut Tx, cart_id: i64, variant_id: i64) -> Result<Option<u32>, sqlx::Error> {
+    let available: Option<i64> = in_tx!(tx, conn => sqlx::query_scalar(concat!(
+        "SELECT CAST(", available_to_cart!("$2"), " AS BIGINT) FROM inventory i
          JOIN product_variants v ON v.id = i.variant_id JOIN products p ON p.id = v.product_id
          WHERE v.id = $1 AND p.status = 'active'"
-    ).bind(variant_id).fetch_optional(conn).await)?;
+    )).bind(variant_id).bind(cart_id).fetch_optional(conn).await)?;
     Ok(available.map(|n| u32::try_from(n.max(0)).unwrap_or(u32::MAX)))
 }
 
@@ -106,7 +122,7 @@ pub async fn add(
     if !tx.lock_row(Locked::Cart, cart_id).await? {
         return Ok(Err(CartError::Unknown));
     }
-    let Some(available) = available(&mut tx, variant_id).await? else {
+    let Some(available) = available(&mut tx, cart_id, variant_id).await? else {
         return Ok(Err(CartError::Unknown));
     };
     let in_cart = in_cart(&mut tx, cart_id, variant_id).await?.unwrap_or(0);
@@ -140,7 +156,7 @@ pub async fn set_quantity(
     if quantity.0 == 0 {
         remove_line(&mut tx, cart_id, variant_id).await?;
     } else {
-        let available = available(&mut tx, variant_id).await?.unwrap_or(0);
+        let available = available(&mut tx, cart_id, variant_id).await?.unwrap_or(0);
         if quantity.0 > available {
             return Ok(Err(CartError::NotEnoughStock { available, in_cart }));
         }
@@ -198,10 +214,10 @@ pub async fn view(
     let rows: Vec<LineRow> = match cart_id {
         None => Vec::new(),
         Some(cart_id) => on_db!(db, pool => sqlx::query_as(
-            "SELECT v.id AS variant_id, p.slug, p.name, v.title,
+            concat!("SELECT v.id AS variant_id, p.slug, p.name, v.title,
                     (SELECT COUNT(*) FROM product_variants sibling WHERE sibling.product_id = p.id) AS variant_count,
                     v.price_minor, v.currency, CAST(ci.quantity AS BIGINT) AS quantity,
-                    CAST(i.on_hand - i.reserved AS BIGINT) AS available,
+                    CAST(", available_to_cart!("ci.cart_id"), " AS BIGINT) AS available,
                     img.path AS image_path, img.alt AS image_alt, img.width AS image_width, img.height AS image_height
              FROM cart_items ci
              JOIN product_variants v ON v.id = ci.variant_id
@@ -209,7 +225,7 @@ pub async fn view(
              JOIN inventory i ON i.variant_id = v.id
              LEFT JOIN product_images img ON img.product_id = p.id AND img.position = 0
              WHERE ci.cart_id = $1
-             ORDER BY ci.added_at, v.id"
+             ORDER BY ci.added_at, v.id")
         ).bind(cart_id).fetch_all(pool).await)?,
     };
     let lines: Vec<CartLine> = rows
@@ -284,11 +300,17 @@ pub async fn adopt_guest_cart(
             Ok(Some(guest))
         }
         (Some(owned), Some(guest)) => {
+            // An order the guest placed and has not paid yet belongs to the account's cart now, so
+            // paying it empties that cart, a new checkout of it replaces the order, and what it
+            // holds counts as the cart's own below.
+            in_tx!(tx, conn => sqlx::query(
+                "UPDATE orders SET cart_id = $1 WHERE cart_id = $2 AND status = 'pending_payment'"
+            ).bind(owned).bind(guest).execute(conn).await.map(drop))?;
             let lines: Vec<(i64, i64)> = in_tx!(tx, conn => sqlx::query_as(
                 "SELECT variant_id, CAST(quantity AS BIGINT) FROM cart_items WHERE cart_id = $1 ORDER BY variant_id"
             ).bind(guest).fetch_all(conn).await)?;
             for (variant_id, quantity) in lines {
-                let Some(available) = available(tx, variant_id).await? else {
+                let Some(available) = available(tx, owned, variant_id).await? else {
                     continue;
                 };
                 let current = in_cart(tx, owned, variant_id).await?.unwrap_or(0);
@@ -300,11 +322,6 @@ pub async fn adopt_guest_cart(
                     write_line(tx, owned, variant_id, wanted).await?;
                 }
             }
-            // An order the guest placed and has not paid yet belongs to the account's cart now, so
-            // paying it empties that cart and a new checkout of it replaces the order.
-            in_tx!(tx, conn => sqlx::query(
-                "UPDATE orders SET cart_id = $1 WHERE cart_id = $2 AND status = 'pending_payment'"
-            ).bind(owned).bind(guest).execute(conn).await.map(drop))?;
             in_tx!(tx, conn => sqlx::query("DELETE FROM carts WHERE id = $1")
                 .bind(guest).execute(conn).await.map(drop))?;
             Ok(Some(owned))

@@ -131,19 +131,17 @@ impl LineRow {
 /// `available` counts what the cart's own unpaid order holds, which placing a new order releases.
 /// In variant order, so that two checkouts reserving the same variants on PostgreSQL lock them in
 /// the same order and never deadlock.
-const CART_LINES: &str = "SELECT p.id AS product_id, v.id AS variant_id, p.name AS product_name, v.title, v.sku,
+const CART_LINES: &str = concat!("SELECT p.id AS product_id, v.id AS variant_id, p.name AS product_name, v.title, v.sku,
         (SELECT COUNT(*) FROM product_variants sibling WHERE sibling.product_id = p.id) AS variant_count,
         v.price_minor, CAST(ci.quantity AS BIGINT) AS quantity,
-        CAST(i.on_hand - i.reserved + COALESCE((SELECT SUM(held.quantity) FROM order_lines held
-            JOIN orders o ON o.id = held.order_id
-            WHERE o.cart_id = ci.cart_id AND o.status = 'pending_payment' AND held.variant_id = v.id), 0) AS BIGINT) AS available,
+        CAST(", crate::cart::repo::available_to_cart!("ci.cart_id"), " AS BIGINT) AS available,
         p.status = 'active' AS active
      FROM cart_items ci
      JOIN product_variants v ON v.id = ci.variant_id
      JOIN products p ON p.id = v.product_id
      JOIN inventory i ON i.variant_id = v.id
      WHERE ci.cart_id = $1
-     ORDER BY v.id";
+     ORDER BY v.id");
 
 /// Everything an order is placed with, checked by the caller except what only the database knows
 /// (prices, stock, the promo code's standing).
