@@ -430,6 +430,11 @@ async fn promo_codes_apply_within_their_limits_and_a_cancelled_order_gives_its_u
     add(&app, &second, lamp, 2).await;
     let page = page_text(&app, &second, "/checkout?promo=TENOFF").await;
     assert!(page.contains("The code TENOFF has been used up."));
+    assert_eq!(
+        attribute_after(&page, "id=\"checkout-promo\"", "value"),
+        "TENOFF",
+        "kept in the field, to be corrected"
+    );
     for (code, refusal) in [
         ("TENOFF", "used up"),
         ("OLDNEWS", "has expired"),

@@ -31,7 +31,10 @@ pub fn CheckoutPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match checkout.await {
                         Ok(checkout) if checkout.lines.is_empty() => view! { <EmptyCart /> }.into_any(),
-                        Ok(checkout) => view! { <CheckoutSections checkout place /> }.into_any(),
+                        Ok(checkout) => {
+                            let typed_promo = choices.get_untracked().promo;
+                            view! { <CheckoutSections checkout place typed_promo /> }.into_any()
+                        }
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })}
@@ -51,7 +54,12 @@ fn EmptyCart() -> impl IntoView {
 }
 
 #[component]
-fn CheckoutSections(checkout: CheckoutView, place: ServerAction<PlaceOrder>) -> impl IntoView {
+fn CheckoutSections(
+    checkout: CheckoutView,
+    place: ServerAction<PlaceOrder>,
+    /// The promo code as typed, kept in the field when it does not apply so it can be corrected.
+    typed_promo: Option<String>,
+) -> impl IntoView {
     let country_name = checkout
         .countries
         .iter()
@@ -100,7 +108,7 @@ fn CheckoutSections(checkout: CheckoutView, place: ServerAction<PlaceOrder>) -> 
                             }).collect_view()}
                         </fieldset>
                         <label for="checkout-promo" class="mt-4 block text-sm font-medium text-stone-900">"Promo code"</label>
-                        <input id="checkout-promo" name="promo" type="text" autocomplete="off" value=checkout.promo.clone()
+                        <input id="checkout-promo" name="promo" type="text" autocomplete="off" value=checkout.promo.clone().or(typed_promo)
                             aria-describedby=checkout.promo_problem.as_ref().map(|_| "promo-problem")
                             class="mt-1 w-full rounded-md border border-stone-300 px-3 py-2 uppercase" />
                         {checkout.promo_problem.clone().map(|problem| view! {
