@@ -33,6 +33,8 @@ fn other_bad_values_name_their_variables() {
         ("LEPTOS_SITE_ADDR", "everywhere"),
         ("PRODUCTION", "perhaps"),
         ("SETTINGS_FILE", "/no/such/file.toml"),
+        ("TRUSTED_PROXIES", "10.0.0.0/8, the load balancer"),
+        ("PUBLIC_DEMO", "sure"),
     ] {
         let (ok, stderr) = start_with(&[(name, value)]);
         assert!(!ok, "{name}={value} was accepted");
@@ -60,4 +62,25 @@ fn unknown_commands_print_usage() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("usage: emporium"));
+}
+
+#[test]
+fn the_development_conveniences_refuse_to_face_the_network_unless_asked_to() {
+    // Outside production, without SMTP_URL, the mailbox shows every reset link.
+    let (ok, stderr) = start_with(&[("LEPTOS_SITE_ADDR", "0.0.0.0:0")]);
+    assert!(!ok, "a public address was accepted with the mailbox on");
+    assert!(
+        stderr.contains("LEPTOS_SITE_ADDR") && stderr.contains("PUBLIC_DEMO"),
+        "names the address and the way out: {stderr}"
+    );
+    let (ok, stderr) = start_with(&[
+        ("LEPTOS_SITE_ADDR", "0.0.0.0:0"),
+        ("SMTP_URL", "smtp://mail.example.com:25"),
+        ("DEMO_DATA", "true"),
+    ]);
+    assert!(
+        !ok,
+        "a public address was accepted with the demo manager on"
+    );
+    assert!(stderr.contains("DEMO_DATA"), "{stderr}");
 }

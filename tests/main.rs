@@ -9,6 +9,7 @@ mod cache;
 mod cart;
 mod catalog;
 mod checkout;
+mod clients;
 mod config;
 mod data;
 mod demo;

@@ -30,11 +30,12 @@ pub struct Client {
 }
 
 pub async fn client() -> Client {
-    let ip = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .await
-        .map(|info| info.0.ip().to_string())
-        .unwrap_or_else(|_| "unknown".into());
-    let user_agent = leptos::prelude::use_context::<axum::http::request::Parts>()
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>();
+    let ip = parts
+        .as_ref()
+        .and_then(|parts| parts.extensions.get::<crate::server::client_ip::ClientIp>())
+        .map_or_else(|| "unknown".into(), |client| client.0.to_string());
+    let user_agent = parts
         .and_then(|parts| {
             parts
                 .headers

@@ -4,6 +4,7 @@
 //! Cargo.toml, which cargo-leptos reads too and which is compiled into the binary.
 //! A bad value stops start-up with a message naming the variable and what it accepts.
 
+use super::client_ip::TrustedProxies;
 use crate::money::Currency;
 use leptos::config::LeptosOptions;
 use serde::Deserialize;
@@ -106,6 +107,10 @@ pub struct Config {
     pub secure_cookies: bool,
     pub production: bool,
     pub demo_data: bool,
+    /// Proxies whose forwarding headers name the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
+    /// The development conveniences (the mailbox, the demo manager) served to anyone on purpose.
+    pub public_demo: bool,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/emporium.db";
@@ -195,6 +200,21 @@ impl Config {
             None => None,
         };
 
+        let trusted_proxies = TrustedProxies::parse(&get("TRUSTED_PROXIES").unwrap_or_default())
+            .map_err(|problem| ConfigError::new("TRUSTED_PROXIES", problem))?;
+        let public_demo = parse_bool("PUBLIC_DEMO", get("PUBLIC_DEMO"), false)?;
+        // The mailbox shows every reset and invitation link, and the demo manager's password is
+        // printed to the console: neither may face the network by accident.
+        let mailbox = !production && smtp_url.is_none();
+        if (mailbox || demo_data) && !listen_addr.ip().is_loopback() && !public_demo {
+            return Err(ConfigError::new(
+                "LEPTOS_SITE_ADDR",
+                format!(
+                    "{listen_addr} is reachable from other machines while the development mailbox                      (no SMTP_URL) or the demo data (DEMO_DATA) is on, which would let anyone read                      password-reset links: listen on 127.0.0.1, set PRODUCTION=true (or SMTP_URL and                      DEMO_DATA=false), or set PUBLIC_DEMO=true to serve a demo to anyone on purpose"
+                ),
+            ));
+        }
+
         Ok(Config {
             database_url,
             listen_addr,
@@ -208,6 +228,8 @@ impl Config {
             secure_cookies,
             production,
             demo_data,
+            trusted_proxies,
+            public_demo,
         })
     }
 }

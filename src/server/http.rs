@@ -328,6 +328,10 @@ fn router(state: AppState) -> Router {
             state.clone(),
             super::page_cache::serve,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::client_ip::identify,
+        ))
         .layer(
             tower::ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -3,9 +3,10 @@
 //! in memory, per process, in fixed windows.
 
 use super::AppState;
+use super::client_ip::ClientIp;
 use super::config::LimitSettings;
 use crate::error::AppError;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Extension, Request, State};
 use axum::http::header::{
     ACCEPT, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HOST, ORIGIN, RETRY_AFTER,
 };
@@ -13,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -154,7 +155,7 @@ pub fn is_same_origin(headers: &HeaderMap, public_url: &str) -> bool {
 
 pub async fn guard_writes(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(ClientIp(client)): Extension<ClientIp>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -182,8 +183,8 @@ pub async fn guard_writes(
     } else {
         Kind::Write
     };
-    if let Err(retry_after) = state.limiter.check(kind, peer.ip(), Instant::now()) {
-        tracing::warn!(?kind, ip = %peer.ip(), "rate limit reached");
+    if let Err(retry_after) = state.limiter.check(kind, client, Instant::now()) {
+        tracing::warn!(?kind, ip = %client, "rate limit reached");
         return refusal(
             StatusCode::TOO_MANY_REQUESTS,
             AppError::too_many_requests(),

@@ -4,12 +4,13 @@
 //! the last error; without it, mail stays in a development mailbox at `/dev/mailbox`.
 
 use super::AppState;
+use super::client_ip::ClientIp;
 use super::config::Secret;
 use super::db::{Db, Tx};
 use super::leases::{self, Queue};
 use crate::{in_tx, on_db};
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -159,10 +160,12 @@ async fn send(transport: &Transport, from: &str, mail: &Due) -> Result<(), Strin
     }
 }
 
-/// `/dev/mailbox` is open only outside production and only while mail is not sent for real,
-/// because it shows every reset link.
-fn mailbox_open(state: &AppState) -> bool {
-    !state.config.production && state.config.smtp_url.is_none()
+/// `/dev/mailbox` is open only outside production and only while mail is not sent for real, and
+/// then only to this machine (unless `PUBLIC_DEMO`), because it shows every reset link.
+fn mailbox_open(state: &AppState, client: ClientIp) -> bool {
+    !state.config.production
+        && state.config.smtp_url.is_none()
+        && (client.0.is_loopback() || state.config.public_demo)
 }
 
 /// `/dev/mailbox`: every message the shop has written, newest first.
@@ -198,8 +201,11 @@ fn html_page(status: StatusCode, body: String, csp: &'static str) -> Response {
 
 const MAILBOX_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'";
 
-async fn mailbox(State(state): State<AppState>) -> Response {
-    if !mailbox_open(&state) {
+async fn mailbox(
+    State(state): State<AppState>,
+    Extension(client): Extension<ClientIp>,
+) -> Response {
+    if !mailbox_open(&state, client) {
         return StatusCode::NOT_FOUND.into_response();
     }
     let rows: Result<Vec<Listed>, sqlx::Error> = on_db!(&state.db, pool => sqlx::query_as(
@@ -230,8 +236,12 @@ async fn mailbox(State(state): State<AppState>) -> Response {
     html_page(StatusCode::OK, body, MAILBOX_CSP)
 }
 
-async fn mailbox_message(State(state): State<AppState>, Path(id): Path<i64>) -> Response {
-    if !mailbox_open(&state) {
+async fn mailbox_message(
+    State(state): State<AppState>,
+    Extension(client): Extension<ClientIp>,
+    Path(id): Path<i64>,
+) -> Response {
+    if !mailbox_open(&state, client) {
         return StatusCode::NOT_FOUND.into_response();
     }
     let html: Result<Option<String>, sqlx::Error> = on_db!(&state.db, pool => sqlx::query_scalar(

@@ -50,6 +50,8 @@ pub struct Options {
     pub stripe_api_base: Option<String>,
     /// An existing database instead of a fresh one: a restart.
     pub database_url: Option<String>,
+    /// More environment variables for the server (`TRUSTED_PROXIES`, …).
+    pub vars: Vec<(&'static str, String)>,
 }
 
 /// The Stripe keys test servers get with `stripe_api_base`, in Stripe's shapes.
@@ -137,6 +139,7 @@ impl TestApp {
             ("MEDIA_DIR", media_dir.display().to_string()),
             ("DEMO_DATA", options.demo_data.to_string()),
         ]);
+        vars.extend(options.vars);
         if let Some(base) = options.stripe_api_base {
             vars.extend(STRIPE_KEYS.map(|(name, value)| (name, value.to_owned())));
             vars.insert("STRIPE_API_BASE", base);
