@@ -499,12 +499,16 @@ async fn every_server_function_and_page_answers_each_actor_as_decided() {
         routes, decided,
         "every page route needs a row in the matrix"
     );
-    for (_, path, expected) in &pages {
+    // A browser, and a client that takes anything (curl): a refusal is a refusal for both.
+    for ((_, path, expected), accept) in pages
+        .iter()
+        .flat_map(|page| [(page, "text/html"), (page, "*/*")])
+    {
         for (index, expected) in expected.iter().enumerate() {
             let client = actor(&app, index).await;
             let response = client
                 .get(app.url(path))
-                .header("accept", "text/html")
+                .header("accept", accept)
                 .send()
                 .await
                 .unwrap();
@@ -520,7 +524,7 @@ async fn every_server_function_and_page_answers_each_actor_as_decided() {
             };
             if got != *expected {
                 wrong.push(format!(
-                    "GET {path} as {}: {got}, expected {expected}",
+                    "GET {path} as {} (Accept: {accept}): {got}, expected {expected}",
                     ACTORS[index]
                 ));
             }

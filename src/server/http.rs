@@ -468,6 +468,7 @@ fn header_value(text: &str) -> HeaderValue {
 /// one Leptos puts on its hydration scripts, so no other inline script can run.
 fn page_context(state: &AppState) {
     provide_context(state.clone());
+    leptos_router::components::provide_server_redirect(redirect_page);
     if let (Some(nonce), Some(response)) =
         (leptos::nonce::use_nonce(), use_context::<ResponseOptions>())
     {
@@ -475,6 +476,19 @@ fn page_context(state: &AppState) {
             CONTENT_SECURITY_POLICY,
             header_value(&content_security_policy(&format!("'nonce-{nonce}'"), false)),
         );
+    }
+}
+
+/// A page that sends its visitor elsewhere (to sign in first, say) answers 302 whoever asks.
+/// leptos_axum's own redirect answers 200 with an empty page to a client that does not say it
+/// accepts HTML, which for a guarded page reads as if access had been granted.
+fn redirect_page(path: &str) {
+    if let (Some(response), Ok(location)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(path),
+    ) {
+        response.insert_header(axum::http::header::LOCATION, location);
+        response.set_status(StatusCode::FOUND);
     }
 }
 
