@@ -297,12 +297,18 @@ async fn sign_up_answers_the_same_for_a_taken_address() {
 }
 
 #[tokio::test]
-async fn weak_passwords_and_bad_addresses_are_refused_and_change_nothing() {
+async fn weak_passwords_bad_addresses_and_names_are_refused_and_change_nothing() {
     let app = TestApp::spawn().await;
-    for (email, password) in [
-        ("a@example.com", "short"),
-        ("a@example.com", "password123"),
-        ("not-an-email", PASSWORD),
+    for (email, name, password) in [
+        ("a@example.com", "A", "short"),
+        ("a@example.com", "A", "password123"),
+        ("not-an-email", "A", PASSWORD),
+        (
+            "a@example.com",
+            "Ada\r\nBcc: everyone@example.com",
+            PASSWORD,
+        ),
+        ("a@example.com", "Ada\u{202E}nimda", PASSWORD),
     ] {
         let response = post(
             &app,
@@ -310,7 +316,7 @@ async fn weak_passwords_and_bad_addresses_are_refused_and_change_nothing() {
             SignUp::PATH,
             &[
                 ("email", email),
-                ("display_name", "A"),
+                ("display_name", name),
                 ("password", password),
             ],
         )
@@ -318,7 +324,7 @@ async fn weak_passwords_and_bad_addresses_are_refused_and_change_nothing() {
         assert_eq!(
             response.status(),
             StatusCode::BAD_REQUEST,
-            "{email} {password}"
+            "{email} {name:?} {password}"
         );
     }
     let users: i64 = on_db!(&app.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await).unwrap();

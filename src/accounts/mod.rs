@@ -170,9 +170,17 @@ impl Email {
     }
 }
 
-/// A person's name as shown in the shop: 1 to 80 characters after trimming.
+/// A person's name as shown in the shop: 1 to 80 characters after trimming, on one line, without
+/// control characters or the marks that reorder text (which could make a name in an email, the
+/// back office or the audit log read as something else).
 pub fn parse_display_name(text: &str) -> Result<String, AppError> {
     let name = text.trim();
+    let reorders = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if name.chars().any(|c| c.is_control() || reorders(c)) {
+        return Err(AppError::bad_request(
+            "Names are one line of ordinary characters.",
+        ));
+    }
     match name.chars().count() {
         0 => Err(AppError::bad_request("Enter your name.")),
         1..=80 => Ok(name.to_owned()),
@@ -312,6 +320,34 @@ pub fn describe_device(user_agent: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn display_names_are_one_line_of_ordinary_characters() {
+        assert_eq!(
+            parse_display_name("  Ada Lovelace ").unwrap(),
+            "Ada Lovelace"
+        );
+        assert_eq!(parse_display_name("Zoë Ñúñez").unwrap(), "Zoë Ñúñez");
+        for bad in [
+            "Ada\nLovelace",
+            "Ada\r\nBcc: x",
+            "Ada\tL",
+            "A\u{0}da",
+            "Ada\u{202E}ecalevoL",
+            "\u{2066}Ada",
+        ] {
+            assert!(parse_display_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn an_accepted_display_name_never_holds_a_control_character(name in "\\PC{0,3}[\\x00-\\x1f\\x7f\\u{202E}]?\\PC{0,3}") {
+            if let Ok(accepted) = parse_display_name(&name) {
+                prop_assert!(!accepted.chars().any(|c| c.is_control() || c == '\u{202E}'), "{accepted:?}");
+            }
+        }
+    }
 
     #[test]
     fn emails_are_normalised_and_checked() {
