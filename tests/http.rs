@@ -121,6 +121,73 @@ async fn responses_have_request_ids_and_security_headers() {
         "trace-me-42",
         "a caller's request id is kept"
     );
+    assert!(
+        !response.headers().contains_key("strict-transport-security"),
+        "plain HTTP in development makes no promise of HTTPS"
+    );
+    let secure = TestApp::spawn_with(Options {
+        vars: vec![("SECURE_COOKIES", "true".into())],
+        ..Options::default()
+    })
+    .await;
+    let response = secure.get("/healthz").await;
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=63072000; includeSubDomains"
+    );
+}
+
+#[tokio::test]
+async fn what_may_be_one_persons_own_is_never_stored_by_a_cache() {
+    use emporium::cart::api::{AddToCart, CartCount};
+    use leptos::server_fn::ServerFn;
+    let app = TestApp::spawn_with(Options {
+        demo_data: true,
+        ..Options::default()
+    })
+    .await;
+    let no_store = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get(CACHE_CONTROL)
+            .is_some_and(|value| value == "no-store")
+    };
+    let anonymous = reqwest::Client::new()
+        .get(app.url("/products"))
+        .send()
+        .await
+        .unwrap();
+    assert!(!no_store(&anonymous), "the same page for every visitor");
+    let server_fn = reqwest::Client::new()
+        .post(app.url(CartCount::PATH))
+        .send()
+        .await
+        .unwrap();
+    assert!(no_store(&server_fn));
+
+    // The first add to cart starts a session: its answer, and every page after it, is the
+    // shopper's own.
+    let variant: i64 = emporium::on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT variant_id FROM inventory WHERE on_hand > 0 LIMIT 1"
+    ).fetch_one(pool).await)
+    .unwrap();
+    let added = app
+        .client
+        .post(app.url(AddToCart::PATH))
+        .form(&[
+            ("variant_id", variant.to_string()),
+            ("quantity", "1".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(added.headers().contains_key("set-cookie") && no_store(&added));
+    for path in ["/products", "/cart", "/account/login"] {
+        assert!(no_store(&app.get(path).await), "{path}");
+    }
+    // Built files keep their own long-lived policy.
+    let favicon = app.get("/favicon.svg").await;
+    assert!(!no_store(&favicon));
 }
 
 #[tokio::test]

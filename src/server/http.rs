@@ -330,6 +330,10 @@ fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            private_and_secure,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             super::client_ip::identify,
         ))
         .layer(
@@ -400,6 +404,34 @@ const SUCCEEDED_FORM: &str = "succeeded_form";
 /// On the page a form post came back to, the path of the server function that succeeded.
 #[derive(Clone, Debug)]
 pub struct SucceededForm(pub String);
+
+/// What no cache may keep, and the promise of HTTPS. A response to a request with a session, one
+/// that starts one, and every server function's answer may be one person's own (their account,
+/// the back office, their cart count), so none is stored by a browser or proxy unless its route
+/// chose a policy. With secure cookies the shop is on HTTPS only, and says so (HSTS), so a session
+/// cookie is never offered over a downgraded connection.
+async fn private_and_secure(
+    State(state): State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let personal =
+        sessions::carries_session(request.headers()) || request.uri().path().starts_with("/api/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if (personal || headers.contains_key(axum::http::header::SET_COOKIE))
+        && !headers.contains_key(CACHE_CONTROL)
+    {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if state.config.secure_cookies {
+        headers.insert(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    response
+}
 
 /// A form posted by the browser succeeds by redirecting back, so its success message has to
 /// outlive the redirect: the post notes its server function in the session, and the next page

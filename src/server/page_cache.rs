@@ -21,7 +21,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{
     ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
-    COOKIE, SET_COOKIE, VARY,
+    SET_COOKIE, VARY,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -166,13 +166,7 @@ fn shared_page(request: &Request) -> Option<String> {
     if request.method() != axum::http::Method::GET {
         return None;
     }
-    let has_session = request
-        .headers()
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .any(|cookies| cookies.contains(super::sessions::COOKIE));
-    if has_session {
+    if super::sessions::carries_session(request.headers()) {
         return None;
     }
     let path = request.uri().path();

@@ -76,6 +76,15 @@ impl ExpiredDeletion for Store {
 /// The session cookie's name.
 pub const COOKIE: &str = "emporium_session";
 
+/// Whether a request comes with the session cookie, so that what it gets may be its own.
+pub fn carries_session(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|cookies| cookies.contains(COOKIE))
+}
+
 /// HttpOnly, SameSite=Lax, Secure when configured; expires after `idle_days` without a request.
 pub fn layer(
     store: Store,
