@@ -308,6 +308,7 @@ fn compress_gzip(data: &[u8]) -> Option<Bytes> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header::COOKIE;
 
     #[test]
     fn only_executable_inline_scripts_are_hashed() {
