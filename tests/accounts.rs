@@ -976,12 +976,37 @@ async fn an_admin_changes_roles_disables_and_deletes_with_an_audit_trail() {
     );
     post(
         &app,
+        &browser(),
+        RequestPasswordReset::PATH,
+        &[("email", "clerk@example.com")],
+    )
+    .await;
+    let (template, body) = latest_mail(&app, "clerk@example.com").await.unwrap();
+    assert_eq!(template, "reset_password");
+    let reset_link = token_after(&body, "/account/reset/");
+    post(
+        &app,
         &admin,
         SetUserDisabled::PATH,
         &[("user_id", &id), ("disabled", "true")],
     )
     .await;
     assert_eq!(signed_in_email(&app, &clerk).await, None);
+    let reset = post(
+        &app,
+        &browser(),
+        ResetPassword::PATH,
+        &[
+            ("token", &reset_link),
+            ("password", "a brand new passphrase"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        reset.status(),
+        StatusCode::BAD_REQUEST,
+        "the link sent before disabling no longer works"
+    );
     let refused = post(
         &app,
         &browser(),

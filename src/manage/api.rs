@@ -277,7 +277,9 @@ pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), AppEr
         use crate::accounts::repo;
         repo::set_disabled(tx, target.id, disabled).await?;
         if disabled {
+            // Out at once, and no link sent earlier (a reset, an email change) works afterwards.
             repo::end_sessions(tx, target.id, None).await?;
+            repo::revoke_tokens(tx, target.id).await?;
         }
         Ok(())
     })
