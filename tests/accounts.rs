@@ -376,34 +376,68 @@ async fn expire_lock(app: &TestApp, subject: &str) {
         .bind(past).bind(subject).execute(pool).await.map(drop)).unwrap();
 }
 
-/// 25 wrong passwords, waiting out each lock: the waits grow, then the account locks for a
-/// quarter of an hour; an unknown address gets exactly the same answers.
+/// Signs in through the test's trusted proxy, as a client at `ip`.
+async fn sign_in_from(
+    app: &TestApp,
+    client: &reqwest::Client,
+    ip: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(app.url(SignIn::PATH))
+        .header("x-forwarded-for", ip)
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A shop behind a proxy on loopback, so that tests can sign in from many addresses.
+async fn behind_proxy() -> TestApp {
+    let mut settings = crate::support::settings();
+    // The per-IP request limit would stop these clients first; these tests are about the counts.
+    settings.limits.auth_requests = 1_000;
+    TestApp::spawn_with(crate::support::Options {
+        settings: Some(settings),
+        vars: vec![("TRUSTED_PROXIES", "127.0.0.1, ::1".into())],
+        ..Default::default()
+    })
+    .await
+}
+
+const GUESSER: &str = "198.51.100.66";
+
+/// 25 wrong passwords from one client, waiting out each lock: the waits grow, then the account
+/// locks for that client for a quarter of an hour; an unknown address gets exactly the same
+/// answers.
 async fn guess_25_times(app: &TestApp, email: &str) -> (Vec<(u16, String)>, Vec<Option<i64>>) {
     let client = browser();
-    let subject = format!("account:{email}");
+    let subjects = emporium::accounts::auth::throttle_subjects(email, GUESSER);
     let (mut answers, mut locks) = (Vec::new(), Vec::new());
     for _ in 0..25 {
-        let response = sign_in(app, &client, email, "wrong password!").await;
+        let response = sign_in_from(app, &client, GUESSER, email, "wrong password!").await;
         answers.push((response.status().as_u16(), response.text().await.unwrap()));
-        let lock = lock_seconds(app, &subject).await;
+        let lock = lock_seconds(app, &subjects.client).await;
         locks.push(lock);
         if lock.is_some() {
-            let refused = sign_in(app, &client, email, "wrong password!").await;
+            let refused = sign_in_from(app, &client, GUESSER, email, "wrong password!").await;
             assert_eq!(
                 refused.status(),
                 StatusCode::TOO_MANY_REQUESTS,
                 "slowed while locked"
             );
-            expire_lock(app, &subject).await;
+            expire_lock(app, &subjects.client).await;
         }
+        // What all unknown clients share only slows them; it has a test of its own below.
+        expire_lock(app, &subjects.account).await;
     }
     (answers, locks)
 }
 
 #[tokio::test]
 async fn repeated_wrong_passwords_are_slowed_then_locked_alike_for_unknown_addresses() {
-    // The per-IP request limit would stop this one client first; this test is about the per-account count.
-    let app = TestApp::spawn_with_settings(|s| s.limits.auth_requests = 1_000).await;
+    let app = behind_proxy().await;
     let email = "target@example.com";
     let signed_in = customer(&app, email).await;
     let (known, locks) = guess_25_times(&app, email).await;
@@ -429,11 +463,12 @@ async fn repeated_wrong_passwords_are_slowed_then_locked_alike_for_unknown_addre
         "no answer tells a registered address from an unknown one"
     );
 
-    // The right password is refused while locked, and works once the lock expires.
+    // From that client the right password is refused while locked, and works once the lock
+    // expires.
     let client = browser();
-    let subject = format!("account:{email}");
-    sign_in(&app, &client, email, "wrong password!").await;
-    let locked = sign_in(&app, &client, email, PASSWORD).await;
+    let subjects = emporium::accounts::auth::throttle_subjects(email, GUESSER);
+    sign_in_from(&app, &client, GUESSER, email, "wrong password!").await;
+    let locked = sign_in_from(&app, &client, GUESSER, email, PASSWORD).await;
     assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(
         locked
@@ -442,16 +477,54 @@ async fn repeated_wrong_passwords_are_slowed_then_locked_alike_for_unknown_addre
             .unwrap()
             .contains("Too many sign-in attempts")
     );
-    expire_lock(&app, &subject).await;
+    expire_lock(&app, &subjects.client).await;
+    expire_lock(&app, &subjects.account).await;
     // Fifty failures from one address lock the address as well, whatever accounts they tried.
-    assert!(lock_seconds(&app, "ip:127.0.0.1").await.is_some());
-    expire_lock(&app, "ip:127.0.0.1").await;
-    let right = sign_in(&app, &client, email, PASSWORD).await;
+    assert!(lock_seconds(&app, &subjects.ip).await.is_some());
+    expire_lock(&app, &subjects.ip).await;
+    let right = sign_in_from(&app, &client, GUESSER, email, PASSWORD).await;
     assert_eq!(location(&right).as_deref(), Some("/account"));
     assert!(
         signed_in_email(&app, &signed_in).await.is_some(),
         "other sessions are untouched"
     );
+}
+
+#[tokio::test]
+async fn guessing_from_many_addresses_cannot_keep_the_owner_out() {
+    let app = behind_proxy().await;
+    let email = "admin@example.com";
+    let owner = browser();
+    // The owner has signed in from their office before.
+    let office = "192.0.2.10";
+    customer(&app, email).await;
+    let first = sign_in_from(&app, &owner, office, email, PASSWORD).await;
+    assert_eq!(location(&first).as_deref(), Some("/account"));
+    post(&app, &owner, SignOut::PATH, &[]).await;
+
+    // Someone guesses from address after address, three times each, as fast as the shop lets
+    // them (each wait is ended at once, as if its time had passed), until every address the
+    // account does not know waits a minute at a time.
+    let unknown = emporium::accounts::auth::throttle_subjects(email, "").account;
+    let mut guesses = 0;
+    while lock_seconds(&app, &unknown).await.unwrap_or(0) < 30 {
+        assert!(guesses < 100, "the unknown addresses were never slowed");
+        let ip = format!("203.0.113.{}", guesses / 3);
+        let answer = sign_in_from(&app, &browser(), &ip, email, "guess!").await;
+        if answer.status() == StatusCode::TOO_MANY_REQUESTS {
+            expire_lock(&app, &unknown).await;
+        } else {
+            assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+        }
+        guesses += 1;
+    }
+    // A new address is held to that too, even with the right password…
+    let elsewhere = sign_in_from(&app, &browser(), "198.51.100.1", email, PASSWORD).await;
+    assert_eq!(elsewhere.status(), StatusCode::TOO_MANY_REQUESTS);
+    // …but not the owner, from where they signed in before.
+    let back = sign_in_from(&app, &owner, office, email, PASSWORD).await;
+    assert_eq!(location(&back).as_deref(), Some("/account"));
+    assert_eq!(signed_in_email(&app, &owner).await.as_deref(), Some(email));
 }
 
 #[tokio::test]

@@ -139,7 +139,7 @@ test.describe("JavaScript off", () => {
     await addFrom(page, "knitwear");
     await page.goto("/checkout?promo=nonsense");
     await expect(page.getByText("That promo code does not exist.")).toBeVisible();
-    await expect(page.getByLabel("Promo code")).toHaveValue("nonsense");
+    await expect(page.getByRole("textbox", { name: "Promo code" })).toHaveValue("nonsense");
     const form = page.getByRole("form", { name: "Place your order" });
     await form.getByLabel("Email", { exact: true }).fill("nojs@example.com");
     await form.getByLabel("Full name", { exact: true }).fill("Ada Lovelace");

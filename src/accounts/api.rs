@@ -79,7 +79,7 @@ pub(crate) mod flow {
     ) -> Result<repo::UserRecord, AppError> {
         let email = email.trim().to_lowercase();
         let subjects = auth::throttle_subjects(&email, &client.ip);
-        auth::count_attempt(state, &subjects).await?;
+        auth::count_attempt(state, &subjects, &email, &client.ip).await?;
         let user = repo::find_by_email(&state.db, &email).await?;
         let matched = match user {
             Some(user) if user.disabled_at.is_none() => {
@@ -194,8 +194,7 @@ pub(crate) mod flow {
         tx.commit().await?;
         state.outbox.wake();
         // Whoever kept the account locked by guessing, the owner is back in.
-        let [account, _] = auth::throttle_subjects(&user.email, "");
-        repo::clear_failures(&state.db, &account).await?;
+        auth::clear_failures(state, &user.email).await?;
         Ok(())
     }
 

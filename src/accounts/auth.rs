@@ -130,6 +130,7 @@ pub async fn sign_in(state: &AppState, user_id: i64, client: &Client) -> Result<
     // account's rows and then write them. First, as everywhere: the account before its carts.
     tx.lock_row(Locked::User, user_id).await?;
     repo::start_session(&mut tx, &sign_in, user_id, &client.user_agent, &client.ip).await?;
+    repo::remember_client(&mut tx, user_id, &client.ip).await?;
     repo::keep_newest_sessions(&mut tx, user_id, state.settings.sessions.max_per_user).await?;
     let cart = crate::cart::repo::adopt_guest_cart(&mut tx, guest_cart, user_id).await?;
     crate::catalog::likes::record_pending(&mut tx, pending_like, user_id).await?;
@@ -163,24 +164,39 @@ pub async fn sign_out(state: &AppState) -> Result<(), AppError> {
     session.flush().await.map_err(session_error)
 }
 
-/// Failed sign-ins allowed before each further one makes the account wait.
+/// Failed sign-ins to an account from one client allowed before each further one makes it wait.
 const FREE_FAILURES: i64 = 4;
-/// From this many failures on, the account is locked for [`LOCK_MINUTES`].
+/// From this many failures on, the account is locked for that client for [`LOCK_MINUTES`].
 const LOCK_AT: i64 = 10;
 const LOCK_MINUTES: i64 = 15;
+/// Failed sign-ins to an account from all the clients it has never signed in from, before each
+/// further one from such a client makes them all wait.
+const UNKNOWN_CLIENTS_FREE_FAILURES: i64 = 20;
 /// Failures from one IP (across any accounts) before that IP is locked.
 const IP_LOCK_AT: i64 = 50;
 /// Failures older than this no longer count.
 const FAILURE_MEMORY_HOURS: i64 = 24;
 
-/// The account's rule: free at first, then a wait that doubles (2, 4, 8, 16, 32 seconds), then a
-/// lock of a quarter of an hour.
-pub fn account_rule() -> repo::LockRule {
+/// The rule for one account from one client: free at first, then a wait that doubles (2, 4, 8, 16,
+/// 32 seconds), then a lock of a quarter of an hour.
+pub fn client_rule() -> repo::LockRule {
     repo::LockRule {
         free: FREE_FAILURES,
         waits: [2, 4, 8, 16, 32].map(|s| Some(Duration::seconds(s))),
         lock_at: LOCK_AT,
         lock: Duration::minutes(LOCK_MINUTES),
+    }
+}
+
+/// The rule for one account from clients it does not know, together: it only slows them (1 to 16
+/// seconds, then a minute at a time), so guessing from many addresses is slow, and the owner, from
+/// a client they have signed in from before, is never held to it.
+fn unknown_clients_rule() -> repo::LockRule {
+    repo::LockRule {
+        free: UNKNOWN_CLIENTS_FREE_FAILURES,
+        waits: [1, 2, 4, 8, 16].map(|s| Some(Duration::seconds(s))),
+        lock_at: UNKNOWN_CLIENTS_FREE_FAILURES + 6,
+        lock: Duration::minutes(1),
     }
 }
 
@@ -205,16 +221,43 @@ fn wait_message(until: DateTime<Utc>, now: DateTime<Utc>) -> AppError {
     ))
 }
 
-/// Subjects counted for a sign-in attempt: the address typed (registered or not) and the client IP.
-pub fn throttle_subjects(email: &str, ip: &str) -> [String; 2] {
-    [format!("account:{email}"), format!("ip:{ip}")]
+/// What a sign-in attempt is counted against, by the address typed (registered or not, so the
+/// counts reveal nothing) and the client's IP.
+pub struct Subjects {
+    /// The account from this client: waits, then locks.
+    pub client: String,
+    /// The account from every client it does not know: only slows.
+    pub account: String,
+    /// This client, whatever accounts it tries.
+    pub ip: String,
 }
 
-/// Counts a sign-in attempt against the account and the IP before the password is checked, or
-/// refuses it while either must wait.
-pub async fn count_attempt(state: &AppState, subjects: &[String; 2]) -> Result<(), AppError> {
+pub fn throttle_subjects(email: &str, ip: &str) -> Subjects {
+    let account = format!("account:{email}");
+    Subjects {
+        client: format!("{account} from:{ip}"),
+        account,
+        ip: format!("ip:{ip}"),
+    }
+}
+
+/// Counts a sign-in attempt before the password is checked, or refuses it while it must wait:
+/// against the account from this client, the account from unknown clients (unless the account
+/// has signed in from this one before), and this client.
+pub async fn count_attempt(
+    state: &AppState,
+    subjects: &Subjects,
+    email: &str,
+    ip: &str,
+) -> Result<(), AppError> {
     let forget = Duration::hours(FAILURE_MEMORY_HOURS);
-    for (subject, rule) in subjects.iter().zip([account_rule(), ip_rule()]) {
+    let known = repo::is_known_client(&state.db, email, ip).await?;
+    let counted = [
+        (!known).then_some((&subjects.account, unknown_clients_rule())),
+        Some((&subjects.client, client_rule())),
+        Some((&subjects.ip, ip_rule())),
+    ];
+    for (subject, rule) in counted.into_iter().flatten() {
         if repo::count_attempt(&state.db, subject, &rule, forget)
             .await?
             .is_none()
@@ -230,10 +273,19 @@ pub async fn count_attempt(state: &AppState, subjects: &[String; 2]) -> Result<(
     Ok(())
 }
 
-/// A successful sign-in clears the account's count and gives the IP its attempt back; the IP's
-/// other failures stay, so one good account cannot be used to reset guessing at others.
-pub async fn forgive_attempt(state: &AppState, subjects: &[String; 2]) -> Result<(), AppError> {
-    Ok(repo::forgive_attempt(&state.db, &subjects[0], &subjects[1]).await?)
+/// Forgets every failure counted against an account, from any client: its owner is back in.
+pub async fn clear_failures(state: &AppState, email: &str) -> Result<(), AppError> {
+    // Every client's subject starts as the one for no address does.
+    let subjects = throttle_subjects(email, "");
+    Ok(repo::clear_failures(&state.db, &subjects.account, &subjects.client).await?)
+}
+
+/// A successful sign-in clears the account's count from this client and gives the IP its attempt
+/// back; the IP's other failures stay, so one good account cannot be used to reset guessing at
+/// others, and so does the count of unknown clients, which an attack elsewhere may still be
+/// running up.
+pub async fn forgive_attempt(state: &AppState, subjects: &Subjects) -> Result<(), AppError> {
+    Ok(repo::forgive_attempt(&state.db, &subjects.client, &subjects.ip).await?)
 }
 
 #[cfg(test)]
@@ -241,8 +293,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_account_rule_waits_longer_then_locks() {
-        let rule = account_rule();
+    fn the_client_rule_waits_longer_then_locks() {
+        let rule = client_rule();
         let waits: Vec<i64> = rule
             .waits
             .iter()

@@ -509,9 +509,50 @@ pub async fn forgive_attempt(db: &Db, account: &str, ip: &str) -> Result<(), sql
         .bind(ip).execute(pool).await.map(drop))
 }
 
-pub async fn clear_failures(db: &Db, subject: &str) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => sqlx::query("DELETE FROM sign_in_failures WHERE subject = $1")
-        .bind(subject).execute(pool).await.map(drop))
+/// Forgets the failures counted against `subject` and against every subject that starts with
+/// `prefix`.
+pub async fn clear_failures(db: &Db, subject: &str, prefix: &str) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => sqlx::query(
+        "DELETE FROM sign_in_failures WHERE subject = $1 OR substr(subject, 1, length($2)) = $2"
+    )
+    .bind(subject)
+    .bind(prefix)
+    .execute(pool)
+    .await
+    .map(drop))
+}
+
+/// Whether the account with this address has signed in from this client before.
+pub async fn is_known_client(db: &Db, email: &str, ip: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<i32> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT 1 FROM known_clients k JOIN users u ON u.id = k.user_id WHERE u.email = $1 AND k.ip = $2"
+    )
+    .bind(email)
+    .bind(ip)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(found.is_some())
+}
+
+/// Notes that the account signed in from this client.
+pub async fn remember_client(tx: &mut Tx, user_id: i64, ip: &str) -> Result<(), sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query(
+        "INSERT INTO known_clients (user_id, ip, last_seen_at) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id, ip) DO UPDATE SET last_seen_at = excluded.last_seen_at"
+    )
+    .bind(user_id)
+    .bind(ip)
+    .bind(Utc::now())
+    .execute(conn)
+    .await
+    .map(drop))
+}
+
+/// Forgets clients an account has not signed in from for 90 days; run by the cleanup task.
+pub async fn forget_old_clients(db: &Db) -> Result<(), sqlx::Error> {
+    let cutoff = Utc::now() - Duration::days(90);
+    on_db!(db, pool => sqlx::query("DELETE FROM known_clients WHERE last_seen_at < $1")
+        .bind(cutoff).execute(pool).await.map(drop))
 }
 
 /// Forgets failures nobody has repeated for a day; run by the cleanup task.

@@ -167,6 +167,9 @@ impl Server {
                 if let Err(error) = crate::accounts::repo::forget_old_failures(&db).await {
                     tracing::warn!(%error, "old sign-in failures could not be cleared");
                 }
+                if let Err(error) = crate::accounts::repo::forget_old_clients(&db).await {
+                    tracing::warn!(%error, "old known clients could not be cleared");
+                }
                 if let Err(error) =
                     crate::accounts::repo::forget_expired_sign_ins(&db, idle, absolute).await
                 {
