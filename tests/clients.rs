@@ -20,11 +20,11 @@ async fn app_with(vars: &[(&'static str, &str)], write_requests: u32) -> TestApp
     .await
 }
 
-/// The mailbox's status for a request that says it was forwarded for `forwarded_for`.
-async fn mailbox(app: &TestApp, forwarded_for: Option<&str>) -> StatusCode {
-    let mut request = reqwest::Client::new().get(app.url("/dev/mailbox"));
-    if let Some(client) = forwarded_for {
-        request = request.header("x-forwarded-for", client);
+/// The status of `path` for a request carrying these headers.
+async fn status(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> StatusCode {
+    let mut request = reqwest::Client::new().get(app.url(path));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     request.send().await.unwrap().status()
 }
@@ -33,28 +33,65 @@ const SOMEONE: &str = "203.0.113.9";
 
 #[tokio::test]
 async fn the_mailbox_answers_only_this_machine_unless_the_demo_is_public() {
+    use emporium::accounts::api::SignUp;
     let behind_proxy = app_with(&[("TRUSTED_PROXIES", "127.0.0.1/32")], 100).await;
-    assert_eq!(mailbox(&behind_proxy, None).await, StatusCode::OK);
-    assert_eq!(
-        mailbox(&behind_proxy, Some(SOMEONE)).await,
-        StatusCode::NOT_FOUND,
-        "a visitor from elsewhere, through the proxy"
-    );
-    let response = reqwest::get(behind_proxy.url("/dev/mailbox/1"))
+    // A mail to read: a sign-up's welcome.
+    reqwest::Client::new()
+        .post(behind_proxy.url(SignUp::PATH))
+        .form(&[
+            ("email", "ada@example.com"),
+            ("display_name", "Ada"),
+            ("password", crate::accounts::PASSWORD),
+        ])
+        .send()
         .await
         .unwrap();
-    assert_ne!(response.status(), StatusCode::OK);
+    let id: i64 = emporium::on_db!(&behind_proxy.db, pool => sqlx::query_scalar(
+        "SELECT id FROM email_outbox"
+    ).fetch_one(pool).await)
+    .unwrap();
+    let message = format!("/dev/mailbox/{id}");
+    for path in ["/dev/mailbox", message.as_str()] {
+        assert_eq!(
+            status(&behind_proxy, path, &[]).await,
+            StatusCode::OK,
+            "{path}"
+        );
+        assert_eq!(
+            status(&behind_proxy, path, &[("x-forwarded-for", SOMEONE)]).await,
+            StatusCode::NOT_FOUND,
+            "{path}: a visitor from elsewhere, through the proxy"
+        );
+        // The proxy writes X-Forwarded-For and passes a client's own Forwarded header on.
+        let spoof = [("forwarded", "for=127.0.0.1"), ("x-forwarded-for", SOMEONE)];
+        assert_eq!(
+            status(&behind_proxy, path, &spoof).await,
+            StatusCode::NOT_FOUND,
+            "{path}: Forwarded is not the header the proxy writes"
+        );
+    }
 
-    // Without trusted proxies the header is the client's own say-so: the peer is loopback.
+    // Without trusted proxies, a forwarding header means a proxy the shop was not told about:
+    // whoever is behind it, it is not this machine.
     let direct = app_with(&[], 100).await;
-    assert_eq!(mailbox(&direct, Some(SOMEONE)).await, StatusCode::OK);
+    assert_eq!(status(&direct, "/dev/mailbox", &[]).await, StatusCode::OK);
+    for header in ["x-forwarded-for", "forwarded", "x-real-ip"] {
+        assert_eq!(
+            status(&direct, "/dev/mailbox", &[(header, SOMEONE)]).await,
+            StatusCode::NOT_FOUND,
+            "{header}"
+        );
+    }
 
     let public = app_with(
         &[("TRUSTED_PROXIES", "127.0.0.1/32"), ("PUBLIC_DEMO", "true")],
         100,
     )
     .await;
-    assert_eq!(mailbox(&public, Some(SOMEONE)).await, StatusCode::OK);
+    assert_eq!(
+        status(&public, "/dev/mailbox", &[("x-forwarded-for", SOMEONE)]).await,
+        StatusCode::OK
+    );
 }
 
 /// Posts a write (an add to cart of nothing) as forwarded for `client`.

@@ -34,6 +34,7 @@ fn other_bad_values_name_their_variables() {
         ("PRODUCTION", "perhaps"),
         ("SETTINGS_FILE", "/no/such/file.toml"),
         ("TRUSTED_PROXIES", "10.0.0.0/8, the load balancer"),
+        ("TRUSTED_PROXY_HEADER", "X-Real-IP"),
         ("PUBLIC_DEMO", "sure"),
     ] {
         let (ok, stderr) = start_with(&[(name, value)]);

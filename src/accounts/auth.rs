@@ -34,7 +34,7 @@ pub async fn client() -> Client {
     let ip = parts
         .as_ref()
         .and_then(|parts| parts.extensions.get::<crate::server::client_ip::ClientIp>())
-        .map_or_else(|| "unknown".into(), |client| client.0.to_string());
+        .map_or_else(|| "unknown".into(), |client| client.ip.to_string());
     let user_agent = parts
         .and_then(|parts| {
             parts

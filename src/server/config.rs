@@ -4,7 +4,7 @@
 //! Cargo.toml, which cargo-leptos reads too and which is compiled into the binary.
 //! A bad value stops start-up with a message naming the variable and what it accepts.
 
-use super::client_ip::TrustedProxies;
+use super::client_ip::{ForwardingHeader, TrustedProxies};
 use crate::money::Currency;
 use leptos::config::LeptosOptions;
 use serde::Deserialize;
@@ -200,8 +200,16 @@ impl Config {
             None => None,
         };
 
-        let trusted_proxies = TrustedProxies::parse(&get("TRUSTED_PROXIES").unwrap_or_default())
-            .map_err(|problem| ConfigError::new("TRUSTED_PROXIES", problem))?;
+        let forwarding_header = match get("TRUSTED_PROXY_HEADER") {
+            Some(text) => ForwardingHeader::parse(&text)
+                .map_err(|problem| ConfigError::new("TRUSTED_PROXY_HEADER", problem))?,
+            None => ForwardingHeader::default(),
+        };
+        let trusted_proxies = TrustedProxies::parse(
+            &get("TRUSTED_PROXIES").unwrap_or_default(),
+            forwarding_header,
+        )
+        .map_err(|problem| ConfigError::new("TRUSTED_PROXIES", problem))?;
         let public_demo = parse_bool("PUBLIC_DEMO", get("PUBLIC_DEMO"), false)?;
         // The mailbox shows every reset and invitation link, and the demo manager's password is
         // printed to the console: neither may face the network by accident.
@@ -210,7 +218,10 @@ impl Config {
             return Err(ConfigError::new(
                 "LEPTOS_SITE_ADDR",
                 format!(
-                    "{listen_addr} is reachable from other machines while the development mailbox                      (no SMTP_URL) or the demo data (DEMO_DATA) is on, which would let anyone read                      password-reset links: listen on 127.0.0.1, set PRODUCTION=true (or SMTP_URL and                      DEMO_DATA=false), or set PUBLIC_DEMO=true to serve a demo to anyone on purpose"
+                    "{listen_addr} is reachable from other machines while the development mailbox \
+                     (no SMTP_URL) or the demo data (DEMO_DATA) is on, which would let anyone read \
+                     password-reset links: listen on 127.0.0.1, set PRODUCTION=true (or SMTP_URL and \
+                     DEMO_DATA=false), or set PUBLIC_DEMO=true to serve a demo to anyone on purpose"
                 ),
             ));
         }

@@ -155,7 +155,7 @@ pub fn is_same_origin(headers: &HeaderMap, public_url: &str) -> bool {
 
 pub async fn guard_writes(
     State(state): State<AppState>,
-    Extension(ClientIp(client)): Extension<ClientIp>,
+    Extension(ClientIp { ip: client, .. }): Extension<ClientIp>,
     request: Request,
     next: Next,
 ) -> Response {
