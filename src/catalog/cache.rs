@@ -65,12 +65,11 @@ pub struct Version {
 const STOCK_CHANGES_READ_AT_MOST: i64 = 5_000;
 
 /// Whose stock an entry shows, so that a stock change drops only the entries it touches.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StockShown {
     /// The stock of these products (their cards, a product page and its related products).
     Of(Vec<i64>),
     /// Which products it lists depends on everyone's stock (a listing of what is in stock).
-    #[default]
     Any,
 }
 
@@ -332,14 +331,15 @@ impl CatalogCache {
         ))
     }
 
-    /// Keeps `value` for `key`, as loaded at `version`, showing the stock `shows` says.
+    /// Keeps `value` for `key`, as loaded at `version`, showing the stock `shows` says; answers
+    /// whether it was kept (not when the catalog has moved on since `version`).
     pub fn store<T: Send + Sync + 'static>(
         &self,
         version: Version,
         key: Key,
         value: T,
         shows: StockShown,
-    ) {
+    ) -> bool {
         let entry = Entry {
             value: Arc::new(value),
             shows,
@@ -351,7 +351,7 @@ impl CatalogCache {
             *entries = Entries::at(version);
         } else if version < entries.version {
             // Loaded at a version that has already passed: not worth keeping.
-            return;
+            return false;
         }
         if entries.values.insert(key.clone(), entry).is_none() {
             entries.order.push_back(key);
@@ -361,6 +361,7 @@ impl CatalogCache {
                 }
             }
         }
+        true
     }
 
     #[cfg(test)]
@@ -468,7 +469,10 @@ mod tests {
         cache.store(at(1), Key::Product("a".into()), 2_u32, shows_nothing());
         cache.store(at(2), Key::Product("b".into()), 3_u32, shows_nothing());
         assert_eq!(cache.len(), 1);
-        cache.store(at(1), Key::Home, 4_u32, shows_nothing());
+        assert!(
+            !cache.store(at(1), Key::Home, 4_u32, shows_nothing()),
+            "the caller learns it was not kept"
+        );
         assert_eq!(cache.len(), 1);
         assert_eq!(cache.lookup::<u32>(at(2), &Key::Home), None);
     }

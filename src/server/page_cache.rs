@@ -97,9 +97,20 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         if page.claim_renewal(Instant::now(), Duration::from_secs(max_age)) {
             let old = page.clone();
             tokio::spawn(async move {
-                if let Err(response) = render_and_keep(&state, version, key, request, next).await {
-                    tracing::warn!(status = %response.status(), "a shared page could not be renewed");
-                    old.refreshing.store(false, Ordering::Release);
+                // Rendered at the version of now, so that a stock change elsewhere since this
+                // request's read does not make the cache refuse the successor.
+                let renewed = match state.catalog_cache.version(&state.db).await {
+                    Ok(now) => render_and_keep(&state, now, key, request, next).await,
+                    Err(_) => Err(StatusCode::SERVICE_UNAVAILABLE.into_response()),
+                };
+                match renewed {
+                    Ok((_, true)) => {}
+                    // Not kept (the catalog moved on during rendering): the next request tries.
+                    Ok((_, false)) => old.refreshing.store(false, Ordering::Release),
+                    Err(response) => {
+                        tracing::warn!(status = %response.status(), "a shared page could not be renewed");
+                        old.refreshing.store(false, Ordering::Release);
+                    }
                 }
             });
         }
@@ -111,20 +122,20 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         return page.response(encoding);
     }
     match render_and_keep(&state, version, key, request, next).await {
-        Ok(page) => page.response(encoding),
+        Ok((page, _)) => page.response(encoding),
         Err(response) => response,
     }
 }
 
-/// Renders the page and keeps it if it can be shared, with whose stock its catalog entries show;
-/// anything else comes back as it was.
+/// Renders the page and, if it can be shared, offers it to the cache with whose stock its catalog
+/// entries show: answers it and whether the cache kept it. Anything else comes back as it was.
 async fn render_and_keep(
     state: &AppState,
     version: Version,
     key: Key,
     mut request: Request,
     next: Next,
-) -> Result<Arc<CachedPage>, Response> {
+) -> Result<(Arc<CachedPage>, bool), Response> {
     let contents = PageContents::default();
     request.extensions_mut().insert(contents.clone());
     let response = next.run(request).await;
@@ -149,8 +160,8 @@ async fn render_and_keep(
     match kept {
         Some(page) => {
             let page = Arc::new(page);
-            state.catalog_cache.store(version, key, page.clone(), shows);
-            Ok(page)
+            let kept = state.catalog_cache.store(version, key, page.clone(), shows);
+            Ok((page, kept))
         }
         None => {
             tracing::warn!("a rendered page could not be prepared for the page cache");
