@@ -408,23 +408,19 @@ const SUCCEEDED_FORM: &str = "succeeded_form";
 #[derive(Clone, Debug)]
 pub struct SucceededForm(pub String);
 
-/// What no cache may keep, and the promise of HTTPS. A response to a request with a session, one
-/// that starts one, and every server function's answer may be one person's own (their account,
-/// the back office, their cart count), so none is stored by a browser or proxy unless its route
-/// chose a policy. With secure cookies the shop is on HTTPS only, and says so (HSTS), so a session
-/// cookie is never offered over a downgraded connection.
+/// What no cache may keep, and the promise of HTTPS. A response whose route chose no caching
+/// policy may be one person's own (their account, the back office, their cart count, an order
+/// opened from an emailed link, a reset page), so no browser or proxy stores it; built files,
+/// media and shared pages say what they allow. With secure cookies the shop is on HTTPS only, and
+/// says so (HSTS), so a session cookie is never offered over a downgraded connection.
 async fn private_and_secure(
     State(state): State<AppState>,
     request: Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let personal =
-        sessions::carries_session(request.headers()) || request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    if (personal || headers.contains_key(axum::http::header::SET_COOKIE))
-        && !headers.contains_key(CACHE_CONTROL)
-    {
+    if !headers.contains_key(CACHE_CONTROL) {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if state.config.secure_cookies {

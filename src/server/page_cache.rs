@@ -20,8 +20,8 @@ use crate::catalog::listing::ListingParams;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{
-    ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
-    SET_COOKIE, VARY,
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_SECURITY_POLICY,
+    CONTENT_TYPE, SET_COOKIE, VARY,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -69,9 +69,11 @@ impl CachedPage {
         };
         let mut response = Body::from(body).into_response();
         *response.headers_mut() = self.headers.clone();
-        response
-            .headers_mut()
-            .insert(CONTENT_ENCODING, HeaderValue::from_static(name));
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static(name));
+        // The same for every visitor, and current only until the catalog changes: a browser may
+        // keep it for back and forward, but asks again before showing it anew.
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         response
     }
 }
