@@ -171,12 +171,17 @@ impl Email {
 }
 
 /// A person's name as shown in the shop: 1 to 80 characters after trimming, on one line, without
-/// control characters or the marks that reorder text (which could make a name in an email, the
-/// back office or the audit log read as something else).
+/// control characters, invisible characters or the marks that reorder text (which could make a
+/// name in an email, the back office or the audit log read as something else). The joiners that
+/// some scripts and emoji need (U+200C, U+200D) are allowed.
 pub fn parse_display_name(text: &str) -> Result<String, AppError> {
     let name = text.trim();
-    let reorders = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-    if name.chars().any(|c| c.is_control() || reorders(c)) {
+    let hidden = |c: char| {
+        matches!(c,
+            '\u{061C}' | '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+    };
+    if name.chars().any(|c| c.is_control() || hidden(c)) {
         return Err(AppError::bad_request(
             "Names are one line of ordinary characters.",
         ));
@@ -328,7 +333,12 @@ mod tests {
             "Ada Lovelace"
         );
         assert_eq!(parse_display_name("Zoë Ñúñez").unwrap(), "Zoë Ñúñez");
+        assert_eq!(parse_display_name("Zoë\u{200D}").unwrap(), "Zoë\u{200D}");
         for bad in [
+            "Ada\u{2028}Lovelace",
+            "Ada\u{200F}",
+            "A\u{200B}da",
+            "\u{FEFF}Ada",
             "Ada\nLovelace",
             "Ada\r\nBcc: x",
             "Ada\tL",
@@ -342,9 +352,15 @@ mod tests {
 
     proptest! {
         #[test]
-        fn an_accepted_display_name_never_holds_a_control_character(name in "\\PC{0,3}[\\x00-\\x1f\\x7f\\u{202E}]?\\PC{0,3}") {
+        fn an_accepted_display_name_holds_no_control_or_hidden_character(
+            name in "\\PC{0,3}[\\x00-\\x1f\\x7f\\u{202E}\\u{2028}\\u{200B}\\u{FEFF}]?\\PC{0,3}"
+        ) {
+            let hidden = ['\u{202E}', '\u{2028}', '\u{200B}', '\u{FEFF}'];
             if let Ok(accepted) = parse_display_name(&name) {
-                prop_assert!(!accepted.chars().any(|c| c.is_control() || c == '\u{202E}'), "{accepted:?}");
+                prop_assert!(
+                    !accepted.chars().any(|c| c.is_control() || hidden.contains(&c)),
+                    "{accepted:?}"
+                );
             }
         }
     }

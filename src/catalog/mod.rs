@@ -25,8 +25,8 @@ pub struct Image {
 }
 
 /// What a shopper is told about stock; never the exact count unless it is running out. Cached
-/// pages depend on nothing else of stock, so a change that leaves this unchanged does not move the
-/// catalog generation (migration 0007).
+/// pages depend on nothing else of stock, so a change that leaves this unchanged is not noted as a
+/// stock change (migrations 0007 and 0012), and one that changes it drops only what shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Availability {
     InStock,

@@ -679,68 +679,80 @@ async fn create_refund(State(state): State<AppState>, headers: HeaderMap, body: 
     let id = field(&fields, "payment_intent")
         .unwrap_or_default()
         .to_owned();
-    let row = match intent(&state.db, &id).await {
-        Ok(Some(row)) if row.status == "succeeded" => row,
-        Ok(_) => {
+    // Each try refunds from what it read, and only if that is still so; one that finds another
+    // refund got there first reads again, so two at once never take more than was paid.
+    for _ in 0..3 {
+        let row = match intent(&state.db, &id).await {
+            Ok(Some(row)) if row.status == "succeeded" => row,
+            Ok(_) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request_error",
+                    "charge_not_refundable",
+                    "This PaymentIntent has no successful charge to refund.",
+                );
+            }
+            Err(e) => return internal(e),
+        };
+        let left = row.amount - row.amount_refunded;
+        if left == 0 {
             return error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request_error",
-                "charge_not_refundable",
-                "This PaymentIntent has no successful charge to refund.",
+                "charge_already_refunded",
+                "This charge has already been refunded in full.",
             );
         }
-        Err(e) => return internal(e),
-    };
-    let left = row.amount - row.amount_refunded;
-    if left == 0 {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "charge_already_refunded",
-            "This charge has already been refunded in full.",
-        );
-    }
-    let amount = match field(&fields, "amount") {
-        None => left,
-        Some(text) => match text.parse::<i64>() {
-            Ok(amount) if amount > 0 && amount <= left => amount,
-            _ => return too_large(),
-        },
-    };
-    let result: Result<Option<i64>, sqlx::Error> = async {
-        let mut tx = state.db.begin().await?;
-        // Conditional, so that two refunds at once never take more than was paid between them.
-        let refunded: Option<i64> = crate::in_tx!(&mut tx, conn => sqlx::query_scalar(
-            "UPDATE test_gateway_intents SET amount_refunded = amount_refunded + $1
-             WHERE id = $2 AND amount_refunded + $1 <= amount RETURNING amount_refunded"
-        )
-        .bind(amount).bind(&row.id).fetch_optional(conn).await)?;
-        let Some(refunded) = refunded else {
-            return Ok(None);
+        let amount = match field(&fields, "amount") {
+            None => left,
+            Some(text) => match text.parse::<i64>() {
+                Ok(amount) if amount > 0 && amount <= left => amount,
+                _ => return too_large(),
+            },
         };
-        let charge = json!({
-            "id": format!("ch_{}", &row.id[3..]), "object": "charge", "amount": row.amount,
-            "amount_captured": row.amount, "amount_refunded": refunded, "currency": row.currency,
-            "payment_intent": row.id, "refunded": refunded >= row.amount, "paid": true,
-            "captured": true, "status": "succeeded", "created": row.created, "livemode": false,
-        });
-        queue_event(&mut tx, "charge.refunded", charge).await?;
-        tx.commit().await?;
-        Ok(Some(refunded))
+        match refund(&state, &row, amount).await {
+            Ok(false) => continue,
+            Ok(true) => {
+                state.gateway_outbox.0.notify_one();
+                return axum::Json(json!({
+                    "id": format!("re_{}", &crate::accounts::repo::random_token()[..24]),
+                    "object": "refund", "amount": amount, "created": Utc::now().timestamp(),
+                    "currency": row.currency, "status": "succeeded", "payment_intent": row.id,
+                }))
+                .into_response();
+            }
+            Err(e) => return internal(e),
+        }
     }
-    .await;
-    match result {
-        Ok(Some(_)) => {}
-        Ok(None) => return too_large(),
-        Err(e) => return internal(e),
-    }
-    state.gateway_outbox.0.notify_one();
-    axum::Json(json!({
-        "id": format!("re_{}", &crate::accounts::repo::random_token()[..24]),
-        "object": "refund", "amount": amount, "created": Utc::now().timestamp(),
-        "currency": row.currency, "status": "succeeded", "payment_intent": row.id,
-    }))
-    .into_response()
+    error(
+        StatusCode::CONFLICT,
+        "api_error",
+        "lock_timeout",
+        "This charge is being refunded by other requests; try again.",
+    )
+}
+
+/// Refunds `amount` of the charge if nothing was refunded since `row` was read, queueing its
+/// `charge.refunded` event; answers whether it did.
+async fn refund(state: &AppState, row: &IntentRow, amount: i64) -> Result<bool, sqlx::Error> {
+    let mut tx = state.db.begin().await?;
+    let refunded: Option<i64> = crate::in_tx!(&mut tx, conn => sqlx::query_scalar(
+        "UPDATE test_gateway_intents SET amount_refunded = amount_refunded + $1
+         WHERE id = $2 AND amount_refunded = $3 RETURNING amount_refunded"
+    )
+    .bind(amount).bind(&row.id).bind(row.amount_refunded).fetch_optional(conn).await)?;
+    let Some(refunded) = refunded else {
+        return Ok(false);
+    };
+    let charge = json!({
+        "id": format!("ch_{}", &row.id[3..]), "object": "charge", "amount": row.amount,
+        "amount_captured": row.amount, "amount_refunded": refunded, "currency": row.currency,
+        "payment_intent": row.id, "refunded": refunded >= row.amount, "paid": true,
+        "captured": true, "status": "succeeded", "created": row.created, "livemode": false,
+    });
+    queue_event(&mut tx, "charge.refunded", charge).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 fn too_large() -> Response {
