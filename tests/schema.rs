@@ -26,12 +26,13 @@ struct Table {
 
 type Schema = BTreeMap<String, Table>;
 
+/// Needs both engines, so it is left out of the SQLite pass (reported as ignored there, not as
+/// passed) and run in the PostgreSQL pass (`scripts/test` passes `--include-ignored`).
 #[tokio::test]
+#[ignore = "compares with PostgreSQL: run with TEST_DATABASE_URL and --include-ignored"]
 async fn sqlite_and_postgres_schemas_match() {
-    let Ok(server) = std::env::var("TEST_DATABASE_URL") else {
-        eprintln!("schema comparison runs in the PostgreSQL pass (TEST_DATABASE_URL unset)");
-        return;
-    };
+    let server = std::env::var("TEST_DATABASE_URL")
+        .expect("TEST_DATABASE_URL names the PostgreSQL server to compare with");
     let sqlite = Db::connect(
         &DatabaseUrl::parse(&format!(
             "sqlite://{}/schema.db",
