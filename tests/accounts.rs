@@ -288,12 +288,50 @@ async fn sign_up_answers_the_same_for_a_taken_address() {
     .await;
     assert_eq!(fresh.status(), taken.status());
     assert_eq!(location(&fresh), location(&taken));
+    assert_eq!(
+        fresh.headers().contains_key("set-cookie"),
+        taken.headers().contains_key("set-cookie"),
+        "the session the sign-up notes itself in is started either way"
+    );
     assert_eq!(fresh.text().await.unwrap(), taken.text().await.unwrap());
     let (template, _) = latest_mail(&app, "taken@example.com").await.unwrap();
     assert_eq!(
         template, "already_registered",
         "the owner hears about it by mail instead"
     );
+}
+
+#[tokio::test]
+async fn a_confirmation_link_signs_in_only_the_browser_that_signed_up() {
+    let app = TestApp::spawn().await;
+    let email = "elsewhere@example.com";
+    let signing_up = browser();
+    post(
+        &app,
+        &signing_up,
+        SignUp::PATH,
+        &[
+            ("email", email),
+            ("display_name", "E"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    let (_, body) = latest_mail(&app, email).await.unwrap();
+    let token = token_after(&body, "/account/verify/");
+
+    // Followed in another browser (the link passed on, or planted by someone who signed up with
+    // another's address): the address is confirmed and nobody is signed in.
+    let other = browser();
+    let confirmed = post(&app, &other, ConfirmEmail::PATH, &[("token", &token)]).await;
+    assert_eq!(
+        location(&confirmed).as_deref(),
+        Some("/account/login?notice=confirmed")
+    );
+    assert_eq!(signed_in_email(&app, &other).await, None);
+    assert_eq!(signed_in_email(&app, &signing_up).await, None);
+    let signed_in = sign_in(&app, &signing_up, email, PASSWORD).await;
+    assert_eq!(location(&signed_in).as_deref(), Some("/account"));
 }
 
 #[tokio::test]

@@ -24,12 +24,13 @@ pub(crate) mod flow {
     pub const RESETS_PER_WINDOW: i64 = 3;
     pub const RESET_WINDOW_HOURS: i64 = 72;
 
+    /// Answers the address as the account holds it.
     pub async fn sign_up(
         state: &AppState,
         email: &str,
         display_name: &str,
         password: String,
-    ) -> Result<(), AppError> {
+    ) -> Result<String, AppError> {
         let email = Email::parse(email)?;
         let name = parse_display_name(display_name)?;
         password::check_new(&password, email.as_str())?;
@@ -65,7 +66,7 @@ pub(crate) mod flow {
         enqueue(&mut tx, &mail).await?;
         tx.commit().await?;
         state.outbox.wake();
-        Ok(())
+        Ok(email.as_str().to_owned())
     }
 
     pub const WRONG_CREDENTIALS: &str = "That email and password do not match an account.";
@@ -379,7 +380,14 @@ pub async fn sign_up(
     password: String,
 ) -> Result<(), AppError> {
     let state = crate::server::state()?;
-    flow::sign_up(&state, &email, &display_name, password).await?;
+    let email = flow::sign_up(&state, &email, &display_name, password).await?;
+    // Whether the address was free or taken alike, so the cookie tells nothing: the confirmation
+    // link signs in only this browser (see `confirm_email`).
+    let session = crate::server::session().await?;
+    session
+        .insert(super::auth::SESSION_SIGNED_UP, email)
+        .await
+        .map_err(crate::server::session_error)?;
     leptos_axum::redirect("/account/login?notice=verify");
     Ok(())
 }
@@ -448,9 +456,23 @@ pub async fn confirm_email(token: String) -> Result<(), AppError> {
     let state = crate::server::state()?;
     match flow::confirm(&state, &token).await? {
         flow::Confirmed::Account(user_id) => {
-            let client = super::auth::client().await;
-            super::auth::sign_in(&state, user_id, &client).await?;
-            leptos_axum::redirect("/account?notice=verified");
+            // Signed in only in the browser that signed up: a link followed anywhere else (sent
+            // to someone, or planted by whoever signed up with another's address) confirms the
+            // address and no more.
+            let session = crate::server::session().await?;
+            let signed_up: Option<String> = session
+                .get(super::auth::SESSION_SIGNED_UP)
+                .await
+                .map_err(crate::server::session_error)?;
+            let user = super::repo::find_by_id(&state.db, user_id).await?;
+            match (signed_up, user) {
+                (Some(signed_up), Some(user)) if signed_up == user.email => {
+                    let client = super::auth::client().await;
+                    super::auth::sign_in(&state, user_id, &client).await?;
+                    leptos_axum::redirect("/account?notice=verified");
+                }
+                _ => leptos_axum::redirect("/account/login?notice=confirmed"),
+            }
         }
         flow::Confirmed::Again => {
             leptos_axum::redirect("/account/login?notice=already-confirmed");

@@ -10,17 +10,14 @@ use super::{CurrentUser, Permission, Role};
 use crate::cart::SESSION_CART_ID;
 use crate::catalog::likes::SESSION_PENDING_LIKE;
 use crate::error::AppError;
-use crate::server::AppState;
 use crate::server::db::Locked;
+use crate::server::{AppState, session_error};
 use chrono::{DateTime, Duration, Utc};
 
 /// Session key of the sign-in id.
 pub const SESSION_SIGN_IN: &str = "sign_in";
-
-fn session_error(error: impl std::fmt::Display) -> AppError {
-    tracing::error!(%error, "session store failed");
-    AppError::Internal
-}
+/// The address this browser signed up with, so that its confirmation link signs in here only.
+pub const SESSION_SIGNED_UP: &str = "signed_up";
 
 /// The requesting device, for the active-sessions list, throttling and the audit log.
 #[derive(Clone, Debug)]

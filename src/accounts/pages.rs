@@ -63,6 +63,7 @@ fn notice_text(notice: &str) -> Option<&'static str> {
             "Your password was changed and every device was signed out. Sign in with your new password."
         }
         "verified" => "Your email address is confirmed. Welcome!",
+        "confirmed" => "Your email address is confirmed. Sign in with your password.",
         "email-changed" => "Your new email address is confirmed.",
         "already-confirmed" => "That address was already confirmed. Sign in with your password.",
         _ => return None,

@@ -7,12 +7,8 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 pub(crate) mod session_cart {
     use crate::error::AppError;
+    use crate::server::session_error;
     use tower_sessions::Session;
-
-    fn session_error(error: impl std::fmt::Display) -> AppError {
-        tracing::error!(%error, "session store failed");
-        AppError::Internal
-    }
 
     /// The session's cart, if it has one. A session whose sign-in has ended elsewhere no longer
     /// reaches the account's cart (and `current_user` forgets the session on its next call).

@@ -53,6 +53,12 @@ pub fn state() -> Result<AppState, AppError> {
     })
 }
 
+/// A failure of the session store, as a shopper sees it: logged here, an internal error there.
+pub fn session_error(error: impl std::fmt::Display) -> AppError {
+    tracing::error!(%error, "session store failed");
+    AppError::Internal
+}
+
 /// The session of the request being handled.
 pub async fn session() -> Result<tower_sessions::Session, AppError> {
     leptos_axum::extract::<tower_sessions::Session>()
