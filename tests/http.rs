@@ -386,3 +386,62 @@ async fn a_form_post_gives_no_session_to_a_visitor_who_has_none() {
         "the visitor keeps getting shared pages"
     );
 }
+
+#[tokio::test]
+async fn the_sessions_table_holds_no_session_id_a_cookie_could_carry() {
+    use emporium::cart::api::{AddToCart, CartCount};
+    use leptos::server_fn::ServerFn;
+    let app = TestApp::spawn_with(Options {
+        demo_data: true,
+        ..Options::default()
+    })
+    .await;
+    let variant: i64 = emporium::on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT variant_id FROM inventory WHERE on_hand > 0 LIMIT 1"
+    ).fetch_one(pool).await)
+    .unwrap();
+    let added = reqwest::Client::new()
+        .post(app.url(AddToCart::PATH))
+        .form(&[
+            ("variant_id", variant.to_string()),
+            ("quantity", "2".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let cookie = added.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let id = cookie
+        .strip_prefix("emporium_session=")
+        .and_then(|rest| rest.split(';').next())
+        .unwrap()
+        .to_owned();
+    let stored: Vec<String> = emporium::on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT id FROM sessions"
+    ).fetch_all(pool).await)
+    .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_ne!(stored[0], id, "kept under a hash of the id");
+
+    // The cookie still opens the session: its cart counts two.
+    let count = reqwest::Client::new()
+        .post(app.url(CartCount::PATH))
+        .header("cookie", format!("emporium_session={id}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(count, "2");
+    // The stored value as a cookie opens nothing.
+    let forged = reqwest::Client::new()
+        .post(app.url(CartCount::PATH))
+        .header("cookie", format!("emporium_session={}", stored[0]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(forged, "0");
+}

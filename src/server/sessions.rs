@@ -1,4 +1,6 @@
-//! Cookie sessions stored in the shop's own database, whichever engine it is.
+//! Cookie sessions stored in the shop's own database, whichever engine it is. The table keeps
+//! each session under a hash of its id, so a copy of the database opens no session: only the
+//! cookie holds the id itself.
 
 use super::config::{Config, SessionSettings};
 use super::db::Db;
@@ -47,22 +49,51 @@ macro_rules! delegate {
     };
 }
 
+/// The id a session is stored under: the first 128 bits of the SHA-256 of its id.
+fn stored_id(id: &Id) -> Id {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(id.0.to_le_bytes());
+    let mut half = [0_u8; 16];
+    half.copy_from_slice(&digest[..16]);
+    Id(i128::from_le_bytes(half))
+}
+
+/// The record as the table keeps it.
+fn stored(record: &Record) -> Record {
+    Record {
+        id: stored_id(&record.id),
+        ..record.clone()
+    }
+}
+
 #[async_trait]
 impl SessionStore for Store {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        delegate!(self, store => store.create(record).await)
+        loop {
+            let mut kept = stored(record);
+            let wanted = kept.id;
+            delegate!(self, store => store.create(&mut kept).await)?;
+            if kept.id == wanted {
+                return Ok(());
+            }
+            // The store found that hash taken and kept the record under an id of its own, which
+            // no cookie can name: drop it and start again from a new id.
+            delegate!(self, store => store.delete(&kept.id).await)?;
+            record.id = Id::default();
+        }
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        delegate!(self, store => store.save(record).await)
+        delegate!(self, store => store.save(&stored(record)).await)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        delegate!(self, store => store.load(id).await)
+        let found = delegate!(self, store => store.load(&stored_id(id)).await)?;
+        Ok(found.map(|record| Record { id: *id, ..record }))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        delegate!(self, store => store.delete(id).await)
+        delegate!(self, store => store.delete(&stored_id(id)).await)
     }
 }
 
