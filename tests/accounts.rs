@@ -1222,3 +1222,37 @@ async fn a_device_limit_ends_the_oldest_sign_in() {
     assert!(signed_in_email(&app, &second).await.is_some());
     assert!(signed_in_email(&app, &third).await.is_some());
 }
+
+#[tokio::test]
+async fn the_sign_ins_table_keeps_no_id_a_session_holds() {
+    let app = TestApp::spawn().await;
+    let email = "keys@example.com";
+    let laptop = customer(&app, email).await;
+    let phone = browser();
+    sign_in(&app, &phone, email, PASSWORD).await;
+    let keys: Vec<String> = on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT session_id FROM user_sessions"
+    ).fetch_all(pool).await)
+    .unwrap();
+    assert_eq!(keys.len(), 2);
+    // What the cookie sessions hold, as stored: no sign-in key appears in it.
+    let held: Vec<Vec<u8>> = on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT data FROM sessions"
+    ).fetch_all(pool).await)
+    .unwrap();
+    let held: Vec<String> = held
+        .iter()
+        .map(|data| String::from_utf8_lossy(data).into_owned())
+        .collect();
+    assert_eq!(held.len(), 2);
+    for key in &keys {
+        assert!(
+            held.iter().all(|data| !data.contains(key.as_str())),
+            "the table keeps a hash of each sign-in id, never the id"
+        );
+    }
+    // Each device still sees its own sign-in as the current one, and can end the other.
+    let page = page_text(&app, &laptop, "/account").await;
+    assert_eq!(page.matches("This device").count(), 1, "{page}");
+    assert_eq!(signed_in_email(&app, &phone).await.as_deref(), Some(email));
+}

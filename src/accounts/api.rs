@@ -497,9 +497,9 @@ pub async fn fetch_account() -> Result<AccountView, AppError> {
         .await?
         .into_iter()
         .map(|row| super::SessionView {
-            handle: repo::session_handle(&row.session_id),
+            handle: row.handle(),
             device: super::describe_device(&row.user_agent),
-            current: current.as_deref() == Some(row.session_id.as_str()),
+            current: current.as_deref().map(repo::session_key).as_ref() == Some(&row.key),
             ip: row.ip,
             signed_in_at: row.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
             last_seen_at: row.last_seen_at.format("%Y-%m-%d %H:%M UTC").to_string(),
@@ -557,10 +557,12 @@ pub async fn end_session(handle: String) -> Result<(), AppError> {
         leptos_axum::redirect("/");
         return Ok(());
     }
-    let sign_in = repo::session_by_handle(&state.db, user.id, &handle)
+    let key = repo::session_by_handle(&state.db, user.id, &handle)
         .await?
         .ok_or_else(|| AppError::not_found("That session"))?;
-    repo::end_session(&state.db, &sign_in).await?;
+    let mut tx = state.db.begin().await?;
+    repo::end_session_with_key(&mut tx, &key).await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -1,8 +1,8 @@
 //! Who is asking: the signed-in user behind a session, the one guard every protected server
 //! function and page uses, and the session changes at sign-in and sign-out.
 //!
-//! A session carries a random sign-in id; the `user_sessions` row under that id is what makes the
-//! session signed in. Ending a sign-in from another device (or by an admin, or by a password
+//! A session carries a random sign-in id; the `user_sessions` row under that id's hash is what
+//! makes the session signed in. Ending a sign-in from another device (or by an admin, or by a password
 //! change) deletes the row, and the session is signed out on its next request.
 
 use super::repo;

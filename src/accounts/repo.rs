@@ -320,6 +320,14 @@ pub async fn tokens_since(
 }
 
 // ---- signed-in sessions ----
+//
+// A sign-in's secret id lives in its cookie session; `user_sessions` keeps only its hash, the
+// sign-in's key, so a copy of the table signs nobody in. Functions taking a `sign_in_id` hash it.
+
+/// The key `user_sessions` keeps a sign-in under.
+pub fn session_key(sign_in_id: &str) -> String {
+    token_hash(sign_in_id)
+}
 
 /// The user behind a sign-in id, with when that sign-in began; disabled users have none.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -338,7 +346,7 @@ pub async fn signed_in(db: &Db, sign_in_id: &str) -> Result<Option<SignedIn>, sq
                 s.created_at AS signed_in_at, s.last_seen_at
          FROM user_sessions s JOIN users u ON u.id = s.user_id JOIN roles r ON r.id = u.role_id
          WHERE s.session_id = $1 AND u.disabled_at IS NULL"
-    ).bind(sign_in_id).fetch_optional(pool).await)
+    ).bind(session_key(sign_in_id)).fetch_optional(pool).await)
 }
 
 /// Whether a sign-in still stands: its row exists and its user is enabled.
@@ -357,7 +365,7 @@ pub async fn start_session(
     in_tx!(tx, conn => sqlx::query(
         "INSERT INTO user_sessions (session_id, user_id, user_agent, ip, created_at, last_seen_at)
          VALUES ($1, $2, $3, $4, $5, $5)"
-    ).bind(sign_in_id).bind(user_id).bind(user_agent).bind(ip).bind(now).execute(conn).await.map(drop))
+    ).bind(session_key(sign_in_id)).bind(user_id).bind(user_agent).bind(ip).bind(now).execute(conn).await.map(drop))
 }
 
 /// Ends the oldest sign-ins beyond `max` (0 means no limit).
@@ -373,17 +381,18 @@ pub async fn keep_newest_sessions(tx: &mut Tx, user_id: i64, max: u32) -> Result
 
 pub async fn touch_session(db: &Db, sign_in_id: &str, ip: &str) -> Result<(), sqlx::Error> {
     on_db!(db, pool => sqlx::query("UPDATE user_sessions SET last_seen_at = $1, ip = $2 WHERE session_id = $3")
-        .bind(Utc::now()).bind(ip).bind(sign_in_id).execute(pool).await.map(drop))
+        .bind(Utc::now()).bind(ip).bind(session_key(sign_in_id)).execute(pool).await.map(drop))
 }
 
 pub async fn end_session(db: &Db, sign_in_id: &str) -> Result<(), sqlx::Error> {
     on_db!(db, pool => sqlx::query("DELETE FROM user_sessions WHERE session_id = $1")
-        .bind(sign_in_id).execute(pool).await.map(drop))
+        .bind(session_key(sign_in_id)).execute(pool).await.map(drop))
 }
 
-pub async fn end_session_in(tx: &mut Tx, sign_in_id: &str) -> Result<(), sqlx::Error> {
+/// Ends the sign-in the table keeps under `key` (as [`session_by_handle`] finds it).
+pub async fn end_session_with_key(tx: &mut Tx, key: &str) -> Result<(), sqlx::Error> {
     in_tx!(tx, conn => sqlx::query("DELETE FROM user_sessions WHERE session_id = $1")
-        .bind(sign_in_id).execute(conn).await.map(drop))
+        .bind(key).execute(conn).await.map(drop))
 }
 
 /// Ends every sign-in of a user except `keep`.
@@ -394,12 +403,13 @@ pub async fn end_sessions(
 ) -> Result<u64, sqlx::Error> {
     in_tx!(tx, conn => sqlx::query(
         "DELETE FROM user_sessions WHERE user_id = $1 AND ($2 IS NULL OR session_id <> $2)"
-    ).bind(user_id).bind(keep).execute(conn).await.map(|r| r.rows_affected()))
+    ).bind(user_id).bind(keep.map(session_key)).execute(conn).await.map(|r| r.rows_affected()))
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct SessionRow {
-    pub session_id: String,
+    /// The sign-in's key (the hash of its secret id).
+    pub key: String,
     pub user_agent: String,
     pub ip: String,
     pub created_at: DateTime<Utc>,
@@ -408,12 +418,12 @@ pub struct SessionRow {
 
 pub async fn sessions_of(db: &Db, user_id: i64) -> Result<Vec<SessionRow>, sqlx::Error> {
     on_db!(db, pool => sqlx::query_as(
-        "SELECT session_id, user_agent, ip, created_at, last_seen_at FROM user_sessions
+        "SELECT session_id AS key, user_agent, ip, created_at, last_seen_at FROM user_sessions
          WHERE user_id = $1 ORDER BY last_seen_at DESC, session_id"
     ).bind(user_id).fetch_all(pool).await)
 }
 
-/// The secret id of the user's sign-in whose public handle is `handle`.
+/// The key of the user's sign-in whose public handle is `handle`.
 pub async fn session_by_handle(
     db: &Db,
     user_id: i64,
@@ -422,14 +432,24 @@ pub async fn session_by_handle(
     Ok(sessions_of(db, user_id)
         .await?
         .into_iter()
-        .map(|row| row.session_id)
-        .find(|id| session_handle(id) == handle))
+        .find(|row| row.handle() == handle)
+        .map(|row| row.key))
 }
 
-/// A sign-in's public name: part of the hash of its secret id, so pages can point at a session
-/// without ever showing the id that grants it.
+impl SessionRow {
+    /// The sign-in's public name, so pages can point at a session: the start of its key.
+    pub fn handle(&self) -> String {
+        handle_of_key(&self.key)
+    }
+}
+
+fn handle_of_key(key: &str) -> String {
+    key.chars().take(16).collect()
+}
+
+/// The public name of the sign-in with this secret id ([`SessionRow::handle`]).
 pub fn session_handle(sign_in_id: &str) -> String {
-    token_hash(sign_in_id)[..16].to_owned()
+    handle_of_key(&session_key(sign_in_id))
 }
 
 // ---- failed sign-ins ----

@@ -168,7 +168,7 @@ pub async fn fetch_user(user_id: i64) -> Result<UserDetail, AppError> {
         .await?
         .into_iter()
         .map(|row| crate::accounts::SessionView {
-            handle: repo::session_handle(&row.session_id),
+            handle: row.handle(),
             device: crate::accounts::describe_device(&row.user_agent),
             ip: row.ip,
             signed_in_at: row.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
@@ -339,8 +339,8 @@ pub async fn end_user_sessions(user_id: i64, handle: Option<String>) -> Result<(
     use crate::accounts::repo;
     let admin = crate::accounts::auth::require(admin::WRITE).await?;
     let state = crate::server::state()?;
-    // The session's secret id, found from its public handle.
-    let session_id = match &handle {
+    // The session's key, found from its public handle.
+    let key = match &handle {
         Some(handle) => Some(
             repo::session_by_handle(&state.db, user_id, handle)
                 .await?
@@ -354,8 +354,8 @@ pub async fn end_user_sessions(user_id: i64, handle: Option<String>) -> Result<(
         user_id,
         "end_sessions",
         async |tx, target| {
-            match &session_id {
-                Some(session_id) => repo::end_session_in(tx, session_id).await?,
+            match &key {
+                Some(key) => repo::end_session_with_key(tx, key).await?,
                 None => {
                     repo::end_sessions(tx, target.id, None).await?;
                 }
