@@ -1256,3 +1256,53 @@ async fn the_sign_ins_table_keeps_no_id_a_session_holds() {
     assert_eq!(page.matches("This device").count(), 1, "{page}");
     assert_eq!(signed_in_email(&app, &phone).await.as_deref(), Some(email));
 }
+
+#[tokio::test]
+async fn mail_sent_for_real_leaves_no_link_behind() {
+    let (smtp, received) = crate::support::fake_smtp::start().await;
+    let app = TestApp::spawn_with(crate::support::Options {
+        vars: vec![("SMTP_URL", smtp)],
+        ..Default::default()
+    })
+    .await;
+    let email = "kept@example.com";
+    post(
+        &app,
+        &browser(),
+        SignUp::PATH,
+        &[
+            ("email", email),
+            ("display_name", "K"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    let (_, body) = latest_mail(&app, email).await.unwrap();
+    let token = token_after(&body, "/account/verify/");
+    app.until("the welcome mail is sent", || async {
+        on_db!(&app.db, pool => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM email_outbox WHERE status = 'sent'"
+        ).fetch_one(pool).await)
+        .unwrap()
+            == 1
+    })
+    .await;
+    let delivered = received.0.lock().unwrap().clone();
+    assert_eq!(delivered.len(), 1);
+    // Quoted-printable: lines softly broken with a trailing '='.
+    let unwrapped = delivered[0].replace("=\n", "");
+    assert!(
+        unwrapped.contains(&token),
+        "the link went out in the message: {unwrapped}"
+    );
+    let kept: (String, String, String) = on_db!(&app.db, pool => sqlx::query_as(
+        "SELECT subject, body_text, body_html FROM email_outbox"
+    ).fetch_one(pool).await)
+    .unwrap();
+    assert!(!kept.0.is_empty(), "what was sent, and when, is kept");
+    assert_eq!(
+        (kept.1.as_str(), kept.2.as_str()),
+        ("", ""),
+        "the link is not"
+    );
+}

@@ -15,8 +15,6 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use chrono::{Duration, Utc};
-use std::sync::Arc;
-use tokio::sync::Notify;
 
 pub const PATH: &str = "/stripe/webhook";
 /// Events are a few kilobytes; this is far above any.
@@ -26,29 +24,8 @@ pub const TOLERANCE_SECS: i64 = 300;
 const LEASE_SECS: i64 = 60;
 const MAX_ATTEMPTS: i64 = 12;
 
-/// Wakes the worker when an event arrives, so it is applied at once rather than at the next poll,
-/// and counts the events the worker has applied, for whoever waits on them (the tests).
-#[derive(Clone, Debug)]
-pub struct EventInbox {
-    arrived: Arc<Notify>,
-    applied: Arc<tokio::sync::watch::Sender<u64>>,
-}
-
-impl Default for EventInbox {
-    fn default() -> Self {
-        EventInbox {
-            arrived: Arc::default(),
-            applied: Arc::new(tokio::sync::watch::Sender::new(0)),
-        }
-    }
-}
-
-impl EventInbox {
-    /// Changes each time the worker has applied events.
-    pub fn applied(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.applied.subscribe()
-    }
-}
+/// Wakes the worker when an event arrives, and counts the events it has applied.
+pub type EventInbox = crate::server::leases::Wakeup;
 
 /// The webhook's route. It sits outside the session layer and the write guard (no browser sends
 /// it, so no Origin check or per-IP limit applies): the signature is its authentication.
@@ -78,7 +55,7 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
     };
     match store(&state.db, id, kind, text).await {
         Ok(()) => {
-            state.events.arrived.notify_one();
+            state.events.wake();
             StatusCode::OK
         }
         Err(error) => {
@@ -233,7 +210,7 @@ pub async fn run_worker(state: AppState) {
             Ok(claimed) => {
                 if claimed > 0 {
                     state.outbox.wake();
-                    state.events.applied.send_modify(|n| *n += claimed as u64);
+                    state.events.finished(claimed as u64);
                 }
                 if claimed >= 50 {
                     continue;
@@ -242,7 +219,7 @@ pub async fn run_worker(state: AppState) {
             Err(error) => tracing::error!(%error, "webhook events could not be read"),
         }
         tokio::select! {
-            () = state.events.arrived.notified() => {}
+            () = state.events.arrived() => {}
             () = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
         }
     }

@@ -138,9 +138,14 @@ impl Server {
         &self.state.payments
     }
 
+    /// Changes each time the mail worker has sent a message.
+    pub fn mail_sent(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.state.outbox.done()
+    }
+
     /// Changes each time the payment provider's events have been applied.
     pub fn payment_events_applied(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.state.events.applied()
+        self.state.events.done()
     }
 
     /// Serves until `shutdown` resolves, then finishes the requests in flight and closes the pool.

@@ -2,7 +2,8 @@
 //! worker claims a row by moving its `next_attempt_at` past a lease, on condition that it still
 //! holds the value the worker read, so two workers never take the same row and a worker that dies
 //! mid-task leaves the row to be taken again when the lease runs out. A failure puts the row back
-//! with a growing wait, or gives it up after its last attempt.
+//! with a growing wait, or gives it up after its last attempt. [`Wakeup`] starts a worker when
+//! work arrives and counts what it finished.
 
 use super::db::Db;
 use crate::on_db;
@@ -72,4 +73,43 @@ pub async fn retry_later(
 /// 1, 2, 4 … minutes after each failed attempt, at most 2 hours.
 pub fn backoff(attempt: i64) -> Duration {
     Duration::minutes(1_i64 << attempt.clamp(1, 8).saturating_sub(1)).min(Duration::hours(2))
+}
+
+/// Wakes a worker when work arrives, so it starts at once rather than at its next poll, and counts
+/// the work it has finished, for whoever waits on that (the tests).
+#[derive(Clone, Debug)]
+pub struct Wakeup {
+    arrived: std::sync::Arc<tokio::sync::Notify>,
+    finished: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl Default for Wakeup {
+    fn default() -> Self {
+        Wakeup {
+            arrived: Default::default(),
+            finished: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+        }
+    }
+}
+
+impl Wakeup {
+    /// Work has arrived (after the commit that made it).
+    pub fn wake(&self) {
+        self.arrived.notify_one();
+    }
+
+    /// For the worker: until work arrives.
+    pub async fn arrived(&self) {
+        self.arrived.notified().await;
+    }
+
+    /// For the worker: `count` more pieces of work are done.
+    pub fn finished(&self, count: u64) {
+        self.finished.send_modify(|done| *done += count);
+    }
+
+    /// Changes each time the worker has finished work.
+    pub fn done(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.finished.subscribe()
+    }
 }

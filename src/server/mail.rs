@@ -16,8 +16,6 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Duration, Utc};
-use std::sync::Arc;
-use tokio::sync::Notify;
 
 /// Attempts before a message is given up as failed.
 const MAX_ATTEMPTS: i64 = 8;
@@ -51,15 +49,9 @@ pub async fn enqueue(tx: &mut Tx, mail: &Mail) -> Result<(), sqlx::Error> {
     .map(drop))
 }
 
-/// Wakes the worker after a commit that queued mail, so it goes out at once instead of at the next poll.
-#[derive(Clone, Debug, Default)]
-pub struct Outbox(Arc<Notify>);
-
-impl Outbox {
-    pub fn wake(&self) {
-        self.0.notify_one();
-    }
-}
+/// Wakes the worker after a commit that queued mail, so it goes out at once instead of at the next
+/// poll, and counts the messages it has sent.
+pub type Outbox = leases::Wakeup;
 
 enum Transport {
     Smtp(lettre::AsyncSmtpTransport<lettre::Tokio1Executor>),
@@ -93,20 +85,25 @@ pub async fn run_worker(db: Db, smtp_url: Option<Secret>, from: String, outbox: 
         None => Transport::Mailbox,
     };
     loop {
-        match deliver_due(&db, &transport, &from).await {
+        match deliver_due(&db, &transport, &from, &outbox).await {
             // A full batch means more may be waiting.
             Ok(sent) if sent >= 20 => continue,
             Ok(_) => {}
             Err(error) => tracing::error!(%error, "mail outbox could not be read"),
         }
         tokio::select! {
-            () = outbox.0.notified() => {}
+            () = outbox.arrived() => {}
             () = tokio::time::sleep(std::time::Duration::from_secs(10)) => {}
         }
     }
 }
 
-async fn deliver_due(db: &Db, transport: &Transport, from: &str) -> Result<usize, sqlx::Error> {
+async fn deliver_due(
+    db: &Db,
+    transport: &Transport,
+    from: &str,
+    outbox: &Outbox,
+) -> Result<usize, sqlx::Error> {
     let now = Utc::now();
     let due: Vec<Due> = on_db!(db, pool => sqlx::query_as(
         "SELECT id, to_address, subject, body_text, body_html, CAST(attempts AS BIGINT) AS attempts, next_attempt_at
@@ -120,9 +117,18 @@ async fn deliver_due(db: &Db, transport: &Transport, from: &str) -> Result<usize
         }
         let attempt = mail.attempts + 1;
         match send(transport, from, &mail).await {
+            // Sent for real, its body (a reset or invitation link, an order's address) has no
+            // reason to stay; the mailbox keeps it, since that is where it is read.
             Ok(()) => {
-                on_db!(db, pool => sqlx::query("UPDATE email_outbox SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2")
-                    .bind(Utc::now()).bind(mail.id).execute(pool).await.map(drop))?;
+                let keep_body = matches!(transport, Transport::Mailbox);
+                on_db!(db, pool => sqlx::query(
+                    "UPDATE email_outbox SET status = 'sent', sent_at = $1, last_error = NULL,
+                         body_text = CASE WHEN $3 THEN body_text ELSE '' END,
+                         body_html = CASE WHEN $3 THEN body_html ELSE '' END
+                     WHERE id = $2"
+                )
+                .bind(Utc::now()).bind(mail.id).bind(keep_body).execute(pool).await.map(drop))?;
+                outbox.finished(1);
             }
             Err(error) => {
                 tracing::warn!(id = mail.id, attempt, %error, "mail delivery failed");

@@ -1,5 +1,6 @@
 //! Gives a test its own server and database in one line: `let app = TestApp::spawn().await;`.
 
+pub mod fake_smtp;
 pub mod fake_stripe;
 
 use emporium::server::config::{Config, Settings, leptos_options};
@@ -30,6 +31,8 @@ pub struct TestApp {
     pub db: Db,
     /// Changes each time the server has applied payment events.
     pub events_applied: tokio::sync::watch::Receiver<u64>,
+    /// Changes each time the server has sent a message.
+    pub mail_sent: tokio::sync::watch::Receiver<u64>,
     /// The server's payment provider: its keys, for tests that call the built-in gateway as the
     /// shop does.
     pub payments: emporium::server::payments::Payments,
@@ -168,6 +171,7 @@ impl TestApp {
                 server.local_addr(),
                 server.db().clone(),
                 server.payment_events_applied(),
+                server.mail_sent(),
                 server.payments().clone(),
             ));
             server
@@ -176,7 +180,8 @@ impl TestApp {
                 })
                 .await
         });
-        let (addr, db, events_applied, payments) = ready.await.expect("the server started");
+        let (addr, db, events_applied, mail_sent, payments) =
+            ready.await.expect("the server started");
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .cookie_store(true)
@@ -186,6 +191,7 @@ impl TestApp {
             addr,
             db,
             events_applied,
+            mail_sent,
             payments,
             database_url,
             media_dir,
@@ -274,16 +280,22 @@ pub async fn add_product(db: &Db, product: &SimpleProduct<'_>) -> i64 {
 
 impl TestApp {
     /// Waits, up to a deadline, until `done` holds: checked now and again each time the server has
-    /// applied payment events, which is what changes orders and payments after the fact.
+    /// applied payment events or sent mail, which is what changes things after the fact.
     pub async fn until<F, Fut>(&self, what: &str, done: F)
     where
         F: Fn() -> Fut,
         Fut: Future<Output = bool>,
     {
-        let mut applied = self.events_applied.clone();
+        let (mut applied, mut sent) = (self.events_applied.clone(), self.mail_sent.clone());
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
         while !done().await {
-            let changed = tokio::time::timeout_at(deadline, applied.changed()).await;
+            let changed = tokio::time::timeout_at(deadline, async {
+                tokio::select! {
+                    changed = applied.changed() => changed,
+                    changed = sent.changed() => changed,
+                }
+            })
+            .await;
             assert!(
                 matches!(changed, Ok(Ok(()))),
                 "{what}: still not so after 60 s"
