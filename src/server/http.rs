@@ -105,7 +105,7 @@ impl Server {
         let state = AppState {
             leptos_options,
             db,
-            limiter: Arc::new(limits::RateLimiter::new(settings.limits.clone())),
+            limiter: Arc::new(limits::RateLimiter::new(&settings.limits)),
             outbox: mail::Outbox::default(),
             config: Arc::new(config),
             settings: Arc::new(settings),
@@ -162,6 +162,7 @@ impl Server {
             }
         });
         let db = self.state.db.clone();
+        let limiter = self.state.limiter.clone();
         let sessions = &self.state.settings.sessions;
         let idle = chrono::Duration::days(sessions.idle_days);
         let absolute = chrono::Duration::days(sessions.absolute_days);
@@ -175,6 +176,7 @@ impl Server {
                 if let Err(error) = crate::accounts::repo::forget_old_clients(&db).await {
                     tracing::warn!(%error, "old known clients could not be cleared");
                 }
+                limiter.forget_idle();
                 if let Err(error) =
                     crate::accounts::repo::forget_expired_sign_ins(&db, idle, absolute).await
                 {

@@ -1,6 +1,6 @@
 //! Guards in front of every write: an Origin check against cross-site requests, and rate limits
-//! per client IP (a tight one for authentication, a general one for all other writes). Counts live
-//! in memory, per process, in fixed windows.
+//! per client IP (a tight one for authentication, a general one for all other writes), counted by
+//! governor in memory, per process.
 
 use super::AppState;
 use super::client_ip::ClientIp;
@@ -13,10 +13,11 @@ use axum::http::header::{
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::collections::HashMap;
+use governor::Quota;
+use governor::clock::{Clock, DefaultClock};
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::num::NonZeroU32;
+use std::time::Duration;
 
 /// Server functions under this prefix are the authentication endpoints.
 pub const AUTH_PREFIX: &str = "/api/auth";
@@ -78,58 +79,81 @@ pub enum Kind {
     Write,
 }
 
-#[derive(Debug)]
-pub struct RateLimiter {
-    limits: LimitSettings,
-    windows: Mutex<HashMap<(Kind, IpAddr), (Instant, u32)>>,
+type Keyed<C> = governor::RateLimiter<
+    IpAddr,
+    governor::state::keyed::DefaultKeyedStateStore<IpAddr>,
+    C,
+    governor::middleware::NoOpMiddleware<<C as Clock>::Instant>,
+>;
+
+/// Requests per client, by kind: governor's keyed GCRA limiters, each allowing its whole limit at
+/// once and giving it back evenly over its window.
+pub struct RateLimiter<C: Clock = DefaultClock> {
+    auth: Keyed<C>,
+    write: Keyed<C>,
+    clock: C,
+}
+
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("auth_clients", &self.auth.len())
+            .field("write_clients", &self.write.len())
+            .finish()
+    }
 }
 
 impl RateLimiter {
-    pub fn new(limits: LimitSettings) -> Self {
+    pub fn new(limits: &LimitSettings) -> Self {
+        Self::with_clock(limits, DefaultClock::default())
+    }
+}
+
+impl<C: Clock + Clone> RateLimiter<C> {
+    pub fn with_clock(limits: &LimitSettings, clock: C) -> Self {
+        let keyed = |requests, minutes| {
+            governor::RateLimiter::dashmap_with_clock(quota(requests, minutes), clock.clone())
+        };
         RateLimiter {
-            limits,
-            windows: Mutex::new(HashMap::new()),
+            auth: keyed(limits.auth_requests, limits.auth_window_minutes),
+            write: keyed(limits.write_requests, limits.write_window_minutes),
+            clock,
         }
     }
 
-    fn rule(&self, kind: Kind) -> (u32, Duration) {
-        match kind {
-            Kind::Auth => (
-                self.limits.auth_requests,
-                Duration::from_secs(self.limits.auth_window_minutes * 60),
-            ),
-            Kind::Write => (
-                self.limits.write_requests,
-                Duration::from_secs(self.limits.write_window_minutes * 60),
-            ),
+    /// Counts a request; when over the limit, answers how long until the next one is allowed.
+    pub fn check(&self, kind: Kind, ip: IpAddr) -> Result<(), Duration> {
+        let limiter = match kind {
+            Kind::Auth => &self.auth,
+            Kind::Write => &self.write,
+        };
+        if limiter.len() >= MAX_CLIENTS {
+            // A flood of addresses: forget those back at their full allowance, which bounds memory
+            // without letting anyone over the limit start afresh.
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
         }
+        limiter
+            .check_key(&client_key(ip))
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
-    /// Counts a request; when over the limit, answers how long until the window ends.
-    pub fn check(&self, kind: Kind, ip: IpAddr, now: Instant) -> Result<(), Duration> {
-        let (limit, window) = self.rule(kind);
-        // A poisoned lock only means another request panicked mid-count; the counts are still usable.
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        if windows.len() >= MAX_CLIENTS {
-            windows.retain(|(kind, _), (started, _)| {
-                now.duration_since(*started) < self.rule(*kind).1
-            });
-            // Still full: a flood of addresses. Forgetting the counts bounds memory; the sign-in
-            // throttle, kept in the database, still holds.
-            if windows.len() >= MAX_CLIENTS {
-                windows.clear();
-            }
+    /// Forgets the clients back at their full allowance; run by the cleanup task.
+    pub fn forget_idle(&self) {
+        for limiter in [&self.auth, &self.write] {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
         }
-        let entry = windows.entry((kind, client_key(ip))).or_insert((now, 0));
-        if now.duration_since(entry.0) >= window {
-            *entry = (now, 0);
-        }
-        if entry.1 >= limit {
-            return Err(window.saturating_sub(now.duration_since(entry.0)));
-        }
-        entry.1 += 1;
-        Ok(())
     }
+}
+
+/// `requests` per `minutes`: all of them at once, then one more every `minutes / requests`.
+fn quota(requests: u32, minutes: u64) -> Quota {
+    let burst = NonZeroU32::new(requests).unwrap_or(NonZeroU32::MIN);
+    let window = Duration::from_secs(minutes.max(1) * 60);
+    Quota::with_period(window / burst.get())
+        .unwrap_or_else(|| Quota::per_second(burst))
+        .allow_burst(burst)
 }
 
 /// A write is same-origin when its Origin header names this host (or the shop's public URL, for
@@ -183,7 +207,7 @@ pub async fn guard_writes(
     } else {
         Kind::Write
     };
-    if let Err(retry_after) = state.limiter.check(kind, client, Instant::now()) {
+    if let Err(retry_after) = state.limiter.check(kind, client) {
         tracing::warn!(?kind, ip = %client, "rate limit reached");
         return refusal(
             StatusCode::TOO_MANY_REQUESTS,
@@ -255,32 +279,35 @@ fn refusal(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use governor::clock::FakeRelativeClock;
 
-    fn limiter() -> RateLimiter {
-        RateLimiter::new(LimitSettings {
+    fn limiter() -> (RateLimiter<FakeRelativeClock>, FakeRelativeClock) {
+        let clock = FakeRelativeClock::default();
+        let limits = LimitSettings {
             auth_requests: 3,
             auth_window_minutes: 15,
             write_requests: 5,
             write_window_minutes: 10,
-        })
+        };
+        (RateLimiter::with_clock(&limits, clock.clone()), clock)
     }
 
     #[test]
-    fn counts_per_ip_and_kind_and_resets_with_the_window() {
-        let limiter = limiter();
+    fn counts_per_ip_and_kind_and_gives_back_over_the_window() {
+        let (limiter, clock) = limiter();
         let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
-        let start = Instant::now();
         for _ in 0..3 {
-            assert!(limiter.check(Kind::Auth, a, start).is_ok());
+            assert!(limiter.check(Kind::Auth, a).is_ok());
         }
-        let wait = limiter.check(Kind::Auth, a, start).unwrap_err();
-        assert_eq!(wait, Duration::from_secs(15 * 60));
+        // Three per quarter of an hour: the next one in five minutes.
+        let wait = limiter.check(Kind::Auth, a).unwrap_err();
+        assert_eq!(wait, Duration::from_secs(5 * 60));
         assert!(
-            limiter.check(Kind::Auth, b, start).is_ok(),
+            limiter.check(Kind::Auth, b).is_ok(),
             "another IP has its own count"
         );
         assert!(
-            limiter.check(Kind::Write, a, start).is_ok(),
+            limiter.check(Kind::Write, a).is_ok(),
             "writes have their own count"
         );
         let (v6a, v6b): (IpAddr, IpAddr) = (
@@ -288,17 +315,32 @@ mod tests {
             "2001:db8:1:2:ffff::9".parse().unwrap(),
         );
         for _ in 0..3 {
-            assert!(limiter.check(Kind::Auth, v6a, start).is_ok());
+            assert!(limiter.check(Kind::Auth, v6a).is_ok());
         }
         assert!(
-            limiter.check(Kind::Auth, v6b, start).is_err(),
+            limiter.check(Kind::Auth, v6b).is_err(),
             "one /64 is one client"
         );
-        let later = start + Duration::from_secs(15 * 60);
-        assert!(
-            limiter.check(Kind::Auth, a, later).is_ok(),
-            "a new window starts afresh"
-        );
+        clock.advance(Duration::from_secs(5 * 60));
+        assert!(limiter.check(Kind::Auth, a).is_ok(), "one given back");
+        assert!(limiter.check(Kind::Auth, a).is_err());
+        clock.advance(Duration::from_secs(15 * 60));
+        for _ in 0..3 {
+            assert!(limiter.check(Kind::Auth, a).is_ok(), "all given back");
+        }
+    }
+
+    #[test]
+    fn clients_back_at_their_full_allowance_are_forgotten() {
+        let (limiter, clock) = limiter();
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        limiter.check(Kind::Write, a).unwrap();
+        assert_eq!(limiter.write.len(), 1);
+        limiter.forget_idle();
+        assert_eq!(limiter.write.len(), 1, "still owes a request");
+        clock.advance(Duration::from_secs(10 * 60));
+        limiter.forget_idle();
+        assert_eq!(limiter.write.len(), 0);
     }
 
     #[test]
