@@ -774,6 +774,15 @@ async fn cross_site_writes_are_refused() {
         StatusCode::BAD_REQUEST,
         "same-origin writes go through"
     );
+    // The whole origin counts: the same host by another scheme is another origin.
+    let twin = browser()
+        .post(app.url(SignIn::PATH))
+        .header("origin", format!("https://{}", app.addr))
+        .form(&[("email", "a@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twin.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

@@ -156,24 +156,32 @@ fn quota(requests: u32, minutes: u64) -> Quota {
         .allow_burst(burst)
 }
 
-/// A write is same-origin when its Origin header names this host (or the shop's public URL, for
-/// a shop behind a proxy); browsers that send no Origin still send Sec-Fetch-Site, and a request
-/// with neither is not from a browser page at all.
-pub fn is_same_origin(headers: &HeaderMap, public_url: &str) -> bool {
+/// A write is same-origin when its Origin header is, scheme, host and port, the shop's public
+/// origin (`PUBLIC_URL`) or this host as it is served (`https` with secure cookies, `http`
+/// otherwise), so neither another site nor the plain-HTTP twin of an HTTPS shop can post. Browsers
+/// that send no Origin still send Sec-Fetch-Site, and a request with neither is not from a browser
+/// page at all.
+pub fn is_same_origin(headers: &HeaderMap, public_url: &str, scheme: &str) -> bool {
     let host = headers.get(HOST).and_then(|h| h.to_str().ok());
     match headers.get(ORIGIN).map(|o| o.to_str()) {
-        Some(Ok(origin)) if origin == public_url => true,
         Some(Ok(origin)) => {
-            let origin_host = origin
-                .strip_prefix("https://")
-                .or_else(|| origin.strip_prefix("http://"));
-            origin_host.is_some() && origin_host == host
+            origin == origin_of(public_url)
+                || host.is_some_and(|host| origin == format!("{scheme}://{host}"))
         }
         Some(Err(_)) => false,
         None => headers
             .get("sec-fetch-site")
             .and_then(|v| v.to_str().ok())
             .is_none_or(|site| site != "cross-site"),
+    }
+}
+
+/// `scheme://host[:port]` of a URL, without any path.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |at| at + 3);
+    match url[after_scheme..].find('/') {
+        Some(path) => &url[..after_scheme + path],
+        None => url,
     }
 }
 
@@ -194,7 +202,12 @@ pub async fn guard_writes(
         .get(ACCEPT)
         .and_then(|a| a.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
-    if !is_same_origin(request.headers(), &state.config.public_url) {
+    let scheme = if state.config.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    if !is_same_origin(request.headers(), &state.config.public_url, scheme) {
         tracing::warn!(path = %request.uri().path(), "cross-site write refused");
         return refusal(StatusCode::FORBIDDEN, AppError::Forbidden, wants_html, None);
     }
@@ -352,29 +365,62 @@ mod tests {
             }
             map
         };
-        assert!(is_same_origin(
-            &headers(&[("host", "shop.test"), ("origin", "https://shop.test")]),
-            "https://shop.example"
+        let public = "https://shop.example";
+        let same = |pairs, scheme| is_same_origin(&headers(pairs), public, scheme);
+        assert!(same(
+            &[("host", "shop.test"), ("origin", "https://shop.test")],
+            "https"
         ));
-        assert!(!is_same_origin(
-            &headers(&[("host", "shop.test"), ("origin", "https://evil.test")]),
-            "https://shop.example"
+        assert!(same(
+            &[("host", "shop.test"), ("origin", "http://shop.test")],
+            "http"
         ));
-        assert!(!is_same_origin(
-            &headers(&[("host", "shop.test"), ("origin", "null")]),
-            "https://shop.example"
+        assert!(
+            !same(
+                &[("host", "shop.test"), ("origin", "http://shop.test")],
+                "https"
+            ),
+            "the plain-HTTP twin of an HTTPS shop"
+        );
+        assert!(
+            !same(
+                &[("host", "shop.test:443"), ("origin", "https://shop.test")],
+                "https"
+            ),
+            "another port"
+        );
+        assert!(same(
+            &[
+                ("host", "internal:3000"),
+                ("origin", "https://shop.example")
+            ],
+            "http"
         ));
-        assert!(!is_same_origin(
-            &headers(&[("host", "shop.test"), ("sec-fetch-site", "cross-site")]),
-            "https://shop.example"
+        assert!(!same(
+            &[("host", "shop.test"), ("origin", "https://evil.test")],
+            "https"
         ));
-        assert!(is_same_origin(
-            &headers(&[("host", "shop.test"), ("sec-fetch-site", "same-origin")]),
-            "https://shop.example"
+        assert!(!same(
+            &[
+                ("host", "shop.test"),
+                ("origin", "https://shop.test.evil.test")
+            ],
+            "https"
         ));
-        assert!(is_same_origin(
-            &headers(&[("host", "shop.test")]),
-            "https://shop.example"
+        assert!(!same(&[("host", "shop.test"), ("origin", "null")], "https"));
+        assert!(!same(
+            &[("host", "shop.test"), ("sec-fetch-site", "cross-site")],
+            "https"
         ));
+        assert!(same(
+            &[("host", "shop.test"), ("sec-fetch-site", "same-origin")],
+            "https"
+        ));
+        assert!(same(&[("host", "shop.test")], "https"));
+        assert_eq!(
+            origin_of("https://shop.example/base"),
+            "https://shop.example"
+        );
+        assert_eq!(origin_of("http://127.0.0.1:3000"), "http://127.0.0.1:3000");
     }
 }
