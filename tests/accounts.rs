@@ -25,6 +25,12 @@ pub async fn verified_user(app: &TestApp, email: &str, role: emporium::accounts:
     id
 }
 
+async fn signed_in_browser(app: &TestApp, email: &str) -> reqwest::Client {
+    let client = browser();
+    sign_in(app, &client, email, PASSWORD).await;
+    client
+}
+
 pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -446,12 +452,32 @@ async fn behind_proxy() -> TestApp {
 
 const GUESSER: &str = "198.51.100.66";
 
+fn subjects(email: &str, ip: &str) -> emporium::accounts::auth::Subjects {
+    let email = emporium::accounts::Email::parse(email).unwrap();
+    emporium::accounts::auth::throttle_subjects(&email, ip)
+}
+
+/// Forgets a subject's failures, as if a day had passed.
+async fn forget(app: &TestApp, subject: &str) {
+    on_db!(&app.db, pool => sqlx::query("DELETE FROM sign_in_failures WHERE subject = $1")
+        .bind(subject).execute(pool).await.map(drop))
+    .unwrap();
+}
+
+async fn failures(app: &TestApp, subject: &str) -> i64 {
+    on_db!(&app.db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT CAST(failures AS BIGINT) FROM sign_in_failures WHERE subject = $1"
+    ).bind(subject).fetch_optional(pool).await)
+    .unwrap()
+    .unwrap_or(0)
+}
+
 /// 25 wrong passwords from one client, waiting out each lock: the waits grow, then the account
 /// locks for that client for a quarter of an hour; an unknown address gets exactly the same
 /// answers.
 async fn guess_25_times(app: &TestApp, email: &str) -> (Vec<(u16, String)>, Vec<Option<i64>>) {
     let client = browser();
-    let subjects = emporium::accounts::auth::throttle_subjects(email, GUESSER);
+    let subjects = subjects(email, GUESSER);
     let (mut answers, mut locks) = (Vec::new(), Vec::new());
     for _ in 0..25 {
         let response = sign_in_from(app, &client, GUESSER, email, "wrong password!").await;
@@ -467,8 +493,10 @@ async fn guess_25_times(app: &TestApp, email: &str) -> (Vec<(u16, String)>, Vec<
             );
             expire_lock(app, &subjects.client).await;
         }
-        // What all unknown clients share only slows them; it has a test of its own below.
-        expire_lock(app, &subjects.account).await;
+        // What all unknown clients share only slows them, and the client's count across accounts
+        // locks it later: each has a test of its own.
+        forget(app, &subjects.account).await;
+        forget(app, &subjects.ip).await;
     }
     (answers, locks)
 }
@@ -504,7 +532,7 @@ async fn repeated_wrong_passwords_are_slowed_then_locked_alike_for_unknown_addre
     // From that client the right password is refused while locked, and works once the lock
     // expires.
     let client = browser();
-    let subjects = emporium::accounts::auth::throttle_subjects(email, GUESSER);
+    let subjects = subjects(email, GUESSER);
     sign_in_from(&app, &client, GUESSER, email, "wrong password!").await;
     let locked = sign_in_from(&app, &client, GUESSER, email, PASSWORD).await;
     assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -516,8 +544,14 @@ async fn repeated_wrong_passwords_are_slowed_then_locked_alike_for_unknown_addre
             .contains("Too many sign-in attempts")
     );
     expire_lock(&app, &subjects.client).await;
-    expire_lock(&app, &subjects.account).await;
+    forget(&app, &subjects.account).await;
     // Fifty failures from one address lock the address as well, whatever accounts they tried.
+    for n in 0..50 {
+        let other = format!("other{n}@example.com");
+        sign_in_from(&app, &client, GUESSER, &other, "wrong password!").await;
+    }
+    let locked = sign_in_from(&app, &client, GUESSER, email, PASSWORD).await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(lock_seconds(&app, &subjects.ip).await.is_some());
     expire_lock(&app, &subjects.ip).await;
     let right = sign_in_from(&app, &client, GUESSER, email, PASSWORD).await;
@@ -540,28 +574,35 @@ async fn guessing_from_many_addresses_cannot_keep_the_owner_out() {
     assert_eq!(location(&first).as_deref(), Some("/account"));
     post(&app, &owner, SignOut::PATH, &[]).await;
 
-    // Someone guesses from address after address, three times each, as fast as the shop lets
-    // them (each wait is ended at once, as if its time had passed), until every address the
-    // account does not know waits a minute at a time.
-    let unknown = emporium::accounts::auth::throttle_subjects(email, "").account;
-    let mut guesses = 0;
-    while lock_seconds(&app, &unknown).await.unwrap_or(0) < 30 {
-        assert!(guesses < 100, "the unknown addresses were never slowed");
-        let ip = format!("203.0.113.{}", guesses / 3);
-        let answer = sign_in_from(&app, &browser(), &ip, email, "guess!").await;
-        if answer.status() == StatusCode::TOO_MANY_REQUESTS {
-            expire_lock(&app, &unknown).await;
-        } else {
-            assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
-        }
-        guesses += 1;
+    let unknown = subjects(email, "").account;
+
+    // From one address, guesses stop counting against the account as a whole once that address
+    // must wait, so no single client runs that count up.
+    for _ in 0..15 {
+        sign_in_from(&app, &browser(), "203.0.113.200", email, "guess!").await;
     }
-    // A new address is held to that too, even with the right password…
+    assert!(failures(&app, &unknown).await <= 10);
+
+    // From address after address, the count of unknown clients passes its free allowance.
+    let mut n = 0;
+    while failures(&app, &unknown).await <= 20 {
+        let ip = format!("203.0.113.{n}");
+        let answer = sign_in_from(&app, &browser(), &ip, email, "guess!").await;
+        assert_eq!(
+            answer.status(),
+            StatusCode::BAD_REQUEST,
+            "slowed, never refused"
+        );
+        n += 1;
+    }
+    // A new address is held back from now on, never refused: with the password it gets in.
     let elsewhere = sign_in_from(&app, &browser(), "198.51.100.1", email, PASSWORD).await;
-    assert_eq!(elsewhere.status(), StatusCode::TOO_MANY_REQUESTS);
-    // …but not the owner, from where they signed in before.
+    assert_eq!(location(&elsewhere).as_deref(), Some("/account"));
+    // The owner, from where they signed in before, is not held to that count at all.
+    let before = failures(&app, &unknown).await;
     let back = sign_in_from(&app, &owner, office, email, PASSWORD).await;
     assert_eq!(location(&back).as_deref(), Some("/account"));
+    assert_eq!(failures(&app, &unknown).await, before);
     assert_eq!(signed_in_email(&app, &owner).await.as_deref(), Some(email));
 }
 
@@ -1040,6 +1081,145 @@ async fn an_address_book_with_one_default_per_kind_that_only_its_owner_changes()
 }
 
 #[tokio::test]
+async fn privileged_actions_take_the_admins_password_again_and_count_wrong_ones() {
+    use emporium::accounts::Role;
+    use emporium::manage::api::{ChangeRole, CreateUser, DeleteUser};
+    let app = TestApp::spawn().await;
+    verified_user(&app, "root@example.com", Role::Admin).await;
+    let admin = browser();
+    sign_in(&app, &admin, "root@example.com", PASSWORD).await;
+    let target = verified_user(&app, "target@example.com", Role::Customer)
+        .await
+        .to_string();
+    let role_of_target = async || -> String {
+        on_db!(&app.db, pool => sqlx::query_scalar(
+            "SELECT r.name FROM users u JOIN roles r ON r.id = u.role_id WHERE u.email = 'target@example.com'"
+        ).fetch_one(pool).await)
+        .unwrap()
+    };
+
+    for password in ["", "not my password at all"] {
+        let refused = post(
+            &app,
+            &admin,
+            ChangeRole::PATH,
+            &[
+                ("user_id", &target),
+                ("role", "admin"),
+                ("current_password", password),
+            ],
+        )
+        .await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        assert!(
+            refused
+                .text()
+                .await
+                .unwrap()
+                .contains("Your current password is not right.")
+        );
+    }
+    let without = post(
+        &app,
+        &admin,
+        ChangeRole::PATH,
+        &[("user_id", &target), ("role", "admin")],
+    )
+    .await;
+    assert_eq!(without.status(), StatusCode::BAD_REQUEST);
+    let deleted = post(
+        &app,
+        &admin,
+        DeleteUser::PATH,
+        &[("user_id", &target), ("current_password", "wrong again!")],
+    )
+    .await;
+    assert_eq!(deleted.status(), StatusCode::BAD_REQUEST);
+    let created = post(
+        &app,
+        &admin,
+        CreateUser::PATH,
+        &[
+            ("email", "sneaky@example.com"),
+            ("display_name", "Sneaky"),
+            ("role", "admin"),
+            ("current_password", "wrong again!"),
+        ],
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(role_of_target().await, "customer", "nothing changed");
+    let sneaky: i64 = on_db!(&app.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email = 'sneaky@example.com'")
+        .fetch_one(pool).await).unwrap();
+    assert_eq!(sneaky, 0);
+    let audited: i64 = on_db!(&app.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(pool).await)
+    .unwrap();
+    assert_eq!(audited, 0);
+
+    // Wrong passwords count as failed sign-ins from this client, so a taken-over session cannot
+    // be used to guess the password; the right one clears them, as a sign-in does.
+    let counted = subjects("root@example.com", "127.0.0.1").client;
+    assert_eq!(failures(&app, &counted).await, 4);
+    let promoted = post(
+        &app,
+        &admin,
+        ChangeRole::PATH,
+        &[
+            ("user_id", &target),
+            ("role", "support"),
+            ("current_password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(promoted.status(), StatusCode::OK);
+    assert_eq!(role_of_target().await, "support");
+    assert_eq!(failures(&app, &counted).await, 0);
+}
+
+#[tokio::test]
+async fn staff_sign_ins_end_sooner_than_shoppers() {
+    use emporium::accounts::Role;
+    let app = TestApp::spawn().await;
+    let sessions = crate::support::settings().sessions;
+    let (staff_idle, staff_absolute) = sessions.lifetimes(true);
+    let (shopper_idle, _) = sessions.lifetimes(false);
+    assert!(staff_idle < shopper_idle);
+    verified_user(&app, "staff@example.com", Role::Support).await;
+    verified_user(&app, "shopper@example.com", Role::Customer).await;
+    let staff = signed_in_browser(&app, "staff@example.com").await;
+    let shopper = signed_in_browser(&app, "shopper@example.com").await;
+    let age = async |column: &str, by: chrono::Duration| {
+        let sql = format!("UPDATE user_sessions SET {column} = $1");
+        on_db!(&app.db, pool => sqlx::query(&sql).bind(chrono::Utc::now() - by).execute(pool).await.map(drop))
+            .unwrap();
+    };
+
+    age("last_seen_at", staff_idle - chrono::Duration::minutes(2)).await;
+    assert_eq!(page_status(&app, &staff, "/manage").await, StatusCode::OK);
+    age("last_seen_at", staff_idle + chrono::Duration::minutes(1)).await;
+    assert_eq!(
+        page_status(&app, &staff, "/manage").await,
+        StatusCode::FOUND,
+        "idle too long: signed out, so sent to sign in"
+    );
+    assert_eq!(signed_in_email(&app, &staff).await, None);
+    assert_eq!(
+        signed_in_email(&app, &shopper).await.as_deref(),
+        Some("shopper@example.com"),
+        "a shopper idle as long is still in"
+    );
+
+    let staff = signed_in_browser(&app, "staff@example.com").await;
+    age("created_at", staff_absolute + chrono::Duration::minutes(1)).await;
+    assert_eq!(signed_in_email(&app, &staff).await, None, "however active");
+    assert_eq!(
+        signed_in_email(&app, &shopper).await.as_deref(),
+        Some("shopper@example.com")
+    );
+}
+
+#[tokio::test]
 async fn an_admin_changes_roles_disables_and_deletes_with_an_audit_trail() {
     use emporium::accounts::{Role, password, repo};
     use emporium::manage::api::{ChangeRole, CreateUser, DeleteUser, SetUserDisabled};
@@ -1066,7 +1246,11 @@ async fn an_admin_changes_roles_disables_and_deletes_with_an_audit_trail() {
         &app,
         &admin,
         ChangeRole::PATH,
-        &[("user_id", &id), ("role", "support")],
+        &[
+            ("user_id", &id),
+            ("role", "support"),
+            ("current_password", PASSWORD),
+        ],
     )
     .await;
     assert_eq!(promoted.status(), StatusCode::OK);
@@ -1148,6 +1332,7 @@ async fn an_admin_changes_roles_disables_and_deletes_with_an_audit_trail() {
             ("email", "new.staff@example.com"),
             ("display_name", "New Staff"),
             ("role", "manager"),
+            ("current_password", PASSWORD),
         ],
     )
     .await;
@@ -1164,6 +1349,7 @@ async fn an_admin_changes_roles_disables_and_deletes_with_an_audit_trail() {
             ("email", "new.staff@example.com"),
             ("display_name", "Again"),
             ("role", "manager"),
+            ("current_password", PASSWORD),
         ],
     )
     .await;
@@ -1181,7 +1367,13 @@ async fn an_admin_changes_roles_disables_and_deletes_with_an_audit_trail() {
     let (before, after) = (audit[0].1.clone().unwrap(), audit[0].2.clone().unwrap());
     assert!(before.contains("\"role\":\"customer\"") && after.contains("\"role\":\"support\""));
 
-    post(&app, &admin, DeleteUser::PATH, &[("user_id", &id)]).await;
+    post(
+        &app,
+        &admin,
+        DeleteUser::PATH,
+        &[("user_id", &id), ("current_password", PASSWORD)],
+    )
+    .await;
     let (email, name): (String, String) = on_db!(&app.db, pool => sqlx::query_as("SELECT email, display_name FROM users WHERE id = $1")
         .bind(clerk_id).fetch_one(pool).await).unwrap();
     assert_eq!(
@@ -1286,8 +1478,6 @@ async fn mail_sent_for_real_leaves_no_link_behind() {
         ],
     )
     .await;
-    let (_, body) = latest_mail(&app, email).await.unwrap();
-    let token = token_after(&body, "/account/verify/");
     app.until("the welcome mail is sent", || async {
         on_db!(&app.db, pool => sqlx::query_scalar::<_, i64>(
             "SELECT COUNT(*) FROM email_outbox WHERE status = 'sent'"
@@ -1300,8 +1490,10 @@ async fn mail_sent_for_real_leaves_no_link_behind() {
     assert_eq!(delivered.len(), 1);
     // Quoted-printable: lines softly broken with a trailing '='.
     let unwrapped = delivered[0].replace("=\n", "");
-    assert!(
-        unwrapped.contains(&token),
+    let token = token_after(&unwrapped, "/account/verify/");
+    assert_eq!(
+        token.len(),
+        64,
         "the link went out in the message: {unwrapped}"
     );
     let kept: (String, String, String) = on_db!(&app.db, pool => sqlx::query_as(

@@ -304,13 +304,20 @@ fn cases() -> Vec<Case> {
                     ("email", &format!("staff{n}@example.com")),
                     ("display_name", "Staff"),
                     ("role", "support"),
+                    ("current_password", PASSWORD),
                 ])
             },
             expect: ADMIN,
         },
         Case {
             path: manage::ChangeRole::PATH,
-            body: |f, _| form(&[("user_id", &f.spare[0].to_string()), ("role", "support")]),
+            body: |f, _| {
+                form(&[
+                    ("user_id", &f.spare[0].to_string()),
+                    ("role", "support"),
+                    ("current_password", PASSWORD),
+                ])
+            },
             expect: ADMIN,
         },
         Case {
@@ -330,7 +337,12 @@ fn cases() -> Vec<Case> {
         },
         Case {
             path: manage::DeleteUser::PATH,
-            body: |f, _| form(&[("user_id", &f.spare[2].to_string())]),
+            body: |f, _| {
+                form(&[
+                    ("user_id", &f.spare[2].to_string()),
+                    ("current_password", PASSWORD),
+                ])
+            },
             expect: ADMIN,
         },
     ]

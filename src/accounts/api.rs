@@ -78,10 +78,14 @@ pub(crate) mod flow {
         password: String,
         client: &auth::Client,
     ) -> Result<repo::UserRecord, AppError> {
-        let email = email.trim().to_lowercase();
-        let subjects = auth::throttle_subjects(&email, &client.ip);
-        auth::count_attempt(state, &subjects, &email, &client.ip).await?;
-        let user = repo::find_by_email(&state.db, &email).await?;
+        let Ok(email) = Email::parse(email) else {
+            // No account has such an address; it is answered as a wrong password, as slowly.
+            password::verify_against_nothing(password).await;
+            return Err(AppError::bad_request(WRONG_CREDENTIALS));
+        };
+        let subjects = auth::throttle_subjects(&email, &client.network);
+        auth::count_attempt(state, &subjects).await?;
+        let user = repo::find_by_email(&state.db, email.as_str()).await?;
         let matched = match user {
             Some(user) if user.disabled_at.is_none() => {
                 password::verify(password, user.password_hash.clone())
@@ -96,6 +100,23 @@ pub(crate) mod flow {
         let user = matched.ok_or_else(|| AppError::bad_request(WRONG_CREDENTIALS))?;
         auth::forgive_attempt(state, &subjects).await?;
         Ok(user)
+    }
+
+    /// The signed-in user's own password typed again, counted like a sign-in attempt, so a
+    /// session cannot be used to guess it.
+    pub async fn confirm_password(
+        state: &AppState,
+        email: &str,
+        password: String,
+        client: &auth::Client,
+    ) -> Result<(), AppError> {
+        match check_credentials(state, email, password, client).await {
+            Ok(_) => Ok(()),
+            Err(AppError::BadRequest(_)) => {
+                Err(AppError::bad_request("Your current password is not right."))
+            }
+            Err(other) => Err(other),
+        }
     }
 
     /// A new verification link for someone who proved their password but has not confirmed
@@ -187,6 +208,8 @@ pub(crate) mod flow {
         repo::mark_verified(&mut tx, user.id).await?;
         repo::end_sessions(&mut tx, user.id, None).await?;
         repo::revoke_tokens(&mut tx, user.id).await?;
+        // Whoever had the password may have signed in from anywhere: no client is known any more.
+        repo::forget_clients(&mut tx, user.id, None).await?;
         enqueue(
             &mut tx,
             &Letterhead::of(state).password_changed(&user.email),
@@ -195,7 +218,9 @@ pub(crate) mod flow {
         tx.commit().await?;
         state.outbox.wake();
         // Whoever kept the account locked by guessing, the owner is back in.
-        auth::clear_failures(state, &user.email).await?;
+        if let Ok(email) = Email::parse(&user.email) {
+            auth::clear_failures(state, &email).await?;
+        }
         Ok(())
     }
 
@@ -259,14 +284,7 @@ pub(crate) mod flow {
         let user = repo::find_by_id(&state.db, user_id)
             .await?
             .ok_or(AppError::Unauthorized)?;
-        check_credentials(state, &user.email, current, client)
-            .await
-            .map_err(|error| match error {
-                AppError::BadRequest(_) => {
-                    AppError::bad_request("Your current password is not right.")
-                }
-                other => other,
-            })?;
+        confirm_password(state, &user.email, current, client).await?;
         password::check_new(&new_password, &user.email)?;
         let hash = password::hash(new_password)
             .await
@@ -276,6 +294,7 @@ pub(crate) mod flow {
         repo::set_password(&mut tx, user.id, &hash).await?;
         repo::end_sessions(&mut tx, user.id, keep.as_deref()).await?;
         repo::revoke_tokens(&mut tx, user.id).await?;
+        repo::forget_clients(&mut tx, user.id, Some(&client.network)).await?;
         enqueue(
             &mut tx,
             &Letterhead::of(state).password_changed(&user.email),

@@ -23,15 +23,24 @@ pub const SESSION_SIGNED_UP: &str = "signed_up";
 #[derive(Clone, Debug)]
 pub struct Client {
     pub ip: String,
+    /// The client as the sign-in throttle and the known clients count it
+    /// ([`crate::server::client_ip::network_of`]).
+    pub network: String,
     pub user_agent: String,
 }
 
 pub async fn client() -> Client {
     let parts = leptos::prelude::use_context::<axum::http::request::Parts>();
-    let ip = parts
+    let found = parts
         .as_ref()
-        .and_then(|parts| parts.extensions.get::<crate::server::client_ip::ClientIp>())
-        .map_or_else(|| "unknown".into(), |client| client.ip.to_string());
+        .and_then(|parts| parts.extensions.get::<crate::server::client_ip::ClientIp>());
+    let (ip, network) = found.map_or_else(
+        || ("unknown".to_owned(), "unknown".to_owned()),
+        |client| {
+            let network = crate::server::client_ip::network_of(client.ip);
+            (client.ip.to_string(), network.to_string())
+        },
+    );
     let user_agent = parts
         .and_then(|parts| {
             parts
@@ -41,7 +50,11 @@ pub async fn client() -> Client {
                 .map(|ua| ua.chars().take(300).collect())
         })
         .unwrap_or_default();
-    Client { ip, user_agent }
+    Client {
+        ip,
+        network,
+        user_agent,
+    }
 }
 
 /// The signed-in user of this request, if any.
@@ -56,11 +69,17 @@ pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
         return Ok(None);
     };
     let now = Utc::now();
-    let found = repo::signed_in(&state.db, &sign_in).await?;
-    let Some(row) = found.filter(|row| {
-        now - row.signed_in_at < Duration::days(state.settings.sessions.absolute_days)
-    }) else {
-        // Ended elsewhere, expired, or the account was disabled: forget the whole session, so
+    let live = match repo::signed_in(&state.db, &sign_in).await? {
+        Some(row) => {
+            let role = Role::parse(&row.role).map_err(|_| AppError::Internal)?;
+            let (idle, absolute) = state.settings.sessions.lifetimes(role.is_staff());
+            (now - row.signed_in_at < absolute && now - row.last_seen_at < idle)
+                .then_some((row, role))
+        }
+        None => None,
+    };
+    let Some((row, role)) = live else {
+        // Ended elsewhere, idle or too old, or the account was disabled: forget the whole session, so
         // neither the sign-in nor the account's cart stays reachable from it.
         repo::end_session(&state.db, &sign_in).await?;
         session.flush().await.map_err(session_error)?;
@@ -70,7 +89,6 @@ pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
     if now - row.last_seen_at > Duration::minutes(1) {
         repo::touch_session(&state.db, &sign_in, &client().await.ip).await?;
     }
-    let role = Role::parse(&row.role).map_err(|_| AppError::Internal)?;
     Ok(Some(CurrentUser {
         id: row.user_id,
         email: row.email,
@@ -93,6 +111,19 @@ pub async fn require(permission: Permission) -> Result<CurrentUser, AppError> {
     } else {
         Err(AppError::Forbidden)
     }
+}
+
+/// The guard for privileged actions (handing out roles, creating and deleting accounts): the
+/// permission, and the user's own password typed again under the sign-in throttle, so a session
+/// left open on a shared screen, or taken over, cannot do them.
+pub async fn require_with_password(
+    permission: Permission,
+    password: String,
+) -> Result<CurrentUser, AppError> {
+    let user = require(permission).await?;
+    let state = crate::server::state()?;
+    super::api::flow::confirm_password(&state, &user.email, password, &client().await).await?;
+    Ok(user)
 }
 
 /// The sign-in id of this session, if signed in.
@@ -127,7 +158,7 @@ pub async fn sign_in(state: &AppState, user_id: i64, client: &Client) -> Result<
     // account's rows and then write them. First, as everywhere: the account before its carts.
     tx.lock_row(Locked::User, user_id).await?;
     repo::start_session(&mut tx, &sign_in, user_id, &client.user_agent, &client.ip).await?;
-    repo::remember_client(&mut tx, user_id, &client.ip).await?;
+    repo::remember_client(&mut tx, user_id, &client.network).await?;
     repo::keep_newest_sessions(&mut tx, user_id, state.settings.sessions.max_per_user).await?;
     let cart = crate::cart::repo::adopt_guest_cart(&mut tx, guest_cart, user_id).await?;
     crate::catalog::likes::record_pending(&mut tx, pending_like, user_id).await?;
@@ -167,8 +198,10 @@ const FREE_FAILURES: i64 = 4;
 const LOCK_AT: i64 = 10;
 const LOCK_MINUTES: i64 = 15;
 /// Failed sign-ins to an account from all the clients it has never signed in from, before each
-/// further one from such a client makes them all wait.
+/// further attempt from such a client is answered late.
 const UNKNOWN_CLIENTS_FREE_FAILURES: i64 = 20;
+/// The longest an attempt from an unknown client is held back.
+const UNKNOWN_CLIENTS_MOST_DELAY_SECS: u64 = 4;
 /// Failures from one IP (across any accounts) before that IP is locked.
 const IP_LOCK_AT: i64 = 50;
 /// Failures older than this no longer count.
@@ -185,16 +218,27 @@ pub fn client_rule() -> repo::LockRule {
     }
 }
 
-/// The rule for one account from clients it does not know, together: it only slows them (1 to 16
-/// seconds, then a minute at a time), so guessing from many addresses is slow, and the owner, from
-/// a client they have signed in from before, is never held to it.
+/// The count for one account from the clients it does not know, together. It never refuses: a
+/// count that could lock would let anyone keep the owner out whenever they try from somewhere new.
+/// It only slows ([`unknown_clients_delay`]).
 fn unknown_clients_rule() -> repo::LockRule {
     repo::LockRule {
         free: UNKNOWN_CLIENTS_FREE_FAILURES,
-        waits: [1, 2, 4, 8, 16].map(|s| Some(Duration::seconds(s))),
-        lock_at: UNKNOWN_CLIENTS_FREE_FAILURES + 6,
-        lock: Duration::minutes(1),
+        waits: [None; 5],
+        lock_at: i64::MAX,
+        lock: Duration::zero(),
     }
+}
+
+/// How long an attempt from an unknown client is held back once the account has had `failures`
+/// from such clients: nothing at first, then 1, 2, then 4 seconds each. Guessing from many
+/// addresses crawls, and the owner on a new address still gets in.
+pub fn unknown_clients_delay(failures: i64) -> Option<std::time::Duration> {
+    let over = failures - UNKNOWN_CLIENTS_FREE_FAILURES;
+    (over > 0).then(|| {
+        let seconds = 1_u64 << (over - 1).min(8);
+        std::time::Duration::from_secs(seconds.min(UNKNOWN_CLIENTS_MOST_DELAY_SECS))
+    })
 }
 
 fn ip_rule() -> repo::LockRule {
@@ -218,9 +262,12 @@ fn wait_message(until: DateTime<Utc>, now: DateTime<Utc>) -> AppError {
     ))
 }
 
-/// What a sign-in attempt is counted against, by the address typed (registered or not, so the
-/// counts reveal nothing) and the client's IP.
+/// What a sign-in attempt is counted against, by a checked address (registered or not, so the
+/// counts reveal nothing) and the client's network. Neither holds a space, so no address can be
+/// made to name another subject.
 pub struct Subjects {
+    email: String,
+    network: String,
     /// The account from this client: waits, then locks.
     pub client: String,
     /// The account from every client it does not know: only slows.
@@ -229,32 +276,25 @@ pub struct Subjects {
     pub ip: String,
 }
 
-pub fn throttle_subjects(email: &str, ip: &str) -> Subjects {
-    let account = format!("account:{email}");
+pub fn throttle_subjects(email: &super::Email, network: &str) -> Subjects {
+    let account = format!("account:{}", email.as_str());
     Subjects {
-        client: format!("{account} from:{ip}"),
+        email: email.as_str().to_owned(),
+        network: network.to_owned(),
+        client: format!("{account} from:{network}"),
         account,
-        ip: format!("ip:{ip}"),
+        ip: format!("ip:{network}"),
     }
 }
 
-/// Counts a sign-in attempt before the password is checked, or refuses it while it must wait:
-/// against the account from this client, the account from unknown clients (unless the account
-/// has signed in from this one before), and this client.
-pub async fn count_attempt(
-    state: &AppState,
-    subjects: &Subjects,
-    email: &str,
-    ip: &str,
-) -> Result<(), AppError> {
+/// Counts a sign-in attempt before the password is checked, or refuses it while it must wait: this
+/// client, whatever accounts it tries, then the account from this client. Only an attempt both let
+/// through is counted against the account from unknown clients (unless the account has signed in
+/// from this one before), which never refuses but holds the attempt back, so one client cannot
+/// run it up and no count can keep the owner out.
+pub async fn count_attempt(state: &AppState, subjects: &Subjects) -> Result<(), AppError> {
     let forget = Duration::hours(FAILURE_MEMORY_HOURS);
-    let known = repo::is_known_client(&state.db, email, ip).await?;
-    let counted = [
-        (!known).then_some((&subjects.account, unknown_clients_rule())),
-        Some((&subjects.client, client_rule())),
-        Some((&subjects.ip, ip_rule())),
-    ];
-    for (subject, rule) in counted.into_iter().flatten() {
+    for (subject, rule) in [(&subjects.ip, ip_rule()), (&subjects.client, client_rule())] {
         if repo::count_attempt(&state.db, subject, &rule, forget)
             .await?
             .is_none()
@@ -267,11 +307,23 @@ pub async fn count_attempt(
             return Err(wait_message(until, now));
         }
     }
+    if !repo::is_known_client(&state.db, &subjects.email, &subjects.network).await? {
+        let failures = repo::count_attempt(
+            &state.db,
+            &subjects.account,
+            &unknown_clients_rule(),
+            forget,
+        )
+        .await?;
+        if let Some(delay) = failures.and_then(unknown_clients_delay) {
+            tokio::time::sleep(delay).await;
+        }
+    }
     Ok(())
 }
 
 /// Forgets every failure counted against an account, from any client: its owner is back in.
-pub async fn clear_failures(state: &AppState, email: &str) -> Result<(), AppError> {
+pub async fn clear_failures(state: &AppState, email: &super::Email) -> Result<(), AppError> {
     // Every client's subject starts as the one for no address does.
     let subjects = throttle_subjects(email, "");
     Ok(repo::clear_failures(&state.db, &subjects.account, &subjects.client).await?)
@@ -288,6 +340,17 @@ pub async fn forgive_attempt(state: &AppState, subjects: &Subjects) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_clients_are_held_back_more_and_more_but_never_refused() {
+        let delays: Vec<u64> = (18..26)
+            .map(|failures| unknown_clients_delay(failures).map_or(0, |d| d.as_secs()))
+            .collect();
+        assert_eq!(delays, [0, 0, 0, 1, 2, 4, 4, 4]);
+        assert_eq!(unknown_clients_delay(i64::MAX).unwrap().as_secs(), 4);
+        let rule = unknown_clients_rule();
+        assert!(rule.waits.iter().all(Option::is_none) && rule.lock_at == i64::MAX);
+    }
 
     #[test]
     fn the_client_rule_waits_longer_then_locks() {

@@ -35,6 +35,11 @@ impl Role {
         }
     }
 
+    /// Every role but a shopper's works in the back office.
+    pub fn is_staff(&self) -> bool {
+        *self != Role::Customer
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             Role::Customer => "Customer",
@@ -178,8 +183,10 @@ pub fn parse_display_name(text: &str) -> Result<String, AppError> {
     let name = text.trim();
     let hidden = |c: char| {
         matches!(c,
-            '\u{061C}' | '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{2028}'..='\u{202E}'
-                | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{180E}'
+                | '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{3164}' | '\u{FEFF}'
+                | '\u{FFA0}' | '\u{FFF9}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}')
     };
     if name.chars().any(|c| c.is_control() || hidden(c)) {
         return Err(AppError::bad_request(

@@ -568,6 +568,23 @@ pub async fn remember_client(tx: &mut Tx, user_id: i64, ip: &str) -> Result<(), 
     .map(drop))
 }
 
+/// Forgets the clients an account has signed in from, except `keep`: after its password changed,
+/// only the client that changed it is vouched for.
+pub async fn forget_clients(
+    tx: &mut Tx,
+    user_id: i64,
+    keep: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query(
+        "DELETE FROM known_clients WHERE user_id = $1 AND ($2 IS NULL OR ip <> $2)"
+    )
+    .bind(user_id)
+    .bind(keep)
+    .execute(conn)
+    .await
+    .map(drop))
+}
+
 /// Forgets clients an account has not signed in from for 90 days; run by the cleanup task.
 pub async fn forget_old_clients(db: &Db) -> Result<(), sqlx::Error> {
     let cutoff = Utc::now() - Duration::days(90);

@@ -190,16 +190,19 @@ pub async fn fetch_user(user_id: i64) -> Result<UserDetail, AppError> {
     })
 }
 
-/// Creates a staff (or customer) account and emails its owner a link to choose a password.
+/// Creates a staff (or customer) account and emails its owner a link to choose a password. The
+/// admin types their own password again.
 #[server]
 pub async fn create_user(
     email: String,
     display_name: String,
     role: String,
+    current_password: String,
 ) -> Result<(), AppError> {
     use crate::accounts::repo::{self, AuditEntry, TokenPurpose};
     use crate::accounts::{Email, Role, parse_display_name, password};
-    let admin = crate::accounts::auth::require(admin::WRITE).await?;
+    let admin =
+        crate::accounts::auth::require_with_password(admin::WRITE, current_password).await?;
     let state = crate::server::state()?;
     let email = Email::parse(&email)?;
     let name = parse_display_name(&display_name)?;
@@ -247,10 +250,16 @@ pub async fn create_user(
     Ok(())
 }
 
-/// A new role takes effect at once: the user's sessions end, so they sign in again under it.
+/// A new role takes effect at once: the user's sessions end, so they sign in again under it. The
+/// admin types their own password again.
 #[server]
-pub async fn change_role(user_id: i64, role: String) -> Result<(), AppError> {
-    let admin = crate::accounts::auth::require(admin::WRITE).await?;
+pub async fn change_role(
+    user_id: i64,
+    role: String,
+    current_password: String,
+) -> Result<(), AppError> {
+    let admin =
+        crate::accounts::auth::require_with_password(admin::WRITE, current_password).await?;
     let state = crate::server::state()?;
     let role = crate::accounts::Role::parse(&role)?;
     admin::change_user(
@@ -280,16 +289,19 @@ pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), AppEr
             // Out at once, and no link sent earlier (a reset, an email change) works afterwards.
             repo::end_sessions(tx, target.id, None).await?;
             repo::revoke_tokens(tx, target.id).await?;
+            repo::forget_clients(tx, target.id, None).await?;
         }
         Ok(())
     })
     .await
 }
 
-/// Deletes a user by anonymising them: their orders stay, nothing identifies them any more.
+/// Deletes a user by anonymising them: their orders stay, nothing identifies them any more. It
+/// cannot be undone, so the admin types their own password again.
 #[server]
-pub async fn delete_user(user_id: i64) -> Result<(), AppError> {
-    let admin = crate::accounts::auth::require(admin::WRITE).await?;
+pub async fn delete_user(user_id: i64, current_password: String) -> Result<(), AppError> {
+    let admin =
+        crate::accounts::auth::require_with_password(admin::WRITE, current_password).await?;
     let state = crate::server::state()?;
     admin::change_user(
         &state,

@@ -115,6 +115,8 @@ pub fn UsersPage() -> impl IntoView {
                     <label for="new-user-role" class="block text-sm font-medium text-stone-900">"Role"</label>
                     <select id="new-user-role" name="role" class="mt-1 rounded-md border border-stone-300 px-3 py-2">{role_options(Role::Support)}</select>
                 </div>
+                <Field label="Your password" name="current_password" kind="password" autocomplete="current-password"
+                    hint="Handing out an account takes your own password again." />
                 <Submit label="Create account" />
             </ActionForm>
             <FormFeedback action=create />
@@ -153,6 +155,18 @@ fn UserTable(list: UserList, q: Option<String>) -> impl IntoView {
             </tbody>
         </table>
         {next.map(|href| view! { <a class="mt-4 inline-block underline" href=href>"Next page"</a> })}
+    }
+}
+
+/// The admin's own password, asked again by the actions that hand out or take away an account.
+#[component]
+fn ConfirmPassword(id: &'static str) -> impl IntoView {
+    view! {
+        <div>
+            <label for=id class="block text-sm font-medium">"Your password"</label>
+            <input id=id name="current_password" type="password" autocomplete="current-password" required
+                class="mt-1 w-44 rounded-md border border-stone-300 px-3 py-2" />
+        </div>
     }
 }
 
@@ -219,6 +233,7 @@ fn UserDetailView(detail: UserDetail, actions: UserActions) -> impl IntoView {
                         <label for="user-role" class="block text-sm font-medium">"Role"</label>
                         <select id="user-role" name="role" class="mt-1 rounded-md border border-stone-300 px-3 py-2">{role_options(user.role)}</select>
                     </div>
+                    <ConfirmPassword id="role-password" />
                     <button type="submit" class="rounded-md border border-stone-300 px-3 py-2 text-sm hover:bg-stone-100">"Change role"</button>
                 </ActionForm>
                 <ActionForm action=actions.disabled>
@@ -232,8 +247,9 @@ fn UserDetailView(detail: UserDetail, actions: UserActions) -> impl IntoView {
                     <input type="hidden" name="user_id" value=user.id />
                     <button type="submit" class="rounded-md border border-stone-300 px-3 py-2 text-sm hover:bg-stone-100">"Send password reset"</button>
                 </ActionForm>
-                <ActionForm action=actions.delete>
+                <ActionForm action=actions.delete attr:class="flex items-end gap-2" attr:aria-label="Delete account">
                     <input type="hidden" name="user_id" value=user.id />
+                    <ConfirmPassword id="delete-password" />
                     <button type="submit" class="rounded-md border border-red-300 px-3 py-2 text-sm text-red-900 hover:bg-red-50">"Delete account"</button>
                 </ActionForm>
             </div>

@@ -25,6 +25,18 @@ pub struct ClientIp {
     pub unvouched_forwarding: bool,
 }
 
+/// The client as limits and the sign-in throttle count it: an IPv4 address, or an IPv6 /64, since
+/// one subscriber usually holds a whole /64 and can take any address in it.
+pub fn network_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 => v4,
+    }
+}
+
 /// The headers proxies name the client in.
 const FORWARDING_HEADERS: [&str; 3] = ["forwarded", "x-forwarded-for", "x-real-ip"];
 
@@ -89,6 +101,21 @@ impl TrustedProxies {
             };
         }
         let forwarded = forwarded_for(headers, self.header);
+        if forwarded.is_empty()
+            && FORWARDING_HEADERS
+                .iter()
+                .any(|name| headers.contains_key(*name))
+        {
+            // A trusted proxy that wrote another header than the one configured: who is behind it
+            // is unknown, and it must not pass for the proxy itself.
+            tracing::warn!(
+                "a trusted proxy sent a forwarding header other than TRUSTED_PROXY_HEADER's"
+            );
+            return ClientIp {
+                ip: canonical(peer),
+                unvouched_forwarding: true,
+            };
+        }
         // All trusted: the request began inside the trusted network, as the nearest proxy saw it.
         let ip = forwarded
             .iter()

@@ -359,9 +359,31 @@ pub struct SessionSettings {
     pub idle_days: i64,
     /// A sign-in ends this long after it began, however active.
     pub absolute_days: i64,
+    /// A staff sign-in (any role but customer) ends after this long without a request: staff hold
+    /// every shopper's data, and their screens are more often shared and left open.
+    pub staff_idle_minutes: i64,
+    /// A staff sign-in ends this long after it began, however active.
+    pub staff_absolute_hours: i64,
     /// Sign-ins one user may keep; the oldest ends when another begins. 0 means no limit.
     pub max_per_user: u32,
     pub cleanup_interval_minutes: u64,
+}
+
+impl SessionSettings {
+    /// How long a sign-in may sit idle, and how long it may last at all.
+    pub fn lifetimes(&self, staff: bool) -> (chrono::Duration, chrono::Duration) {
+        if staff {
+            (
+                chrono::Duration::minutes(self.staff_idle_minutes),
+                chrono::Duration::hours(self.staff_absolute_hours),
+            )
+        } else {
+            (
+                chrono::Duration::days(self.idle_days),
+                chrono::Duration::days(self.absolute_days),
+            )
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -516,6 +538,19 @@ impl Settings {
         if settings.sessions.absolute_days < settings.sessions.idle_days {
             return Err("sessions.absolute_days must be at least sessions.idle_days".into());
         }
+        let sessions = &settings.sessions;
+        let (staff_idle, staff_absolute) = sessions.lifetimes(true);
+        if sessions.staff_idle_minutes <= 0 || staff_absolute < staff_idle {
+            return Err(
+                "sessions.staff_idle_minutes must be positive and at most sessions.staff_absolute_hours"
+                    .into(),
+            );
+        }
+        if staff_absolute > sessions.lifetimes(false).1 {
+            return Err(
+                "sessions.staff_absolute_hours must be at most sessions.absolute_days".into(),
+            );
+        }
         if !settings.mail.from.contains('@') {
             return Err("mail.from must be an address such as Shop <shop@example.com>".into());
         }
@@ -526,6 +561,10 @@ impl Settings {
             || limits.write_window_minutes == 0
         {
             return Err("limits: every count and window must be positive".into());
+        }
+        // A week is longer than any rate limit needs, and far inside what the limiter can count.
+        if limits.auth_window_minutes.max(limits.write_window_minutes) > 7 * 24 * 60 {
+            return Err("limits: windows are at most a week (10080 minutes)".into());
         }
         settings.checkout.check()?;
         Ok(settings)

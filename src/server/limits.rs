@@ -3,7 +3,7 @@
 //! governor in memory, per process.
 
 use super::AppState;
-use super::client_ip::ClientIp;
+use super::client_ip::{ClientIp, network_of};
 use super::config::LimitSettings;
 use crate::error::AppError;
 use axum::extract::{Extension, Request, State};
@@ -24,17 +24,6 @@ pub const AUTH_PREFIX: &str = "/api/auth";
 
 /// Clients counted at once before old windows are swept.
 const MAX_CLIENTS: usize = 100_000;
-
-/// One IPv6 subscriber usually holds a whole /64, so that is what is counted.
-fn client_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-        }
-        v4 => v4,
-    }
-}
 
 /// Server functions that only read. Every server function is a POST; these are not writes, so
 /// they do not count against the write limit (they still pass the Origin check).
@@ -92,6 +81,9 @@ pub struct RateLimiter<C: Clock = DefaultClock> {
     auth: Keyed<C>,
     write: Keyed<C>,
     clock: C,
+    /// When a full limiter was last swept, so a flood of addresses sweeps once a minute, not on
+    /// every request.
+    last_sweep: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -118,6 +110,7 @@ impl<C: Clock + Clone> RateLimiter<C> {
             auth: keyed(limits.auth_requests, limits.auth_window_minutes),
             write: keyed(limits.write_requests, limits.write_window_minutes),
             clock,
+            last_sweep: std::sync::Mutex::new(None),
         }
     }
 
@@ -127,15 +120,28 @@ impl<C: Clock + Clone> RateLimiter<C> {
             Kind::Auth => &self.auth,
             Kind::Write => &self.write,
         };
-        if limiter.len() >= MAX_CLIENTS {
-            // A flood of addresses: forget those back at their full allowance, which bounds memory
-            // without letting anyone over the limit start afresh.
+        if limiter.len() >= MAX_CLIENTS && self.may_sweep() {
+            // A flood of addresses: forget those back at their full allowance, which keeps memory
+            // to the clients still within their windows without letting any start afresh.
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
         limiter
-            .check_key(&client_key(ip))
+            .check_key(&network_of(ip))
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+
+    fn may_sweep(&self) -> bool {
+        let mut last = self
+            .last_sweep
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        let due = last.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(60));
+        if due {
+            *last = Some(now);
+        }
+        due
     }
 
     /// Forgets the clients back at their full allowance; run by the cleanup task.
@@ -151,6 +157,8 @@ impl<C: Clock + Clone> RateLimiter<C> {
 fn quota(requests: u32, minutes: u64) -> Quota {
     let burst = NonZeroU32::new(requests).unwrap_or(NonZeroU32::MIN);
     let window = Duration::from_secs(minutes.max(1) * 60);
+    // The period is at least a minute over 2^32 requests: never zero, which is all `with_period`
+    // refuses.
     Quota::with_period(window / burst.get())
         .unwrap_or_else(|| Quota::per_second(burst))
         .allow_burst(burst)
@@ -165,8 +173,9 @@ pub fn is_same_origin(headers: &HeaderMap, public_url: &str, scheme: &str) -> bo
     let host = headers.get(HOST).and_then(|h| h.to_str().ok());
     match headers.get(ORIGIN).map(|o| o.to_str()) {
         Some(Ok(origin)) => {
-            origin == origin_of(public_url)
-                || host.is_some_and(|host| origin == format!("{scheme}://{host}"))
+            origin.eq_ignore_ascii_case(origin_of(public_url))
+                || host
+                    .is_some_and(|host| origin.eq_ignore_ascii_case(&format!("{scheme}://{host}")))
         }
         Some(Err(_)) => false,
         None => headers
