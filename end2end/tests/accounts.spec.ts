@@ -154,6 +154,7 @@ for (const javaScriptEnabled of [false, true]) {
       await page.getByRole("form", { name: "Create an account" }).getByLabel("Name").fill("Sam Support");
       await page.getByRole("form", { name: "Create an account" }).getByLabel("Email").fill(staff);
       await page.getByRole("form", { name: "Create an account" }).getByLabel("Role", { exact: true }).selectOption("customer");
+      await page.getByRole("form", { name: "Create an account" }).getByLabel("Your password").fill(password);
       await page.getByRole("button", { name: "Create account" }).click();
       await expect(page).toHaveURL(/\/manage\/users\/\d+$/);
       await ready(page, javaScriptEnabled);
@@ -167,6 +168,12 @@ for (const javaScriptEnabled of [false, true]) {
       await expect(page.getByTestId("user-role")).toHaveText("Customer");
       await ready(page, javaScriptEnabled);
       await page.getByRole("form", { name: "Change role" }).getByLabel("Role").selectOption("support");
+      // Handing out a role takes the admin's password again: a wrong one changes nothing.
+      await page.getByRole("form", { name: "Change role" }).getByLabel("Your password").fill("not my password");
+      await page.getByRole("button", { name: "Change role" }).click();
+      await expect(page.getByRole("alert")).toContainText("Your current password is not right.");
+      await expect(page.getByTestId("user-role")).toHaveText("Customer");
+      await page.getByRole("form", { name: "Change role" }).getByLabel("Your password").fill(password);
       await page.getByRole("button", { name: "Change role" }).click();
       await expect(page.getByTestId("user-role")).toHaveText("Support");
       await expect(page.getByTestId("audit-entry").first()).toContainText("change_role");
