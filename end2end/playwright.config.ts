@@ -35,7 +35,7 @@ export default defineConfig({
       // The shipped settings, with the per-IP limits raised: every journey comes from one address.
       command:
         "rm -rf target/e2e && mkdir -p target/e2e && " +
-        "sed -e 's/^auth_requests = .*/auth_requests = 100000/' -e 's/^write_requests = .*/write_requests = 100000/' Leptos.toml > target/e2e/settings.toml && " +
+        "sed -e 's/^auth_requests = .*/auth_requests = 100000/' -e 's/^write_requests = .*/write_requests = 100000/' -e 's/^render_requests = .*/render_requests = 100000/' Leptos.toml > target/e2e/settings.toml && " +
         "exec target/debug/emporium",
       cwd: "..",
       url: `http://127.0.0.1:${port}/readyz`,
@@ -62,7 +62,7 @@ export default defineConfig({
       // drives the real Payment Element code path runs here, with Stripe.js stubbed in the browser.
       command:
         "rm -rf target/e2e-stripe && mkdir -p target/e2e-stripe && " +
-        "sed -e 's/^auth_requests = .*/auth_requests = 100000/' -e 's/^write_requests = .*/write_requests = 100000/' Leptos.toml > target/e2e-stripe/settings.toml && " +
+        "sed -e 's/^auth_requests = .*/auth_requests = 100000/' -e 's/^write_requests = .*/write_requests = 100000/' -e 's/^render_requests = .*/render_requests = 100000/' Leptos.toml > target/e2e-stripe/settings.toml && " +
         "exec target/debug/emporium",
       cwd: "..",
       url: `http://127.0.0.1:${STRIPE_SHOP_PORT}/readyz`,

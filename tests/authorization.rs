@@ -414,6 +414,7 @@ async fn every_server_function_and_page_answers_each_actor_as_decided() {
     let mut settings = crate::support::settings();
     settings.limits.auth_requests = 10_000;
     settings.limits.write_requests = 10_000;
+    settings.limits.render_requests = 10_000;
     let app = TestApp::spawn_with(Options {
         demo_data: true,
         settings: Some(settings),

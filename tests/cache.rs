@@ -311,3 +311,46 @@ async fn a_stock_change_drops_only_the_pages_showing_that_product() {
         }
     }
 }
+
+/// Pages the shared page cache answers cost nothing; each one rendered for a client counts against
+/// its render limit, so made-up searches run out while the shared pages stay open to it.
+#[tokio::test]
+async fn pages_rendered_for_a_client_are_limited_and_shared_pages_are_not() {
+    let app = TestApp::spawn_with_settings(|settings| settings.limits.render_requests = 4).await;
+    add_product(
+        &app.db,
+        &SimpleProduct {
+            category_slug: "lamps",
+            slug: "brass-lamp",
+            name: "Brass lamp",
+            sku: "LAMP-1",
+            price_minor: 1250,
+            on_hand: 20,
+            low_stock_threshold: 5,
+        },
+    )
+    .await;
+    let get = async |path: &str| {
+        app.client
+            .get(app.url(path))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(get("/products").await.status(), StatusCode::OK);
+    for n in 0..3 {
+        let search = format!("/products?q=brass{n}");
+        assert_eq!(get(&search).await.status(), StatusCode::OK, "{search}");
+    }
+    let refused = get("/products?q=one+too+many").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+    for _ in 0..20 {
+        assert_eq!(
+            get("/products").await.status(),
+            StatusCode::OK,
+            "answered from the shared pages, so not counted"
+        );
+    }
+}

@@ -173,6 +173,7 @@ for (const javaScriptEnabled of [false, true]) {
       await page.getByRole("button", { name: "Change role" }).click();
       await expect(page.getByRole("alert")).toContainText("Your current password is not right.");
       await expect(page.getByTestId("user-role")).toHaveText("Customer");
+      await page.getByRole("form", { name: "Change role" }).getByLabel("Role").selectOption("support");
       await page.getByRole("form", { name: "Change role" }).getByLabel("Your password").fill(password);
       await page.getByRole("button", { name: "Change role" }).click();
       await expect(page.getByTestId("user-role")).toHaveText("Support");

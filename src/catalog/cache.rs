@@ -18,7 +18,9 @@
 //!
 //! The cost is one primary-key read per lookup instead of the page's queries, and requests that
 //! arrive while a read is under way share the next one. Memory is bounded: at most [`CAPACITY`]
-//! entries, the oldest evicted first.
+//! entries. When one must go, the least asked-for of the oldest few goes, and the others' counts
+//! halve, so a flood of pages asked for once or twice (random searches, made-up addresses) pushes
+//! out only its own kind, never the pages asked for all the time.
 //!
 //! A change to the catalog empties the cache at once, so the next moment every hot page misses
 //! together. Concurrent misses of one key are loaded once ([`CatalogCache::lead_or_follow`]): the
@@ -35,6 +37,8 @@ use tokio::sync::{OwnedRwLockWriteGuard, RwLock};
 
 /// A few thousand pages: tens of megabytes at most, and far more than the hot set.
 pub const CAPACITY: usize = 4096;
+/// How many of the oldest entries are weighed against each other when one must go.
+const EVICTION_SAMPLE: usize = 8;
 
 /// What an entry holds; the key says which server function it answers for.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -105,6 +109,8 @@ impl StockShown {
 struct Entry {
     value: Value,
     shows: StockShown,
+    /// Lookups that found it, halved each time it outlasts an eviction.
+    hits: u32,
 }
 
 #[derive(Default)]
@@ -120,6 +126,26 @@ impl Entries {
         Entries {
             version,
             ..Entries::default()
+        }
+    }
+
+    /// Drops the least asked-for of the oldest few entries (the oldest of them on a tie); the
+    /// others go to the back with their counts halved, so what was popular once fades.
+    fn evict_one(&mut self) {
+        let Entries { values, order, .. } = self;
+        let weighed: Vec<Key> = order.drain(..EVICTION_SAMPLE.min(order.len())).collect();
+        let victim = weighed
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, key)| values.get(*key).map_or(0, |entry| entry.hits))
+            .map(|(at, _)| at);
+        for (at, key) in weighed.into_iter().enumerate() {
+            if Some(at) == victim {
+                values.remove(&key);
+            } else if let Some(entry) = values.get_mut(&key) {
+                entry.hits /= 2;
+                order.push_back(key);
+            }
         }
     }
 }
@@ -320,11 +346,12 @@ impl CatalogCache {
         version: Version,
         key: &Key,
     ) -> Option<(T, StockShown)> {
-        let entries = self.lock();
+        let mut entries = self.lock();
         if entries.version < version {
             return None;
         }
-        let entry = entries.values.get(key)?;
+        let entry = entries.values.get_mut(key)?;
+        entry.hits = entry.hits.saturating_add(1);
         Some((
             entry.value.downcast_ref::<T>()?.clone(),
             entry.shows.clone(),
@@ -343,6 +370,7 @@ impl CatalogCache {
         let entry = Entry {
             value: Arc::new(value),
             shows,
+            hits: 0,
         };
         let mut entries = self.lock();
         if version > entries.version {
@@ -356,9 +384,7 @@ impl CatalogCache {
         if entries.values.insert(key.clone(), entry).is_none() {
             entries.order.push_back(key);
             while entries.order.len() > self.capacity {
-                if let Some(oldest) = entries.order.pop_front() {
-                    entries.values.remove(&oldest);
-                }
+                entries.evict_one();
             }
         }
         true
@@ -475,6 +501,25 @@ mod tests {
         );
         assert_eq!(cache.len(), 1);
         assert_eq!(cache.lookup::<u32>(at(2), &Key::Home), None);
+    }
+
+    #[test]
+    fn pages_asked_for_all_the_time_outlast_a_flood_of_new_ones() {
+        let cache = cache(16);
+        let hot: Vec<Key> = (0..4).map(|n| Key::Product(format!("hot-{n}"))).collect();
+        for key in &hot {
+            cache.store(at(1), key.clone(), 1_u32, shows_nothing());
+        }
+        for round in 0..2_000 {
+            for key in &hot {
+                assert_eq!(cache.lookup::<u32>(at(1), key), Some(1), "round {round}");
+            }
+            // A search nobody else makes, even asked for twice.
+            let random = Key::Listing(format!("{{\"q\":\"{round}\"}}"));
+            cache.store(at(1), random.clone(), 2_u32, shows_nothing());
+            assert_eq!(cache.lookup::<u32>(at(1), &random), Some(2));
+        }
+        assert_eq!(cache.len(), 16);
     }
 
     #[test]

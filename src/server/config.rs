@@ -509,6 +509,9 @@ pub struct LimitSettings {
     /// Every other request that is not a GET.
     pub write_requests: u32,
     pub write_window_minutes: u64,
+    /// Pages rendered for a client: every page request the shared page cache does not answer.
+    pub render_requests: u32,
+    pub render_window_minutes: u64,
 }
 
 impl Settings {
@@ -557,13 +560,19 @@ impl Settings {
         let limits = &settings.limits;
         if limits.auth_requests == 0
             || limits.write_requests == 0
+            || limits.render_requests == 0
             || limits.auth_window_minutes == 0
             || limits.write_window_minutes == 0
+            || limits.render_window_minutes == 0
         {
             return Err("limits: every count and window must be positive".into());
         }
         // A week is longer than any rate limit needs, and far inside what the limiter can count.
-        if limits.auth_window_minutes.max(limits.write_window_minutes) > 7 * 24 * 60 {
+        let longest = limits
+            .auth_window_minutes
+            .max(limits.write_window_minutes)
+            .max(limits.render_window_minutes);
+        if longest > 7 * 24 * 60 {
             return Err("limits: windows are at most a week (10080 minutes)".into());
         }
         settings.checkout.check()?;

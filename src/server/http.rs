@@ -320,7 +320,14 @@ fn router(state: AppState) -> Router {
         .merge(mail::mailbox_routes())
         .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
         .nest_service("/media", media)
-        .leptos_routes_with_context(&state, routes, page_context.clone(), app_shell.clone())
+        .merge(
+            Router::new()
+                .leptos_routes_with_context(&state, routes, page_context.clone(), app_shell.clone())
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    limits::guard_renders,
+                )),
+        )
         .fallback(public_file_or_not_found)
         .layer(axum::middleware::from_fn(server_fn_status))
         .layer(axum::middleware::from_fn(form_outcomes))
@@ -392,7 +399,7 @@ const ERROR_BODY_LIMIT: usize = 16 * 1024;
 /// Gives a server function's error its own status (400 for arguments it could not read, and so
 /// on) instead of the blanket 500 Leptos answers with for any error raised before the function ran.
 async fn server_fn_status(request: Request, next: axum::middleware::Next) -> Response {
-    let is_server_fn = request.uri().path().starts_with("/api/");
+    let is_server_fn = limits::is_server_fn(request.uri().path());
     let response = next.run(request).await;
     if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;
@@ -451,7 +458,7 @@ async fn form_outcomes(
         return next.run(request).await;
     }
     let path = request.uri().path().to_owned();
-    if path.starts_with("/api/") {
+    if limits::is_server_fn(&path) {
         // Without a Referer, Leptos cannot put a failure in the address it redirects to, so a
         // redirect without `__err` proves nothing.
         let has_referer = request.headers().contains_key(axum::http::header::REFERER);

@@ -22,6 +22,11 @@ use std::time::Duration;
 /// Server functions under this prefix are the authentication endpoints.
 pub const AUTH_PREFIX: &str = "/api/auth";
 
+/// Whether a path is a server function's (every one is under `/api/`) rather than a page's.
+pub fn is_server_fn(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
 /// Clients counted at once before old windows are swept.
 const MAX_CLIENTS: usize = 100_000;
 
@@ -66,6 +71,7 @@ fn is_read(path: &str) -> bool {
 pub enum Kind {
     Auth,
     Write,
+    Render,
 }
 
 type Keyed<C> = governor::RateLimiter<
@@ -80,6 +86,7 @@ type Keyed<C> = governor::RateLimiter<
 pub struct RateLimiter<C: Clock = DefaultClock> {
     auth: Keyed<C>,
     write: Keyed<C>,
+    render: Keyed<C>,
     clock: C,
     /// When a full limiter was last swept, so a flood of addresses sweeps once a minute, not on
     /// every request.
@@ -91,6 +98,7 @@ impl std::fmt::Debug for RateLimiter {
         f.debug_struct("RateLimiter")
             .field("auth_clients", &self.auth.len())
             .field("write_clients", &self.write.len())
+            .field("render_clients", &self.render.len())
             .finish()
     }
 }
@@ -109,6 +117,7 @@ impl<C: Clock + Clone> RateLimiter<C> {
         RateLimiter {
             auth: keyed(limits.auth_requests, limits.auth_window_minutes),
             write: keyed(limits.write_requests, limits.write_window_minutes),
+            render: keyed(limits.render_requests, limits.render_window_minutes),
             clock,
             last_sweep: std::sync::Mutex::new(None),
         }
@@ -119,6 +128,7 @@ impl<C: Clock + Clone> RateLimiter<C> {
         let limiter = match kind {
             Kind::Auth => &self.auth,
             Kind::Write => &self.write,
+            Kind::Render => &self.render,
         };
         if limiter.len() >= MAX_CLIENTS && self.may_sweep() {
             // A flood of addresses: forget those back at their full allowance, which keeps memory
@@ -146,7 +156,7 @@ impl<C: Clock + Clone> RateLimiter<C> {
 
     /// Forgets the clients back at their full allowance; run by the cleanup task.
     pub fn forget_idle(&self) {
-        for limiter in [&self.auth, &self.write] {
+        for limiter in [&self.auth, &self.write, &self.render] {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
@@ -241,6 +251,39 @@ pub async fn guard_writes(
     next.run(request).await
 }
 
+/// A page the shared page cache could not answer is rendered for its request, at a cost of
+/// milliseconds of a core: each client gets `[limits] render_requests` of them per
+/// `render_window_minutes`, so neither made-up searches nor a session cookie lets one client keep
+/// every core busy. Layered on the page routes only, under the page cache, so a page it answers
+/// costs nothing; its own renewals in the background ([`Unmetered`]) are not counted.
+pub async fn guard_renders(
+    State(state): State<AppState>,
+    Extension(ClientIp { ip: client, .. }): Extension<ClientIp>,
+    request: Request,
+    next: Next,
+) -> Response {
+    // The page routes carry the server functions too, which have limits of their own.
+    let page = !is_server_fn(request.uri().path());
+    if page
+        && request.extensions().get::<Unmetered>().is_none()
+        && let Err(retry_after) = state.limiter.check(Kind::Render, client)
+    {
+        tracing::warn!(kind = ?Kind::Render, ip = %client, "rate limit reached");
+        return refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            AppError::too_many_requests(),
+            true,
+            Some(retry_after),
+        );
+    }
+    next.run(request).await
+}
+
+/// Marks a request the shop makes of itself (a shared page renewed in the background), which no
+/// client's render limit pays for.
+#[derive(Clone, Copy, Debug)]
+pub struct Unmetered;
+
 /// A plain form post gets a page; a server-function call gets the shop's error in its encoding.
 fn refusal(
     status: StatusCode,
@@ -310,6 +353,8 @@ mod tests {
             auth_window_minutes: 15,
             write_requests: 5,
             write_window_minutes: 10,
+            render_requests: 2,
+            render_window_minutes: 1,
         };
         (RateLimiter::with_clock(&limits, clock.clone()), clock)
     }
@@ -332,6 +377,11 @@ mod tests {
             limiter.check(Kind::Write, a).is_ok(),
             "writes have their own count"
         );
+        assert!(
+            limiter.check(Kind::Render, a).is_ok() && limiter.check(Kind::Render, a).is_ok(),
+            "so do rendered pages"
+        );
+        assert!(limiter.check(Kind::Render, a).is_err());
         let (v6a, v6b): (IpAddr, IpAddr) = (
             "2001:db8:1:2::1".parse().unwrap(),
             "2001:db8:1:2:ffff::9".parse().unwrap(),

@@ -98,6 +98,8 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         // the first request to find it too old renders its successor in the background.
         if page.claim_renewal(Instant::now(), Duration::from_secs(max_age)) {
             let old = page.clone();
+            let mut request = request;
+            request.extensions_mut().insert(super::limits::Unmetered);
             tokio::spawn(async move {
                 // Rendered at the version of now, so that a stock change elsewhere since this
                 // request's read does not make the cache refuse the successor.
