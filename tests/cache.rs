@@ -346,6 +346,11 @@ async fn pages_rendered_for_a_client_are_limited_and_shared_pages_are_not() {
     let refused = get("/products?q=one+too+many").await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(
+        get("/no/such/page").await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a made-up address is rendered too, so it counts"
+    );
     for _ in 0..20 {
         assert_eq!(
             get("/products").await.status(),

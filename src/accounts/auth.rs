@@ -198,10 +198,8 @@ const FREE_FAILURES: i64 = 4;
 const LOCK_AT: i64 = 10;
 const LOCK_MINUTES: i64 = 15;
 /// Failed sign-ins to an account from all the clients it has never signed in from, before each
-/// further attempt from such a client is answered late.
+/// further one from such a client makes them all wait.
 const UNKNOWN_CLIENTS_FREE_FAILURES: i64 = 20;
-/// The longest an attempt from an unknown client is held back.
-const UNKNOWN_CLIENTS_MOST_DELAY_SECS: u64 = 4;
 /// Failures from one IP (across any accounts) before that IP is locked.
 const IP_LOCK_AT: i64 = 50;
 /// Failures older than this no longer count.
@@ -218,27 +216,16 @@ pub fn client_rule() -> repo::LockRule {
     }
 }
 
-/// The count for one account from the clients it does not know, together. It never refuses: a
-/// count that could lock would let anyone keep the owner out whenever they try from somewhere new.
-/// It only slows ([`unknown_clients_delay`]).
+/// The rule for one account from the clients it does not know, together: 1 to 16 seconds, then a
+/// minute at a time, so guessing from many addresses at once gets about one guess a minute. The
+/// owner, from a client they have signed in from before, is never held to it.
 fn unknown_clients_rule() -> repo::LockRule {
     repo::LockRule {
         free: UNKNOWN_CLIENTS_FREE_FAILURES,
-        waits: [None; 5],
-        lock_at: i64::MAX,
-        lock: Duration::zero(),
+        waits: [1, 2, 4, 8, 16].map(|s| Some(Duration::seconds(s))),
+        lock_at: UNKNOWN_CLIENTS_FREE_FAILURES + 6,
+        lock: Duration::minutes(1),
     }
-}
-
-/// How long an attempt from an unknown client is held back once the account has had `failures`
-/// from such clients: nothing at first, then 1, 2, then 4 seconds each. Guessing from many
-/// addresses crawls, and the owner on a new address still gets in.
-pub fn unknown_clients_delay(failures: i64) -> Option<std::time::Duration> {
-    let over = failures - UNKNOWN_CLIENTS_FREE_FAILURES;
-    (over > 0).then(|| {
-        let seconds = 1_u64 << (over - 1).min(8);
-        std::time::Duration::from_secs(seconds.min(UNKNOWN_CLIENTS_MOST_DELAY_SECS))
-    })
 }
 
 fn ip_rule() -> repo::LockRule {
@@ -288,35 +275,33 @@ pub fn throttle_subjects(email: &super::Email, network: &str) -> Subjects {
 }
 
 /// Counts a sign-in attempt before the password is checked, or refuses it while it must wait: this
-/// client, whatever accounts it tries, then the account from this client. Only an attempt both let
-/// through is counted against the account from unknown clients (unless the account has signed in
-/// from this one before), which never refuses but holds the attempt back, so one client cannot
-/// run it up and no count can keep the owner out.
+/// client whatever accounts it tries, then the account from this client, then (unless the account
+/// has signed in from this client before) the account from every client it does not know. An
+/// attempt is counted against the later subjects only if the earlier ones let it through, and one
+/// refused by the account's counts gives this client's count back, so retrying a locked account
+/// does not lock everyone behind the same address.
 pub async fn count_attempt(state: &AppState, subjects: &Subjects) -> Result<(), AppError> {
     let forget = Duration::hours(FAILURE_MEMORY_HOURS);
-    for (subject, rule) in [(&subjects.ip, ip_rule()), (&subjects.client, client_rule())] {
+    let known = repo::is_known_client(&state.db, &subjects.email, &subjects.network).await?;
+    let counted = [
+        Some((&subjects.ip, ip_rule())),
+        Some((&subjects.client, client_rule())),
+        (!known).then_some((&subjects.account, unknown_clients_rule())),
+    ];
+    for (subject, rule) in counted.into_iter().flatten() {
         if repo::count_attempt(&state.db, subject, &rule, forget)
             .await?
             .is_none()
         {
+            if subject != &subjects.ip {
+                repo::give_back_attempt(&state.db, &subjects.ip).await?;
+            }
             let now = Utc::now();
             let until = repo::failures(&state.db, subject)
                 .await?
                 .and_then(|f| f.locked_until)
                 .unwrap_or(now);
             return Err(wait_message(until, now));
-        }
-    }
-    if !repo::is_known_client(&state.db, &subjects.email, &subjects.network).await? {
-        let failures = repo::count_attempt(
-            &state.db,
-            &subjects.account,
-            &unknown_clients_rule(),
-            forget,
-        )
-        .await?;
-        if let Some(delay) = failures.and_then(unknown_clients_delay) {
-            tokio::time::sleep(delay).await;
         }
     }
     Ok(())
@@ -340,17 +325,6 @@ pub async fn forgive_attempt(state: &AppState, subjects: &Subjects) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn unknown_clients_are_held_back_more_and_more_but_never_refused() {
-        let delays: Vec<u64> = (18..26)
-            .map(|failures| unknown_clients_delay(failures).map_or(0, |d| d.as_secs()))
-            .collect();
-        assert_eq!(delays, [0, 0, 0, 1, 2, 4, 4, 4]);
-        assert_eq!(unknown_clients_delay(i64::MAX).unwrap().as_secs(), 4);
-        let rule = unknown_clients_rule();
-        assert!(rule.waits.iter().all(Option::is_none) && rule.lock_at == i64::MAX);
-    }
 
     #[test]
     fn the_client_rule_waits_longer_then_locks() {

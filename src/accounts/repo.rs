@@ -525,8 +525,13 @@ pub async fn count_attempt(
 pub async fn forgive_attempt(db: &Db, account: &str, ip: &str) -> Result<(), sqlx::Error> {
     on_db!(db, pool => sqlx::query("DELETE FROM sign_in_failures WHERE subject = $1")
         .bind(account).execute(pool).await.map(drop))?;
+    give_back_attempt(db, ip).await
+}
+
+/// Takes back one attempt counted against `subject`: one that another count refused.
+pub async fn give_back_attempt(db: &Db, subject: &str) -> Result<(), sqlx::Error> {
     on_db!(db, pool => sqlx::query("UPDATE sign_in_failures SET failures = failures - 1 WHERE subject = $1 AND failures > 0")
-        .bind(ip).execute(pool).await.map(drop))
+        .bind(subject).execute(pool).await.map(drop))
 }
 
 /// Forgets the failures counted against `subject` and against every subject that starts with

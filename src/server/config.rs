@@ -542,14 +542,19 @@ impl Settings {
             return Err("sessions.absolute_days must be at least sessions.idle_days".into());
         }
         let sessions = &settings.sessions;
-        let (staff_idle, staff_absolute) = sessions.lifetimes(true);
-        if sessions.staff_idle_minutes <= 0 || staff_absolute < staff_idle {
+        // Compared as numbers before any becomes a duration, which a huge value would overflow.
+        if sessions.absolute_days > 3650 {
+            return Err("sessions.absolute_days must be at most 3650".into());
+        }
+        if sessions.staff_idle_minutes <= 0
+            || sessions.staff_idle_minutes > sessions.staff_absolute_hours.saturating_mul(60)
+        {
             return Err(
                 "sessions.staff_idle_minutes must be positive and at most sessions.staff_absolute_hours"
                     .into(),
             );
         }
-        if staff_absolute > sessions.lifetimes(false).1 {
+        if sessions.staff_absolute_hours > sessions.absolute_days * 24 {
             return Err(
                 "sessions.staff_absolute_hours must be at most sessions.absolute_days".into(),
             );

@@ -597,6 +597,9 @@ async fn public_file_or_not_found(State(state): State<AppState>, request: Reques
             return response.into_response();
         }
     }
+    if let Some(refused) = limits::render_refusal(&state, &request) {
+        return refused;
+    }
     let options = state.leptos_options.clone();
     let render = leptos_axum::render_app_to_stream_with_context(
         move || page_context(&state),

@@ -258,25 +258,31 @@ pub async fn guard_writes(
 /// costs nothing; its own renewals in the background ([`Unmetered`]) are not counted.
 pub async fn guard_renders(
     State(state): State<AppState>,
-    Extension(ClientIp { ip: client, .. }): Extension<ClientIp>,
     request: Request,
     next: Next,
 ) -> Response {
-    // The page routes carry the server functions too, which have limits of their own.
-    let page = !is_server_fn(request.uri().path());
-    if page
-        && request.extensions().get::<Unmetered>().is_none()
-        && let Err(retry_after) = state.limiter.check(Kind::Render, client)
-    {
-        tracing::warn!(kind = ?Kind::Render, ip = %client, "rate limit reached");
-        return refusal(
-            StatusCode::TOO_MANY_REQUESTS,
-            AppError::too_many_requests(),
-            true,
-            Some(retry_after),
-        );
+    match render_refusal(&state, &request) {
+        Some(refused) => refused,
+        None => next.run(request).await,
     }
-    next.run(request).await
+}
+
+/// The refusal for a page request whose client has used up its renders, if it has; the fallback
+/// that renders the not-found page asks too.
+pub fn render_refusal(state: &AppState, request: &Request) -> Option<Response> {
+    // The page routes carry the server functions too, which have limits of their own.
+    if is_server_fn(request.uri().path()) || request.extensions().get::<Unmetered>().is_some() {
+        return None;
+    }
+    let client = request.extensions().get::<ClientIp>()?.ip;
+    let retry_after = state.limiter.check(Kind::Render, client).err()?;
+    tracing::warn!(kind = ?Kind::Render, ip = %client, "rate limit reached");
+    Some(refusal(
+        StatusCode::TOO_MANY_REQUESTS,
+        AppError::too_many_requests(),
+        true,
+        Some(retry_after),
+    ))
 }
 
 /// Marks a request the shop makes of itself (a shared page renewed in the background), which no
