@@ -387,6 +387,24 @@ fn pages(f: &Fixture) -> Vec<(&'static str, String, [&'static str; 6])> {
     ]
 }
 
+/// The plain axum routes beside the pages: the same answer for every actor, since none of them
+/// reads a session (the development mailbox answers this machine, which every test client is).
+fn plain_routes() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("/healthz", "200"),
+        ("/readyz", "200"),
+        ("/robots.txt", "200"),
+        ("/sitemap.xml", "200"),
+        ("/sitemaps/pages.xml", "200"),
+        ("/sitemaps/products/0.xml", "200"),
+        ("/sitemaps/products/nonsense", "404"),
+        ("/dev/mailbox", "200"),
+        ("/dev/mailbox/999999", "404"),
+        ("/media/no-such-image.webp", "404"),
+        ("/favicon.svg", "200"),
+    ]
+}
+
 /// A fresh browser signed in as the actor (none for anonymous).
 async fn actor(app: &TestApp, index: usize) -> reqwest::Client {
     let client = browser();
@@ -539,6 +557,22 @@ async fn every_server_function_and_page_answers_each_actor_as_decided() {
                 wrong.push(format!(
                     "GET {path} as {} (Accept: {accept}): {got}, expected {expected}",
                     ACTORS[index]
+                ));
+            }
+        }
+    }
+    for (path, expected) in plain_routes() {
+        for (index, name) in ACTORS.iter().enumerate() {
+            let status = actor(&app, index)
+                .await
+                .get(app.url(path))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            if status.as_str() != expected {
+                wrong.push(format!(
+                    "GET {path} as {name}: {status}, expected {expected}"
                 ));
             }
         }
