@@ -9,7 +9,11 @@ use reqwest::StatusCode;
 
 /// An empty shop with one category and one product of one variant: €12.50, 20 in stock.
 async fn shop_with_one_product() -> (TestApp, i64) {
-    let app = TestApp::spawn().await;
+    with_one_product(TestApp::spawn().await).await
+}
+
+/// `app` with that one product.
+async fn with_one_product(app: TestApp) -> (TestApp, i64) {
     let variant = add_product(
         &app.db,
         &SimpleProduct {
@@ -316,18 +320,8 @@ async fn a_stock_change_drops_only_the_pages_showing_that_product() {
 /// its render limit, so made-up searches run out while the shared pages stay open to it.
 #[tokio::test]
 async fn pages_rendered_for_a_client_are_limited_and_shared_pages_are_not() {
-    let app = TestApp::spawn_with_settings(|settings| settings.limits.render_requests = 4).await;
-    add_product(
-        &app.db,
-        &SimpleProduct {
-            category_slug: "lamps",
-            slug: "brass-lamp",
-            name: "Brass lamp",
-            sku: "LAMP-1",
-            price_minor: 1250,
-            on_hand: 20,
-            low_stock_threshold: 5,
-        },
+    let (app, _) = with_one_product(
+        TestApp::spawn_with_settings(|settings| settings.limits.render_requests = 4).await,
     )
     .await;
     let get = async |path: &str| {
