@@ -4,7 +4,7 @@
 use crate::support::{SimpleProduct, TestApp, add_product};
 use emporium::catalog::repo;
 use emporium::money::{Currency, Money};
-use emporium::on_db;
+use emporium::{in_tx, on_db};
 use reqwest::StatusCode;
 
 /// An empty shop with one category and one product of one variant: €12.50, 20 in stock.
@@ -36,15 +36,13 @@ async fn page(app: &TestApp, path: &str) -> String {
     response.text().await.unwrap()
 }
 
-/// Runs `sql` in one transaction, as a tool outside the shop's code would.
+/// Runs `sql` in one transaction, written by hand rather than by the catalog's repository.
 async fn run_sql(app: &TestApp, statements: &[&str]) {
-    on_db!(&app.db, pool => {
-        let mut tx = pool.begin().await.unwrap();
-        for sql in statements {
-            sqlx::query(sql).execute(&mut *tx).await.unwrap();
-        }
-        tx.commit().await.unwrap();
-    });
+    let mut tx = app.db.begin().await.unwrap();
+    for sql in statements {
+        in_tx!(&mut tx, conn => sqlx::query(sql).execute(conn).await.map(drop)).unwrap();
+    }
+    tx.commit().await.unwrap();
 }
 
 #[tokio::test]
@@ -350,6 +348,118 @@ async fn pages_rendered_for_a_client_are_limited_and_shared_pages_are_not() {
             get("/products").await.status(),
             StatusCode::OK,
             "answered from the shared pages, so not counted"
+        );
+    }
+}
+
+/// A client asking for `path` with this `Accept-Encoding` (none at all for `None`): the status, the
+/// `Content-Encoding` it got and the bytes as they came.
+async fn fetch_encoded(
+    app: &TestApp,
+    path: &str,
+    accept: Option<&str>,
+) -> (StatusCode, Option<String>, Vec<u8>) {
+    let client = reqwest::Client::builder().no_gzip().build().unwrap();
+    let mut request = client.get(app.url(path));
+    if let Some(accept) = accept {
+        request = request.header("accept-encoding", accept);
+    }
+    let response = request.send().await.unwrap();
+    let encoding = response
+        .headers()
+        .get("content-encoding")
+        .map(|value| value.to_str().unwrap().to_owned());
+    (
+        response.status(),
+        encoding,
+        response.bytes().await.unwrap().to_vec(),
+    )
+}
+
+#[tokio::test]
+async fn a_shared_page_is_served_to_every_client_with_the_database_gone() {
+    // No periodic read of the version during the test: only a noticed change would cause one.
+    let (app, _) = with_one_product(
+        TestApp::spawn_with_settings(|settings| settings.catalog.version_recheck_secs = 3600).await,
+    )
+    .await;
+    let accepts = [Some("gzip, deflate, br, zstd"), Some("gzip"), None];
+    let mut kept = Vec::new();
+    for accept in accepts {
+        // The first request renders the page; the second is answered from memory.
+        fetch_encoded(&app, "/products", accept).await;
+        let (status, encoding, body) = fetch_encoded(&app, "/products", accept).await;
+        assert_eq!(status, StatusCode::OK);
+        kept.push((encoding, body));
+    }
+    assert_eq!(kept[0].0.as_deref(), Some("br"));
+    assert_eq!(kept[1].0.as_deref(), Some("gzip"));
+    assert_eq!(kept[2].0, None, "a client that accepts no compression");
+    let plain = String::from_utf8(kept[2].1.clone()).unwrap();
+    assert!(plain.contains("Brass lamp") && plain.contains("€12.50"));
+
+    app.db.close().await;
+    for (accept, (encoding, body)) in accepts.into_iter().zip(&kept) {
+        let (status, now_encoding, now) = fetch_encoded(&app, "/products", accept).await;
+        assert_eq!(status, StatusCode::OK, "{accept:?}: served without a query");
+        assert_eq!((&now_encoding, &now), (encoding, body), "{accept:?}");
+    }
+    let (status, _, _) = fetch_encoded(&app, "/p/brass-lamp", None).await;
+    assert_ne!(
+        status,
+        StatusCode::OK,
+        "a page not kept yet needs the database, which is gone"
+    );
+}
+
+#[tokio::test]
+async fn a_change_made_through_one_shop_process_shows_on_the_pages_of_another() {
+    let recheck_never = |settings: &mut emporium::server::config::Settings| {
+        settings.catalog.version_recheck_secs = 3600
+    };
+    let (first, variant) =
+        with_one_product(TestApp::spawn_with_settings(recheck_never).await).await;
+    if first.db.engine() == emporium::server::db::Engine::Sqlite {
+        // Several shop processes share a database only on PostgreSQL; on SQLite a change made
+        // around the shop shows within `version_recheck_secs`.
+        return;
+    }
+    let mut settings = crate::support::settings();
+    recheck_never(&mut settings);
+    let second = TestApp::spawn_with(crate::support::Options {
+        database_url: Some(first.database_url.clone()),
+        settings: Some(settings),
+        ..Default::default()
+    })
+    .await;
+    let mut announced = second.db.catalog_announcements();
+    for app in [&first, &second] {
+        let (_, html) = shared_page(app, "/products").await;
+        assert!(html.contains("€12.50"));
+        assert!(page(app, "/p/brass-lamp").await.contains("€12.50"));
+    }
+
+    let mut tx = first.db.begin().await.unwrap();
+    repo::set_variant_price(&mut tx, variant, Money::new(1875, Currency::EUR))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(shared_page(&first, "/products").await.1.contains("€18.75"));
+
+    // The second process learns of it from the database's announcement, without a read of its own
+    // in between: each time one arrives, its pages are looked at again.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (_, shared) = shared_page(&second, "/products").await;
+        let own = page(&second, "/p/brass-lamp").await;
+        if shared.contains("€18.75") && own.contains("€18.75") {
+            break;
+        }
+        assert!(
+            tokio::time::timeout_at(deadline, announced.changed())
+                .await
+                .is_ok_and(|changed| changed.is_ok()),
+            "the second process still shows the old price after 60 s"
         );
     }
 }

@@ -3,7 +3,7 @@
 //! expire, and a thousand shoppers racing for ten units.
 
 use crate::accounts::{browser, page_text};
-use crate::support::{Options, SimpleProduct, TestApp, add_product};
+use crate::support::{Options, SimpleProduct, TestApp, add_product, execute};
 use chrono::{Duration, Utc};
 use emporium::cart::api::AddToCart;
 use emporium::checkout::api::PlaceOrder;
@@ -280,7 +280,7 @@ async fn bad_input_gets_a_clear_message_and_writes_nothing() {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM orders").await, 0);
     assert_eq!(stock(&app, lamp).await, (10, 0, true));
 
-    on_db!(&app.db, pool => sqlx::query("UPDATE products SET status = 'archived'").execute(pool).await.map(drop)).unwrap();
+    execute(&app.db, "UPDATE products SET status = 'archived'").await;
     let (status, body) = place(&app, &shopper, &order_form(&key, None)).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body.contains("Brass lamp is no longer sold"), "{body}");

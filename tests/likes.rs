@@ -7,7 +7,7 @@ use emporium::catalog::api::{FetchProduct, FetchProducts};
 use emporium::catalog::likes::LikeProduct;
 use emporium::catalog::listing::{Listing, ListingParams};
 use emporium::catalog::{Likes, ProductDetail};
-use emporium::on_db;
+use emporium::{in_tx, on_db};
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 
@@ -177,10 +177,12 @@ async fn each_shopper_likes_once_and_everyone_sees_the_count() {
         .await
         .unwrap();
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
-    let archived: (i64,) = on_db!(&app.db, pool => sqlx::query_as(
+    let mut tx = app.db.begin().await.unwrap();
+    let archived: (i64,) = in_tx!(&mut tx, conn => sqlx::query_as(
         "UPDATE products SET status = 'archived' WHERE id = (SELECT MAX(id) FROM products) RETURNING id"
-    ).fetch_one(pool).await)
+    ).fetch_one(conn).await)
     .unwrap();
+    tx.commit().await.unwrap();
     assert_eq!(
         like(&app, &ada, archived.0, true, "/").await.status(),
         StatusCode::NOT_FOUND

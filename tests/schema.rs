@@ -8,7 +8,7 @@
 
 use crate::support::{fresh_postgres_database, scratch_dir};
 use emporium::server::config::DatabaseUrl;
-use emporium::server::db::Db;
+use emporium::server::db::{Db, Pool};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -46,12 +46,12 @@ async fn sqlite_and_postgres_schemas_match() {
         Db::connect(&DatabaseUrl::parse(&fresh_postgres_database(&server).await).unwrap())
             .await
             .unwrap();
-    let (Db::Sqlite(sqlite), Db::Postgres(postgres)) = (sqlite, postgres) else {
+    let (Pool::Sqlite(sqlite), Pool::Postgres(postgres)) = (sqlite.pool(), postgres.pool()) else {
         unreachable!()
     };
 
-    let lite = sqlite_schema(&sqlite).await;
-    let pg = postgres_schema(&postgres).await;
+    let lite = sqlite_schema(sqlite).await;
+    let pg = postgres_schema(postgres).await;
     assert!(lite.len() >= 19, "tables: {:?}", lite.keys());
     assert_eq!(
         lite.keys().collect::<Vec<_>>(),
@@ -64,7 +64,7 @@ async fn sqlite_and_postgres_schemas_match() {
             "table {name} differs (left: SQLite, right: PostgreSQL)"
         );
     }
-    full_text_indexes_cover_the_same_fields(&sqlite, &postgres).await;
+    full_text_indexes_cover_the_same_fields(sqlite, postgres).await;
 }
 
 /// SQLite's FTS5 table and PostgreSQL's weighted tsvector both index a product's name, SKUs and

@@ -3,7 +3,7 @@
 //! two agree.
 
 use crate::catalog::{query, walk};
-use crate::support::{Options, TestApp, settings};
+use crate::support::{Options, TestApp, execute, settings};
 use emporium::catalog::listing::{ListingParams, PAGE_SIZE};
 use emporium::catalog::repo::{self, NewCategory, NewProduct, NewVariant};
 use emporium::catalog::search::{self, VocabularyCache};
@@ -148,8 +148,11 @@ async fn misspelt_words_are_corrected_to_the_closest_catalog_word() {
     assert_eq!(correct("qqqqzzzz"), None);
 
     // The vocabulary follows the catalog: a renamed product's new word is known at once.
-    on_db!(&app.db, pool => sqlx::query("UPDATE products SET name = 'Zanzibar Kettle' WHERE name = 'Copper Kettle'").execute(pool).await.map(|done| done.rows_affected()))
-        .unwrap();
+    execute(
+        &app.db,
+        "UPDATE products SET name = 'Zanzibar Kettle' WHERE name = 'Copper Kettle'",
+    )
+    .await;
     let vocabulary = repo::search_vocabulary(&app.db, &cache).await.unwrap();
     assert_eq!(
         vocabulary.correct(&search::terms("zanzibr")),
@@ -194,8 +197,11 @@ async fn the_index_follows_changes_to_products_and_variants() {
         "the old SKU is gone"
     );
 
-    on_db!(&app.db, pool => sqlx::query("DELETE FROM products WHERE id = $1").bind(mug[0]).execute(pool).await.map(|done| done.rows_affected()))
-        .unwrap();
+    execute(
+        &app.db,
+        &format!("DELETE FROM products WHERE id = {}", mug[0]),
+    )
+    .await;
     assert!(walk(&app, searching("enamel")).await.is_empty());
 }
 

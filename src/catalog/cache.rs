@@ -11,13 +11,16 @@
 //!   It drops only the entries that show that product, and those whose choice of products depends
 //!   on stock (listings of what is in stock).
 //!
-//! Every lookup first reads both ([`CatalogCache::version`]), and the cache catches up with them
-//! before answering; an entry is served only while the cache is at that version or later. The
+//! The cache keeps both numbers in memory and reads them again only when they may have moved
+//! ([`CatalogCache::version`]): after this process changed the catalog, after PostgreSQL announced
+//! a change by another process (`Db::catalog_changes`), and at least every `version_recheck_secs`
+//! for changes neither can notice. So a page served from the cache touches no database. The
 //! version is read *before* a miss is loaded, so a change that commits during the load makes the
-//! entry already out of date, never wrongly current.
+//! entry already out of date, never wrongly current; an entry is served only while the cache is
+//! at that version or later.
 //!
-//! The cost is one primary-key read per lookup instead of the page's queries, and requests that
-//! arrive while a read is under way share the next one. Memory is bounded: at most [`CAPACITY`]
+//! Requests that find the numbers may have moved while a read is under way share the next read.
+//! Memory is bounded: at most [`CAPACITY`]
 //! entries. When one must go, the least asked-for of the oldest few goes, and the others' counts
 //! halve, so a flood of pages asked for once or twice (random searches, made-up addresses) pushes
 //! out only its own kind, never the pages asked for all the time.
@@ -27,12 +30,13 @@
 //! first request loads it while the others wait for its answer, rather than all of them running the
 //! same queries side by side on the same few cores.
 
-use crate::on_db;
-use crate::server::db::Db;
+use crate::server::db::{Db, Engine};
+use crate::{in_tx, on_db};
 use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 use tokio::sync::{OwnedRwLockWriteGuard, RwLock};
 
 /// A few thousand pages: tens of megabytes at most, and far more than the hot set.
@@ -110,7 +114,7 @@ struct Entry {
     value: Value,
     shows: StockShown,
     /// Lookups that found it, halved each time it outlasts an eviction.
-    hits: u32,
+    hits: AtomicU64,
 }
 
 #[derive(Default)]
@@ -137,22 +141,41 @@ impl Entries {
         let victim = weighed
             .iter()
             .enumerate()
-            .min_by_key(|(_, key)| values.get(*key).map_or(0, |entry| entry.hits))
+            .min_by_key(|(_, key)| {
+                values
+                    .get(*key)
+                    .map_or(0, |entry| entry.hits.load(Ordering::Relaxed))
+            })
             .map(|(at, _)| at);
         for (at, key) in weighed.into_iter().enumerate() {
             if Some(at) == victim {
                 values.remove(&key);
             } else if let Some(entry) = values.get_mut(&key) {
-                entry.hits /= 2;
+                *entry.hits.get_mut() /= 2;
                 order.push_back(key);
             }
         }
     }
 }
 
+/// The version as last read, and what it is vouched for by.
+#[derive(Clone, Copy, Debug)]
+struct Known {
+    version: Version,
+    /// `Db::catalog_changes` just before the read began: while it is still this, nothing this
+    /// process noticed has moved the version.
+    changes: u64,
+    /// When the read began.
+    at: Instant,
+}
+
 pub struct CatalogCache {
-    entries: Mutex<Entries>,
+    /// Read by every lookup, written by a store or a catch-up.
+    entries: std::sync::RwLock<Entries>,
     capacity: usize,
+    known: std::sync::RwLock<Option<Known>>,
+    /// How long a version read stays good when no change was noticed.
+    recheck: Duration,
     /// Keys being loaded now, each with a lock its loader holds until it is done.
     loading: Mutex<HashMap<Key, Arc<RwLock<()>>>>,
     /// How many reads of the generation have started.
@@ -180,13 +203,13 @@ impl Drop for Loading<'_> {
 
 impl Default for CatalogCache {
     fn default() -> Self {
-        Self::with_capacity(CAPACITY)
+        Self::new(Duration::from_secs(1))
     }
 }
 
 impl std::fmt::Debug for CatalogCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let entries = self.lock();
+        let entries = read_lock(&self.entries);
         f.debug_struct("CatalogCache")
             .field("version", &entries.version)
             .field("entries", &entries.values.len())
@@ -195,24 +218,37 @@ impl std::fmt::Debug for CatalogCache {
 }
 
 impl CatalogCache {
+    /// A cache that reads the version again at least every `recheck`.
+    pub fn new(recheck: Duration) -> Self {
+        CatalogCache {
+            recheck,
+            ..Self::with_capacity(CAPACITY)
+        }
+    }
+
     pub fn with_capacity(capacity: usize) -> Self {
         CatalogCache {
-            entries: Mutex::default(),
+            entries: std::sync::RwLock::default(),
             capacity: capacity.max(1),
+            known: std::sync::RwLock::default(),
+            recheck: Duration::from_secs(1),
             loading: Mutex::default(),
             reads_started: AtomicU64::new(0),
             latest_read: tokio::sync::Mutex::default(),
         }
     }
 
-    /// The catalog's version in the database now: as read by a query that started after this call
-    /// did, so it reflects every change committed before the call. The cache has caught up with it
-    /// by the time it is returned. Calls that arrive while a read is under way wait for it to end
-    /// and share the one read after it, so under load the database sees a read per batch of
-    /// requests rather than one per request. A failed read is shared too: when the database is
-    /// unreachable, the calls waiting fail together rather than each waiting out its own timeout in
-    /// turn.
+    /// The catalog's version now: what was last read, while nothing noticed may have moved it
+    /// since and the read is younger than `recheck`. Otherwise it is read by a query that started
+    /// after this call did, so it reflects every change committed before the call, and the cache has
+    /// caught up with it by the time it is returned. Calls that arrive while a read is under way
+    /// wait for it to end and share the one read after it. A failed read is shared too: when the
+    /// database is unreachable, the calls waiting fail together rather than each waiting out its
+    /// own timeout in turn.
     pub async fn version(&self, db: &Db) -> Result<Version, sqlx::Error> {
+        if let Some(version) = self.known(db.catalog_changes(), Instant::now()) {
+            return Ok(version);
+        }
         let arrived = self.reads_started.load(Ordering::SeqCst);
         let mut latest = self.latest_read.lock().await;
         if let Some((read, found)) = latest.as_ref()
@@ -225,19 +261,35 @@ impl CatalogCache {
             });
         }
         let read = self.reads_started.fetch_add(1, Ordering::SeqCst) + 1;
-        let found = read_version(db).await;
+        let changes = db.catalog_changes();
+        let at = Instant::now();
+        let noticed = read_lock(&self.known).is_none_or(|known| known.changes != changes);
+        let found = read_version(db, noticed).await;
         if let Ok(now) = found {
             self.catch_up(db, now).await;
+            *write_lock(&self.known) = Some(Known {
+                version: now,
+                changes,
+                at,
+            });
         }
         *latest = Some((read, found.as_ref().copied().map_err(ToString::to_string)));
         found
+    }
+
+    /// The version last read, if nothing has been noticed since (`changes` is as it was before
+    /// that read) and it is younger than `recheck` at `now`.
+    fn known(&self, changes: u64, now: Instant) -> Option<Version> {
+        let known = (*read_lock(&self.known))?;
+        (known.changes == changes && now.saturating_duration_since(known.at) < self.recheck)
+            .then_some(known.version)
     }
 
     /// Brings the entries to `now`: all gone if the generation moved, otherwise those showing a
     /// product whose stock changed since. Called by one reader at a time.
     async fn catch_up(&self, db: &Db, now: Version) {
         let since = {
-            let entries = self.lock();
+            let entries = read_lock(&self.entries);
             if entries.version >= now {
                 return;
             }
@@ -331,8 +383,8 @@ impl CatalogCache {
         None
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
-        lock(&self.entries)
+    fn lock(&self) -> std::sync::RwLockWriteGuard<'_, Entries> {
+        write_lock(&self.entries)
     }
 
     /// The value for `key` if it is current at `version`: the cache is at that version or later,
@@ -346,12 +398,13 @@ impl CatalogCache {
         version: Version,
         key: &Key,
     ) -> Option<(T, StockShown)> {
-        let mut entries = self.lock();
+        let entries = read_lock(&self.entries);
         if entries.version < version {
             return None;
         }
-        let entry = entries.values.get_mut(key)?;
-        entry.hits = entry.hits.saturating_add(1);
+        let entry = entries.values.get(key)?;
+        // Counted without the write lock, so lookups run side by side; a count is a hint.
+        entry.hits.fetch_add(1, Ordering::Relaxed);
         Some((
             entry.value.downcast_ref::<T>()?.clone(),
             entry.shows.clone(),
@@ -370,7 +423,7 @@ impl CatalogCache {
         let entry = Entry {
             value: Arc::new(value),
             shows,
-            hits: 0,
+            hits: AtomicU64::new(0),
         };
         let mut entries = self.lock();
         if version > entries.version {
@@ -405,17 +458,33 @@ impl CatalogCache {
     }
 }
 
+// Each map is consistent after every statement, so a panic elsewhere leaves it usable.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Each map is consistent after every statement, so a panic elsewhere leaves it usable.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-async fn read_version(db: &Db) -> Result<Version, sqlx::Error> {
-    let (generation, stock): (i64, i64) = on_db!(db, pool => sqlx::query_as(
-        "SELECT generation, stock_version FROM catalog_generation WHERE id = 1"
-    )
-    .fetch_one(pool)
-    .await)?;
+fn read_lock<T>(lock: &std::sync::RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write_lock<T>(lock: &std::sync::RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Reads the version; `noticed`: because this process noticed a change, rather than because the
+/// last read is old.
+async fn read_version(db: &Db, noticed: bool) -> Result<Version, sqlx::Error> {
+    const SELECT: &str = "SELECT generation, stock_version FROM catalog_generation WHERE id = 1";
+    let (generation, stock): (i64, i64) = if noticed && db.engine() == Engine::Sqlite {
+        // SQLite notices a change before it commits: a transaction of our own takes the write
+        // lock, so it waits for that change to commit (or roll back) before it reads. Dropped, it
+        // rolls back. A read only because the last is old needs no lock, and so never waits for
+        // a long write.
+        let mut tx = db.begin().await?;
+        in_tx!(&mut tx, conn => sqlx::query_as(SELECT).fetch_one(conn).await)?
+    } else {
+        on_db!(db, pool => sqlx::query_as(SELECT).fetch_one(pool).await)?
+    };
     Ok(Version { generation, stock })
 }
 
@@ -463,9 +532,15 @@ impl PageContents {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::db::Pool;
 
+    /// A cache that reads the version on every lookup: the databases of these tests do not
+    /// notice changes ([`Db::from_sqlite_pool`]).
     fn cache(capacity: usize) -> CatalogCache {
-        CatalogCache::with_capacity(capacity)
+        CatalogCache {
+            recheck: Duration::ZERO,
+            ..CatalogCache::with_capacity(capacity)
+        }
     }
 
     fn at(generation: i64) -> Version {
@@ -566,7 +641,9 @@ mod tests {
 
     /// Runs `sql` on a database made by [`generation_only`].
     async fn run(db: &Db, sql: &str) {
-        let Db::Sqlite(pool) = db else { unreachable!() };
+        let Pool::Sqlite(pool) = db.pool() else {
+            unreachable!()
+        };
         sqlx::raw_sql(sql).execute(pool).await.unwrap();
     }
 
@@ -637,7 +714,7 @@ mod tests {
         .execute(&pool)
         .await
         .expect("the generation table");
-        Db::Sqlite(pool)
+        Db::from_sqlite_pool(pool)
     }
 
     /// Starts `requests` concurrent misses of one key, lets them all reach their first wait, then
@@ -729,7 +806,7 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn a_failed_version_read_is_shared_by_those_who_waited_for_it() {
         let db = generation_only().await;
-        let Db::Sqlite(pool) = &db else {
+        let Pool::Sqlite(pool) = db.pool() else {
             unreachable!()
         };
         sqlx::query("DROP TABLE catalog_generation")

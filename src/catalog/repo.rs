@@ -7,7 +7,7 @@ use super::listing::{
 use super::search::{self, Field, Vocabulary, VocabularyCache};
 use super::{Availability, CategoryNode, Image, Likes, ProductCard, ProductDetail, VariantView};
 use crate::money::{Currency, Money};
-use crate::server::db::{Db, Engine, Tx};
+use crate::server::db::{Db, Engine, Pool, Tx};
 use crate::{in_tx, on_db};
 use chrono::{DateTime, SubsecRound, Utc};
 use std::collections::HashMap;
@@ -471,13 +471,13 @@ pub async fn search_vocabulary(
     ).fetch_one(pool).await)?;
     cache
         .get(version, async || {
-            let words: Vec<(String, i64)> = match db {
-                Db::Sqlite(pool) => {
+            let words: Vec<(String, i64)> = match db.pool() {
+                Pool::Sqlite(pool) => {
                     sqlx::query_as("SELECT term, doc FROM product_search_terms")
                         .fetch_all(pool)
                         .await?
                 }
-                Db::Postgres(pool) => {
+                Pool::Postgres(pool) => {
                     sqlx::query_as(
                         "SELECT word, CAST(ndoc AS BIGINT) FROM ts_stat('SELECT search_document FROM products')",
                     )

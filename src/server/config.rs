@@ -342,6 +342,9 @@ pub struct CatalogSettings {
     pub home_new_arrivals: u16,
     /// How long a shared catalog page (`server::page_cache`) may be served; 0 renders every time.
     pub shared_page_max_age_secs: u64,
+    /// How often the catalog's version is read from the database even though no change was
+    /// noticed (`catalog::cache`): how late a change made where the shop cannot notice it shows.
+    pub version_recheck_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -534,6 +537,9 @@ impl Settings {
         }
         if settings.catalog.shared_page_max_age_secs > 3600 {
             return Err("catalog.shared_page_max_age_secs must be at most 3600".into());
+        }
+        if !(1..=3600).contains(&settings.catalog.version_recheck_secs) {
+            return Err("catalog.version_recheck_secs must be between 1 and 3600".into());
         }
         if settings.sessions.idle_days <= 0 {
             return Err("sessions.idle_days must be positive".into());

@@ -1,22 +1,43 @@
 //! One data layer for two engines. Repository code is written once and runs on whichever engine
 //! backs the shop: [`on_db!`] and [`in_tx!`] expand the same query code once per engine, so a
 //! query string written with `$1` placeholders and a `#[derive(FromRow)]` row serve both.
+//!
+//! The pool also notices changes to the catalog's version (the one row of `catalog_generation`,
+//! which database triggers move with every catalog change), so that the catalog cache can keep that
+//! version in memory and read it again only once it may have moved ([`Db::catalog_changes`]).
 
 use super::config::DatabaseUrl;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+/// The shop's database: a pool on either engine.
 #[derive(Clone, Debug)]
-pub enum Db {
+pub struct Db {
+    pool: Pool,
+    catalog_changes: Arc<AtomicU64>,
+    /// Counts PostgreSQL's announcements of catalog changes (and losses of the connection that
+    /// hears them), for whoever wants to wait for one.
+    announcements: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
 
 /// An open transaction on either engine; dropped without [`Tx::commit`] it rolls back.
-pub enum Tx {
+pub struct Tx {
+    inner: EngineTx,
+    catalog_changes: Arc<AtomicU64>,
+}
+
+pub enum EngineTx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
@@ -31,9 +52,9 @@ pub enum Engine {
 #[macro_export]
 macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            $crate::server::db::Db::Sqlite($pool) => $body,
-            $crate::server::db::Db::Postgres($pool) => $body,
+        match $crate::server::db::Db::pool($db) {
+            $crate::server::db::Pool::Sqlite($pool) => $body,
+            $crate::server::db::Pool::Postgres($pool) => $body,
         }
     };
 }
@@ -42,12 +63,12 @@ macro_rules! on_db {
 #[macro_export]
 macro_rules! in_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
-        match $tx {
-            $crate::server::db::Tx::Sqlite(tx) => {
+        match $crate::server::db::Tx::inner($tx) {
+            $crate::server::db::EngineTx::Sqlite(tx) => {
                 let $conn = &mut **tx;
                 $body
             }
-            $crate::server::db::Tx::Postgres(tx) => {
+            $crate::server::db::EngineTx::Postgres(tx) => {
                 let $conn = &mut **tx;
                 $body
             }
@@ -66,7 +87,8 @@ pub enum ConnectError {
 impl Db {
     /// Opens a pool and brings the schema up to date.
     pub async fn connect(url: &DatabaseUrl) -> Result<Db, ConnectError> {
-        let db = match url {
+        let catalog_changes = Arc::new(AtomicU64::new(0));
+        let pool = match url {
             DatabaseUrl::Sqlite(url) => {
                 let options = SqliteConnectOptions::from_str(url)
                     .map_err(ConnectError::Open)?
@@ -79,13 +101,21 @@ impl Db {
                     std::fs::create_dir_all(parent)
                         .map_err(|e| ConnectError::Open(sqlx::Error::Io(e)))?;
                 }
+                let changes = catalog_changes.clone();
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
                     .acquire_timeout(Duration::from_secs(5))
+                    .after_connect(move |conn, _| {
+                        let changes = changes.clone();
+                        Box::pin(async move {
+                            notice_catalog_changes(conn, changes).await;
+                            Ok(())
+                        })
+                    })
                     .connect_with(options)
                     .await
                     .map_err(ConnectError::Open)?;
-                Db::Sqlite(pool)
+                Pool::Sqlite(pool)
             }
             DatabaseUrl::Postgres(url) => {
                 let options =
@@ -96,35 +126,122 @@ impl Db {
                     .connect_with(options)
                     .await
                     .map_err(ConnectError::Open)?;
-                Db::Postgres(pool)
+                Pool::Postgres(pool)
             }
+        };
+        let db = Db {
+            pool,
+            catalog_changes,
+            announcements: Arc::default(),
         };
         db.migrate().await?;
         Ok(db)
     }
 
+    /// A database on an open SQLite pool, whose connections were opened without noticing catalog
+    /// changes: for tests of code that takes a `Db`.
+    pub fn from_sqlite_pool(pool: SqlitePool) -> Db {
+        Db {
+            pool: Pool::Sqlite(pool),
+            catalog_changes: Arc::default(),
+            announcements: Arc::default(),
+        }
+    }
+
     async fn migrate(&self) -> Result<(), ConnectError> {
-        match self {
-            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await,
-            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await,
+            Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
         }
         .map_err(ConnectError::Migrate)
     }
 
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
     pub fn engine(&self) -> Engine {
-        match self {
-            Db::Sqlite(_) => Engine::Sqlite,
-            Db::Postgres(_) => Engine::Postgres,
+        match self.pool {
+            Pool::Sqlite(_) => Engine::Sqlite,
+            Pool::Postgres(_) => Engine::Postgres,
         }
     }
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match self {
+        let inner = match &self.pool {
             // IMMEDIATE takes SQLite's write lock up front, so two writers queue on busy_timeout
             // instead of one failing when it upgrades a read lock mid-transaction.
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Pool::Sqlite(pool) => EngineTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => EngineTx::Postgres(pool.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            catalog_changes: self.catalog_changes.clone(),
         })
+    }
+
+    /// A count that has moved whenever the catalog's version may have moved since it was last
+    /// looked at. On SQLite, it moves as soon as this process's statement changes the version row,
+    /// before that change commits, so a reader that sees it move must read the version in a
+    /// transaction of its own ([`Db::begin`] takes the write lock) to be sure of seeing the
+    /// change. On PostgreSQL, it moves after each transaction of this process commits, and when the database announces a change made by
+    /// anyone ([`Db::listen_for_catalog_changes`]). Changes made around the shop on SQLite (the
+    /// `sqlite3` shell) do not move it.
+    pub fn catalog_changes(&self) -> u64 {
+        self.catalog_changes.load(Ordering::SeqCst)
+    }
+
+    /// Changes each time [`Db::listen_for_catalog_changes`] hears an announcement, for a caller that
+    /// waits for another process's change to arrive.
+    pub fn catalog_announcements(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.announcements.subscribe()
+    }
+
+    /// Moves [`Db::catalog_changes`] when PostgreSQL announces that the catalog's version moved
+    /// (migration 0015), whichever process moved it, until the pool closes; on SQLite it does
+    /// nothing. While the listening connection is down, announcements may be lost, so the count
+    /// also moves each time it is lost and found again.
+    pub async fn listen_for_catalog_changes(&self) {
+        let Pool::Postgres(pool) = &self.pool else {
+            return;
+        };
+        let moved = || {
+            self.catalog_changes.fetch_add(1, Ordering::SeqCst);
+            self.announcements.send_modify(|count| *count += 1);
+        };
+        let mut listener = None;
+        while !pool.is_closed() {
+            if listener.is_none() {
+                match listen(pool).await {
+                    Ok(new) => {
+                        moved();
+                        listener = Some(new);
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "catalog announcements: cannot listen; retrying");
+                        tokio::time::sleep(LISTEN_RETRY).await;
+                        continue;
+                    }
+                }
+            }
+            let Some(current) = listener.as_mut() else {
+                continue;
+            };
+            match current.try_recv().await {
+                // An announcement, or `None`: the connection was lost and found again, and what
+                // was announced meanwhile is unknown.
+                Ok(_) => {
+                    moved();
+                }
+                Err(sqlx::Error::PoolClosed) => break,
+                Err(error) => {
+                    tracing::warn!(%error, "catalog announcements: listening failed; retrying");
+                    moved();
+                    listener = None;
+                    tokio::time::sleep(LISTEN_RETRY).await;
+                }
+            }
+        }
     }
 
     /// Answers whether the database takes queries, for the readiness probe.
@@ -148,7 +265,40 @@ pub enum Locked {
     Order,
 }
 
+/// How long to wait before listening again after the announcements' connection failed.
+const LISTEN_RETRY: Duration = Duration::from_secs(1);
+
+/// The channel migration 0015 announces catalog version changes on.
+const CATALOG_CHANNEL: &str = "catalog_version";
+
+async fn listen(pool: &PgPool) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(CATALOG_CHANNEL).await?;
+    Ok(listener)
+}
+
+/// Moves `changes` whenever a statement on this SQLite connection writes the catalog's version row
+/// (the triggers of migrations 0005 and 0012 do, with every catalog change).
+async fn notice_catalog_changes(conn: &mut sqlx::SqliteConnection, changes: Arc<AtomicU64>) {
+    let Ok(mut handle) = conn.lock_handle().await else {
+        // Without the hook this connection's writes would go unnoticed until the next periodic
+        // read; the pool opens connections before serving, so this is not expected.
+        tracing::error!("a SQLite connection could not watch catalog changes");
+        return;
+    };
+    handle.set_update_hook(move |change| {
+        if change.table == "catalog_generation" {
+            changes.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+}
+
 impl Tx {
+    /// The transaction on its engine, for [`in_tx!`].
+    pub fn inner(&mut self) -> &mut EngineTx {
+        &mut self.inner
+    }
+
     /// Makes other transactions that lock the same row wait until this one ends, so that what this
     /// one reads and then writes cannot be overwritten in between (PostgreSQL's read committed
     /// allows that). Answers whether the row is there. On SQLite it only looks: `Db::begin` already
@@ -161,14 +311,14 @@ impl Tx {
             Locked::GuestCart => "SELECT 1 FROM carts WHERE id = $1 AND user_id IS NULL",
             Locked::Order => "SELECT 1 FROM orders WHERE id = $1",
         };
-        let found: Option<i32> = match self {
-            Tx::Sqlite(tx) => {
+        let found: Option<i32> = match &mut self.inner {
+            EngineTx::Sqlite(tx) => {
                 sqlx::query_scalar(select)
                     .bind(id)
                     .fetch_optional(&mut **tx)
                     .await?
             }
-            Tx::Postgres(tx) => {
+            EngineTx::Postgres(tx) => {
                 sqlx::query_scalar(&format!("{select} FOR NO KEY UPDATE"))
                     .bind(id)
                     .fetch_optional(&mut **tx)
@@ -183,7 +333,7 @@ impl Tx {
     /// wait for each other. On SQLite, whose transaction is already the only writer, it does
     /// nothing.
     pub async fn lock_inventory(&mut self, variant_ids: &[i64]) -> Result<(), sqlx::Error> {
-        if let Tx::Postgres(tx) = self {
+        if let EngineTx::Postgres(tx) = &mut self.inner {
             let mut ids = variant_ids.to_vec();
             ids.sort_unstable();
             ids.dedup();
@@ -198,9 +348,17 @@ impl Tx {
     }
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await,
-            Tx::Postgres(tx) => tx.commit().await,
+        match self.inner {
+            EngineTx::Sqlite(tx) => tx.commit().await,
+            EngineTx::Postgres(tx) => {
+                let committed = tx.commit().await;
+                // Whether it changed the catalog is known only once it has committed (stock's
+                // trigger runs at the commit), and this process's next page must show it before
+                // the database's announcement arrives; so any commit counts, even one reported
+                // as failed, which may have committed all the same.
+                self.catalog_changes.fetch_add(1, Ordering::SeqCst);
+                committed
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP server: routes, middleware, static files, probes, start-up and graceful shutdown.
 //! [`Server::build`] is used by `main` and by the integration tests alike.
 
+use super::assets::Assets;
 use super::config::{Config, ConfigError, Settings};
 use super::db::{ConnectError, Db};
 use super::{AppState, demo, limits, mail, sessions};
@@ -34,7 +35,6 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::ExpiredDeletion;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -102,6 +102,9 @@ impl Server {
             )?,
             None => super::payments::Payments::test_gateway(self_url)?,
         };
+        let catalog_cache = crate::catalog::cache::CatalogCache::new(Duration::from_secs(
+            settings.catalog.version_recheck_secs,
+        ));
         let state = AppState {
             leptos_options,
             db,
@@ -110,7 +113,7 @@ impl Server {
             config: Arc::new(config),
             settings: Arc::new(settings),
             vocabulary: Arc::default(),
-            catalog_cache: Arc::default(),
+            catalog_cache: Arc::new(catalog_cache),
             payments: Arc::new(payments),
             events: Default::default(),
             gateway_outbox: Default::default(),
@@ -215,6 +218,10 @@ impl Server {
                 }
             }
         });
+        let catalog_announcements = tokio::spawn({
+            let db = self.state.db.clone();
+            async move { db.listen_for_catalog_changes().await }
+        });
         let payment_events = tokio::spawn(crate::orders::webhook::run_worker(self.state.clone()));
         let gateway = (self.state.payments.provider == "test_gateway")
             .then(|| tokio::spawn(super::test_gateway::run_delivery(self.state.clone())));
@@ -234,6 +241,7 @@ impl Server {
         cleanup.abort();
         forget_stale.abort();
         expire_reservations.abort();
+        catalog_announcements.abort();
         payment_events.abort();
         if let Some(gateway) = gateway {
             gateway.abort();
@@ -283,23 +291,7 @@ fn router(state: AppState) -> Router {
         move || shell(options.clone())
     };
 
-    let hashed = if options.hash_files {
-        IMMUTABLE.to_owned()
-    } else {
-        "no-cache".to_owned()
-    };
-    // A release built with --precompress has .br and .gz files beside each asset, compressed once
-    // at the highest level; without them the compression layer below compresses on the fly.
-    let pkg = Router::new()
-        .fallback_service(
-            ServeDir::new(format!("{}/{}", options.site_root, options.site_pkg_dir))
-                .precompressed_br()
-                .precompressed_gzip(),
-        )
-        .layer(SetResponseHeaderLayer::overriding(
-            CACHE_CONTROL,
-            header_value(&hashed),
-        ));
+    let build_files = build_files(&options);
     let media = Router::new()
         .fallback_service(ServeDir::new(&state.config.media_dir))
         .layer(SetResponseHeaderLayer::overriding(
@@ -318,7 +310,6 @@ fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .merge(crate::catalog::seo::routes())
         .merge(mail::mailbox_routes())
-        .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
         .nest_service("/media", media)
         .merge(
             Router::new()
@@ -336,6 +327,8 @@ fn router(state: AppState) -> Router {
             limits::guard_writes,
         ))
         .layer(session_layer)
+        // The same for every client, so no session, limit or form handling either.
+        .merge(build_files)
         // Called by the payment provider, not by a browser: no session, no Origin check or per-IP
         // limit; the webhook's signature (and the gateway's keys) authenticate them.
         .merge(crate::orders::webhook::routes())
@@ -391,6 +384,42 @@ fn router(state: AppState) -> Router {
                 )),
         )
         .with_state(state)
+}
+
+/// The routes of the build's files (`/pkg`): with hashed names, the files there at start are served
+/// from memory (`server::assets`); any other (one a development build wrote since, or every file of
+/// a build without hashed names, rewritten in place) comes from disk.
+fn build_files(options: &LeptosOptions) -> Router<AppState> {
+    let dir = Path::new(&*options.site_root).join(&*options.site_pkg_dir);
+    let (in_memory, on_disk_policy) = if options.hash_files {
+        let assets = Assets::load(&dir).unwrap_or_else(|error| {
+            tracing::warn!(%error, dir = %dir.display(), "the build's files could not be read");
+            Assets::default()
+        });
+        (assets, super::assets::IMMUTABLE)
+    } else {
+        (Assets::default(), HeaderValue::from_static("no-cache"))
+    };
+    let in_memory = Arc::new(in_memory);
+    // A release built with --precompress has .br and .gz files beside each asset; without them the
+    // compression layer compresses on the fly.
+    let on_disk = ServeDir::new(dir).precompressed_br().precompressed_gzip();
+    let serve = move |request: Request| {
+        let (in_memory, on_disk, policy) =
+            (in_memory.clone(), on_disk.clone(), on_disk_policy.clone());
+        async move {
+            let name = request.uri().path().trim_start_matches('/');
+            if let Some(response) = in_memory.response(name, request.headers()) {
+                return response;
+            }
+            let Ok(mut response) = on_disk.oneshot(request).await;
+            if response.status().is_success() {
+                response.headers_mut().insert(CACHE_CONTROL, policy);
+            }
+            response.into_response()
+        }
+    };
+    Router::new().nest_service(&format!("/{}", options.site_pkg_dir), get(serve))
 }
 
 /// Largest server-function error body read back for its status; errors are a short message.

@@ -1,6 +1,7 @@
 //! Everything that only runs on the server: configuration, the database, sessions, the HTTP stack,
 //! demo data. Feature folders reach it through [`state`] in their server functions.
 
+pub mod assets;
 pub mod client_ip;
 pub mod config;
 pub mod db;

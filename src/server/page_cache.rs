@@ -2,7 +2,8 @@
 //!
 //! A visitor with no session cookie has no cart, no sign-in and no hearts of their own, so every such
 //! visitor sees the same page at the same URL. The home page, listings, categories and product pages
-//! they get are rendered once, compressed once (brotli and gzip), and served from memory until the
+//! they get are rendered once, compressed once (brotli and gzip; for clients that accept neither,
+//! decompressed once when the first of them asks), and served from memory until the
 //! catalog changes, exactly as the catalog cache's entries are (they share it, under [`Key::Page`]).
 //! A page is kept with whose stock the catalog entries it was made of show ([`PageContents`]), so a
 //! stock change drops it only when it shows that product. Like counts are not part of the catalog's
@@ -27,9 +28,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use leptos_router::params::ParamsMap;
-use std::io::Write;
-use std::sync::Arc;
+use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Longest page read back to keep; a listing page is about 40 KB before compression.
@@ -46,12 +47,16 @@ pub struct CachedPage {
     headers: HeaderMap,
     brotli: Bytes,
     gzip: Bytes,
+    /// The page as rendered, kept once a client that accepts no compression has asked for it: most
+    /// pages are never asked for that way, and it is four times the size of both others.
+    plain: OnceLock<Bytes>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Encoding {
+pub enum Encoding {
     Brotli,
     Gzip,
+    Identity,
 }
 
 impl CachedPage {
@@ -62,15 +67,34 @@ impl CachedPage {
             && !self.refreshing.swap(true, Ordering::AcqRel)
     }
 
+    /// The page uncompressed, from the gzip copy the first time.
+    fn plain(&self) -> Option<Bytes> {
+        if let Some(plain) = self.plain.get() {
+            return Some(plain.clone());
+        }
+        let mut html = Vec::with_capacity(self.gzip.len() * 4);
+        if let Err(error) = flate2::read::GzDecoder::new(&self.gzip[..]).read_to_end(&mut html) {
+            tracing::error!(%error, "a kept page could not be decompressed");
+            return None;
+        }
+        Some(self.plain.get_or_init(|| html.into()).clone())
+    }
+
     fn response(&self, encoding: Encoding) -> Response {
         let (name, body) = match encoding {
-            Encoding::Brotli => ("br", self.brotli.clone()),
-            Encoding::Gzip => ("gzip", self.gzip.clone()),
+            Encoding::Brotli => (Some("br"), self.brotli.clone()),
+            Encoding::Gzip => (Some("gzip"), self.gzip.clone()),
+            Encoding::Identity => match self.plain() {
+                Some(plain) => (None, plain),
+                None => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            },
         };
         let mut response = Body::from(body).into_response();
         *response.headers_mut() = self.headers.clone();
         let headers = response.headers_mut();
-        headers.insert(CONTENT_ENCODING, HeaderValue::from_static(name));
+        if let Some(name) = name {
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static(name));
+        }
         // The same for every visitor, and current only until the catalog changes: a browser may
         // keep it for back and forward, but asks again before showing it anew.
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -82,13 +106,10 @@ impl CachedPage {
 /// it when it can be shared.
 pub async fn serve(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let max_age = state.settings.catalog.shared_page_max_age_secs;
-    let (Some(key), Some(encoding), true) = (
-        shared_page(&request),
-        preferred_encoding(&request),
-        max_age > 0,
-    ) else {
+    let (Some(key), true) = (shared_page(&request), max_age > 0) else {
         return next.run(request).await;
     };
+    let encoding = preferred_encoding(request.headers());
     let key = Key::Page(key);
     let Ok(version) = state.catalog_cache.version(&state.db).await else {
         return next.run(request).await;
@@ -212,34 +233,50 @@ fn shared_page(request: &Request) -> Option<String> {
     Some(format!("{path}{query}"))
 }
 
-/// Brotli when the browser takes it, else gzip; `None` (render as usual) for neither.
-fn preferred_encoding(request: &Request) -> Option<Encoding> {
-    let accepted: Vec<String> = request
-        .headers()
+/// Which of the encodings the shop keeps copies in a client accepts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Accepted {
+    pub brotli: bool,
+    pub gzip: bool,
+}
+
+/// Reads `Accept-Encoding`: a coding counts unless its weight is 0 (or unreadable).
+pub fn accepted_encodings(headers: &HeaderMap) -> Accepted {
+    let mut accepted = Accepted::default();
+    let codings = headers
         .get_all(ACCEPT_ENCODING)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .filter_map(|coding| {
-            let mut parts = coding.split(';');
-            let name = parts.next()?.trim().to_ascii_lowercase();
-            let weight = parts
-                .find_map(|param| {
-                    let (key, value) = param.split_once('=')?;
-                    key.trim()
-                        .eq_ignore_ascii_case("q")
-                        .then(|| value.trim().parse::<f32>())
-                })
-                .unwrap_or(Ok(1.0));
-            matches!(weight, Ok(q) if q > 0.0).then_some(name)
-        })
-        .collect();
-    if accepted.iter().any(|coding| coding == "br") {
-        Some(Encoding::Brotli)
-    } else if accepted.iter().any(|coding| coding == "gzip") {
-        Some(Encoding::Gzip)
-    } else {
-        None
+        .flat_map(|value| value.split(','));
+    for coding in codings {
+        let mut parts = coding.split(';');
+        let name = parts.next().unwrap_or_default().trim();
+        let weight = parts
+            .find_map(|param| {
+                let (key, value) = param.split_once('=')?;
+                key.trim()
+                    .eq_ignore_ascii_case("q")
+                    .then(|| value.trim().parse::<f32>())
+            })
+            .unwrap_or(Ok(1.0));
+        if !matches!(weight, Ok(q) if q > 0.0) {
+            continue;
+        }
+        if name.eq_ignore_ascii_case("br") {
+            accepted.brotli = true;
+        } else if name.eq_ignore_ascii_case("gzip") {
+            accepted.gzip = true;
+        }
+    }
+    accepted
+}
+
+/// Brotli when the client takes it, else gzip, else none.
+pub fn preferred_encoding(headers: &HeaderMap) -> Encoding {
+    match accepted_encodings(headers) {
+        Accepted { brotli: true, .. } => Encoding::Brotli,
+        Accepted { gzip: true, .. } => Encoding::Gzip,
+        _ => Encoding::Identity,
     }
 }
 
@@ -288,6 +325,7 @@ fn keep(headers: &HeaderMap, html: &[u8]) -> Option<CachedPage> {
         headers,
         brotli: compress_brotli(html.as_bytes())?,
         gzip: compress_gzip(html.as_bytes())?,
+        plain: OnceLock::new(),
     })
 }
 
@@ -336,26 +374,17 @@ mod tests {
 
     #[test]
     fn brotli_is_preferred_and_refusals_are_respected() {
-        let request = |accept: &str| {
-            Request::builder()
-                .header(ACCEPT_ENCODING, accept)
-                .body(Body::empty())
-                .unwrap()
+        let accepting = |accept: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(ACCEPT_ENCODING, HeaderValue::from_str(accept).unwrap());
+            preferred_encoding(&headers)
         };
-        assert_eq!(
-            preferred_encoding(&request("gzip, deflate, br, zstd")),
-            Some(Encoding::Brotli)
-        );
-        assert_eq!(
-            preferred_encoding(&request("br;q=0, gzip")),
-            Some(Encoding::Gzip)
-        );
-        assert_eq!(
-            preferred_encoding(&request("br;q=0.0, gzip;Q=0.5")),
-            Some(Encoding::Gzip)
-        );
-        assert_eq!(preferred_encoding(&request("identity")), None);
-        assert_eq!(preferred_encoding(&request("gzip;q=0")), None);
+        assert_eq!(accepting("gzip, deflate, br, zstd"), Encoding::Brotli);
+        assert_eq!(accepting("br;q=0, gzip"), Encoding::Gzip);
+        assert_eq!(accepting("br;q=0.0, gzip;Q=0.5"), Encoding::Gzip);
+        assert_eq!(accepting("identity"), Encoding::Identity);
+        assert_eq!(accepting("gzip;q=0"), Encoding::Identity);
+        assert_eq!(preferred_encoding(&HeaderMap::new()), Encoding::Identity);
     }
 
     #[test]
@@ -367,6 +396,7 @@ mod tests {
             headers: HeaderMap::new(),
             brotli: Bytes::new(),
             gzip: Bytes::new(),
+            plain: OnceLock::new(),
         };
         let max_age = Duration::from_secs(10);
         assert!(!page.claim_renewal(made + Duration::from_secs(9), max_age));

@@ -3,7 +3,7 @@
 //! cookie holds the id itself.
 
 use super::config::{Config, SessionSettings};
-use super::db::Db;
+use super::db::{Db, Pool};
 use async_trait::async_trait;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::cookie::time::Duration;
@@ -24,13 +24,13 @@ pub enum Store {
 impl Store {
     pub fn new(db: &Db) -> Self {
         // The names are constants the stores accept; an error here is a programming mistake.
-        match db {
-            Db::Sqlite(pool) => Store::Sqlite(
+        match db.pool() {
+            Pool::Sqlite(pool) => Store::Sqlite(
                 SqliteStore::new(pool.clone())
                     .with_table_name(TABLE)
                     .expect("valid session table name"),
             ),
-            Db::Postgres(pool) => Store::Postgres(
+            Pool::Postgres(pool) => Store::Postgres(
                 PostgresStore::new(pool.clone())
                     .with_schema_name("public")
                     .and_then(|store| store.with_table_name(TABLE))

@@ -278,6 +278,16 @@ pub async fn add_product(db: &Db, product: &SimpleProduct<'_>) -> i64 {
     .unwrap()
 }
 
+/// Runs `sql` in a transaction of the shop's own and commits it: as the shop's code writes, so that
+/// the shop notices a change to the catalog on the very next request on either engine.
+pub async fn execute(db: &Db, sql: &str) -> u64 {
+    let mut tx = db.begin().await.expect("a transaction");
+    let done = emporium::in_tx!(&mut tx, conn => sqlx::query(sql).execute(conn).await.map(|done| done.rows_affected()))
+        .expect("the statement runs");
+    tx.commit().await.expect("the commit");
+    done
+}
+
 impl TestApp {
     /// Waits, up to a deadline, until `done` holds: checked now and again each time the server has
     /// applied payment events or sent mail, which is what changes things after the fact.
