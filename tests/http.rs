@@ -66,16 +66,9 @@ async fn home_page_renders_the_catalog_from_the_database() {
 #[tokio::test]
 async fn pages_carry_a_strict_csp_whose_nonce_matches_the_scripts() {
     let app = TestApp::spawn().await;
-    // A page rendered for its visitor (one with a session); shared pages carry scripts' hashes
-    // instead (tests/cache.rs).
-    let rendered = async || {
-        app.client
-            .get(app.url("/"))
-            .header("cookie", "emporium_session=anything")
-            .send()
-            .await
-            .unwrap()
-    };
+    // A page rendered for each request; shared catalog pages, also as shoppers with a session
+    // get them, carry their scripts' hashes instead (tests/cache.rs, tests/personal.rs).
+    let rendered = async || app.client.get(app.url("/cart")).send().await.unwrap();
     let response = rendered().await;
     let csp = response.headers()[CONTENT_SECURITY_POLICY]
         .to_str()

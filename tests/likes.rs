@@ -28,7 +28,7 @@ async fn products(app: &TestApp, count: i64) -> Vec<(i64, String)> {
 }
 
 /// Presses the heart on `product_id`, from the page at `from`, as JavaScript does.
-async fn like(
+pub async fn like(
     app: &TestApp,
     client: &reqwest::Client,
     product_id: i64,

@@ -16,6 +16,7 @@ mod demo;
 mod http;
 mod likes;
 mod payments;
+mod personal;
 mod schema;
 mod search;
 mod seo;

@@ -110,5 +110,72 @@ for (const javaScriptEnabled of [false, true]) {
       await page.goto("/products?liked=true");
       await expect(page.getByTestId("no-results")).toContainText("Nothing liked yet");
     });
+
+    test("signed in with a full cart, the listing, product and search pages show that shopper's cart and hearts, and none once signed out", async ({ page, browser }) => {
+      const email = `shopper-${javaScriptEnabled ? "js" : "nojs"}-${Date.now()}@example.com`;
+      const category = javaScriptEnabled ? "camping" : "writing";
+      await account(browser, email);
+      await page.goto("/account/login");
+      await ready(page, javaScriptEnabled);
+      await page.getByLabel("Email").fill(email);
+      await page.getByLabel("Password").fill(PASSWORD);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await expect(page).toHaveURL(/\/account$/);
+      await expect(page.getByText(`Signed in as ${email}`)).toBeVisible();
+
+      // A like and a full cart: the category's first product, three of it.
+      await page.goto(`/c/${category}`);
+      await ready(page, javaScriptEnabled);
+      const first = page.getByTestId("product-card").first();
+      const name = (await first.getByRole("heading").textContent())!.trim();
+      await first.getByRole("button", { name: `Like ${name}` }).click();
+      await expect(page.getByTestId("product-card").first().getByRole("button", { name: `Like ${name}` })).toHaveAttribute("aria-pressed", "true");
+      await page.getByTestId("product-card").first().getByRole("link").first().click();
+      await expect(page.getByRole("heading", { level: 1 })).toHaveText(name);
+      await ready(page, javaScriptEnabled);
+      const sizes = page.getByRole("group", { name: "Size" }).getByRole("radio").and(page.locator(":not([disabled])"));
+      if ((await sizes.count()) > 0) await sizes.first().check();
+      await page.getByLabel("Quantity").fill("3");
+      await page.getByRole("button", { name: "Add to cart" }).click();
+      await expect(page.getByTestId("cart-count")).toHaveText("3");
+
+      // Each page shows this shopper's count, menu and hearts: the liked product pressed, others not.
+      const word = name.split(" ")[0];
+      for (const path of [`/c/${category}`, "/products", `/products?q=${encodeURIComponent(word)}`]) {
+        await page.goto(path);
+        await ready(page, javaScriptEnabled);
+        await expect(page.getByTestId("cart-count")).toHaveText("3");
+        const card = page.getByTestId("product-card").filter({ hasText: name }).first();
+        if (path !== "/products") await expect(card.getByRole("button", { name: `Like ${name}` })).toHaveAttribute("aria-pressed", "true");
+        const others = page.getByTestId("product-card").filter({ hasNotText: name });
+        await expect(others.first().getByTestId("like")).toHaveAttribute("aria-pressed", "false");
+      }
+      await page.getByTestId("product-card").filter({ hasText: name }).first().getByRole("link").first().click();
+      await expect(page.getByRole("heading", { level: 1 })).toHaveText(name);
+      await expect(heart(page, page.getByRole("region", { name }))).toHaveAttribute("aria-pressed", "true");
+      await expect(page.getByTestId("cart-count")).toHaveText("3");
+      if (javaScriptEnabled) {
+        await ready(page, javaScriptEnabled);
+        await page.getByRole("button", { name: "Account" }).click();
+        await expect(page.getByRole("menu").getByRole("menuitem", { name: "Your orders" })).toBeVisible();
+        await page.keyboard.press("Escape");
+      }
+
+      // Signed out, the same pages show nothing of them.
+      await page.goto("/account");
+      await ready(page, javaScriptEnabled);
+      await page.getByRole("main").getByRole("button", { name: "Sign out", exact: true }).first().click();
+      await expect(page).toHaveURL(/\/$/);
+      for (const path of [`/c/${category}`, "/products"]) {
+        await page.goto(path);
+        await expect(page.getByTestId("cart-count")).toHaveText("0");
+        await expect(page.locator('[data-testid="like"][aria-pressed="true"]')).toHaveCount(0);
+        await expect(page.locator("#account-menu")).toContainText("Sign in");
+        await expect(page.locator("#account-menu")).not.toContainText("Sign out");
+      }
+      await page.goto(`/c/${category}`);
+      await page.getByTestId("product-card").filter({ hasText: name }).first().getByRole("link").first().click();
+      await expect(heart(page, page.getByRole("region", { name }))).toHaveAttribute("aria-pressed", "false");
+    });
   });
 }

@@ -57,45 +57,107 @@ pub async fn client() -> Client {
     }
 }
 
-/// The signed-in user of this request, if any.
-pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
+/// Who is asking: the signed-in user, if any, and the session's cart. Worked out once per request
+/// ([`shopper`]) and shared by everything that renders it.
+#[derive(Clone, Debug, Default)]
+pub struct Shopper {
+    pub user: Option<CurrentUser>,
+    /// The session's cart; none once the session's sign-in has ended, so a session signed out
+    /// elsewhere no longer reaches the account's cart.
+    pub cart_id: Option<i64>,
+}
+
+/// The request's [`Shopper`] once worked out, in each request's context. The lock makes
+/// concurrent lookups within one page wait for the first rather than repeat it.
+#[derive(Clone, Debug, Default)]
+pub struct ShopperOfRequest(std::sync::Arc<tokio::sync::Mutex<Option<Shopper>>>);
+
+/// The shopper of this request, looked up on first use.
+pub async fn shopper() -> Result<Shopper, AppError> {
+    let Some(memo) = leptos::prelude::use_context::<ShopperOfRequest>() else {
+        return look_up_shopper().await;
+    };
+    let mut known = memo.0.lock().await;
+    if let Some(shopper) = known.as_ref() {
+        return Ok(shopper.clone());
+    }
+    let shopper = look_up_shopper().await?;
+    *known = Some(shopper.clone());
+    Ok(shopper)
+}
+
+/// Forgets the shopper worked out for this request, after the session changed who it is.
+pub async fn forget_shopper() {
+    if let Some(memo) = leptos::prelude::use_context::<ShopperOfRequest>() {
+        *memo.0.lock().await = None;
+    }
+}
+
+async fn look_up_shopper() -> Result<Shopper, AppError> {
     let state = crate::server::state()?;
     let session = crate::server::session().await?;
+    let ip = client().await.ip;
+    resolve_shopper(&state, &session, &ip).await
+}
+
+/// The shopper behind `session`, asking the database once when it is signed in (its sign-in,
+/// user and permissions together) and not at all otherwise. `ip` is the client's, for the sessions
+/// list.
+pub async fn resolve_shopper(
+    state: &AppState,
+    session: &tower_sessions::Session,
+    ip: &str,
+) -> Result<Shopper, AppError> {
+    let cart_id: Option<i64> = session.get(SESSION_CART_ID).await.map_err(session_error)?;
     let Some(sign_in) = session
         .get::<String>(SESSION_SIGN_IN)
         .await
         .map_err(session_error)?
     else {
-        return Ok(None);
+        return Ok(Shopper {
+            user: None,
+            cart_id,
+        });
     };
     let now = Utc::now();
-    let live = match repo::signed_in(&state.db, &sign_in).await? {
-        Some(row) => {
+    let live = match repo::signed_in_with_permissions(&state.db, &sign_in).await? {
+        Some((row, permissions)) => {
             let role = Role::parse(&row.role).map_err(|_| AppError::Internal)?;
             let (idle, absolute) = state.settings.sessions.lifetimes(role.is_staff());
-            (now - row.signed_in_at < absolute && now - row.last_seen_at < idle)
-                .then_some((row, role))
+            (now - row.signed_in_at < absolute && now - row.last_seen_at < idle).then_some((
+                row,
+                role,
+                permissions,
+            ))
         }
         None => None,
     };
-    let Some((row, role)) = live else {
+    let Some((row, role, permissions)) = live else {
         // Ended elsewhere, idle or too old, or the account was disabled: forget the whole session, so
         // neither the sign-in nor the account's cart stays reachable from it.
         repo::end_session(&state.db, &sign_in).await?;
         session.flush().await.map_err(session_error)?;
-        return Ok(None);
+        return Ok(Shopper::default());
     };
     // Last-seen is for people reading the sessions list; a minute's precision saves a write per request.
     if now - row.last_seen_at > Duration::minutes(1) {
-        repo::touch_session(&state.db, &sign_in, &client().await.ip).await?;
+        repo::touch_session(&state.db, &sign_in, ip).await?;
     }
-    Ok(Some(CurrentUser {
-        id: row.user_id,
-        email: row.email,
-        display_name: row.display_name,
-        role,
-        permissions: repo::permissions_of(&state.db, &row.role).await?,
-    }))
+    Ok(Shopper {
+        user: Some(CurrentUser {
+            id: row.user_id,
+            email: row.email,
+            display_name: row.display_name,
+            role,
+            permissions,
+        }),
+        cart_id,
+    })
+}
+
+/// The signed-in user of this request, if any.
+pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
+    Ok(shopper().await?.user)
 }
 
 /// The one guard for anything that needs a signed-in user.
@@ -176,7 +238,9 @@ pub async fn sign_in(state: &AppState, user_id: i64, client: &Client) -> Result<
         Some(cart) => session.insert(SESSION_CART_ID, cart).await,
         None => session.remove::<i64>(SESSION_CART_ID).await.map(drop),
     }
-    .map_err(session_error)
+    .map_err(session_error)?;
+    forget_shopper().await;
+    Ok(())
 }
 
 /// Ends this session's sign-in and forgets the session entirely.
@@ -189,7 +253,9 @@ pub async fn sign_out(state: &AppState) -> Result<(), AppError> {
     {
         repo::end_session(&state.db, &sign_in).await?;
     }
-    session.flush().await.map_err(session_error)
+    session.flush().await.map_err(session_error)?;
+    forget_shopper().await;
+    Ok(())
 }
 
 /// Failed sign-ins to an account from one client allowed before each further one makes it wait.

@@ -402,22 +402,40 @@ fn Addresses(addresses: Vec<super::AddressView>, actions: AccountActions) -> imp
     }
 }
 
-/// The header's account control, told who is signed in.
-pub fn account_links(user: Option<&super::CurrentUser>) -> Vec<(&'static str, &'static str)> {
-    match user {
-        None => vec![
+/// Whose account menu the header shows: everyone of a kind sees the same one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MenuFor {
+    SignedOut,
+    Customer,
+    Staff,
+}
+
+impl MenuFor {
+    pub const ALL: [MenuFor; 3] = [MenuFor::SignedOut, MenuFor::Customer, MenuFor::Staff];
+
+    pub fn of(user: Option<&super::CurrentUser>) -> MenuFor {
+        match user {
+            None => MenuFor::SignedOut,
+            Some(user) if user.is_staff() => MenuFor::Staff,
+            Some(_) => MenuFor::Customer,
+        }
+    }
+}
+
+/// The header's account control for each kind of shopper.
+pub fn account_links(menu: MenuFor) -> Vec<(&'static str, &'static str)> {
+    match menu {
+        MenuFor::SignedOut => vec![
             ("Sign in", "/account/login"),
             ("Create an account", "/account/signup"),
         ],
-        Some(user) if user.is_staff() => {
-            vec![
-                ("Your account", "/account"),
-                ("Your orders", "/account/orders"),
-                ("Liked products", "/products?liked=true"),
-                ("Back office", "/manage"),
-            ]
-        }
-        Some(_) => vec![
+        MenuFor::Staff => vec![
+            ("Your account", "/account"),
+            ("Your orders", "/account/orders"),
+            ("Liked products", "/products?liked=true"),
+            ("Back office", "/manage"),
+        ],
+        MenuFor::Customer => vec![
             ("Your account", "/account"),
             ("Your orders", "/account/orders"),
             ("Liked products", "/products?liked=true"),

@@ -213,18 +213,6 @@ pub async fn list_users(
     .await)
 }
 
-pub async fn permissions_of(db: &Db, role: &str) -> Result<Vec<Permission>, sqlx::Error> {
-    let rows: Vec<(String, String)> = on_db!(db, pool => sqlx::query_as(
-        "SELECT p.resource, p.action FROM role_permissions rp
-         JOIN roles r ON r.id = rp.role_id JOIN permissions p ON p.id = rp.permission_id
-         WHERE r.name = $1 ORDER BY p.resource, p.action"
-    ).bind(role).fetch_all(pool).await)?;
-    Ok(rows
-        .iter()
-        .filter_map(|(resource, action)| Permission::parse(resource, action))
-        .collect())
-}
-
 // ---- one-time tokens ----
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -340,18 +328,36 @@ pub struct SignedIn {
     pub last_seen_at: DateTime<Utc>,
 }
 
-pub async fn signed_in(db: &Db, sign_in_id: &str) -> Result<Option<SignedIn>, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_as(
+/// The user behind a sign-in id with their role's permissions, in one query: what every request
+/// of a signed-in shopper asks first.
+pub async fn signed_in_with_permissions(
+    db: &Db,
+    sign_in_id: &str,
+) -> Result<Option<(SignedIn, Vec<Permission>)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        signed_in: SignedIn,
+        resource: Option<String>,
+        action: Option<String>,
+    }
+    let rows: Vec<Row> = on_db!(db, pool => sqlx::query_as(
         "SELECT u.id AS user_id, u.email, u.display_name, r.name AS role,
-                s.created_at AS signed_in_at, s.last_seen_at
+                s.created_at AS signed_in_at, s.last_seen_at, p.resource, p.action
          FROM user_sessions s JOIN users u ON u.id = s.user_id JOIN roles r ON r.id = u.role_id
-         WHERE s.session_id = $1 AND u.disabled_at IS NULL"
-    ).bind(session_key(sign_in_id)).fetch_optional(pool).await)
-}
-
-/// Whether a sign-in still stands: its row exists and its user is enabled.
-pub async fn sign_in_is_live(db: &Db, sign_in_id: &str) -> Result<bool, sqlx::Error> {
-    Ok(signed_in(db, sign_in_id).await?.is_some())
+         LEFT JOIN role_permissions rp ON rp.role_id = r.id
+         LEFT JOIN permissions p ON p.id = rp.permission_id
+         WHERE s.session_id = $1 AND u.disabled_at IS NULL
+         ORDER BY p.resource, p.action"
+    ).bind(session_key(sign_in_id)).fetch_all(pool).await)?;
+    let permissions = rows
+        .iter()
+        .filter_map(|row| Permission::parse(row.resource.as_deref()?, row.action.as_deref()?))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(|row| (row.signed_in, permissions)))
 }
 
 pub async fn start_session(

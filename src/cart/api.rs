@@ -10,23 +10,9 @@ pub(crate) mod session_cart {
     use crate::server::session_error;
     use tower_sessions::Session;
 
-    /// The session's cart, if it has one. A session whose sign-in has ended elsewhere no longer
-    /// reaches the account's cart (and `current_user` forgets the session on its next call).
-    pub async fn existing(session: &Session) -> Result<Option<i64>, AppError> {
-        let sign_in = session
-            .get::<String>(crate::accounts::auth::SESSION_SIGN_IN)
-            .await
-            .map_err(session_error)?;
-        if let Some(sign_in) = sign_in {
-            let state = crate::server::state()?;
-            if !crate::accounts::repo::sign_in_is_live(&state.db, &sign_in).await? {
-                return Ok(None);
-            }
-        }
-        session
-            .get(super::super::SESSION_CART_ID)
-            .await
-            .map_err(session_error)
+    /// The session's cart, if it has one (and its sign-in, if any, still stands).
+    pub async fn existing() -> Result<Option<i64>, AppError> {
+        Ok(crate::accounts::auth::shopper().await?.cart_id)
     }
 
     /// The session's cart, made on first use.
@@ -34,17 +20,17 @@ pub(crate) mod session_cart {
         session: &Session,
         db: &crate::server::db::Db,
     ) -> Result<i64, AppError> {
-        if let Some(id) = existing(session).await? {
+        let shopper = crate::accounts::auth::shopper().await?;
+        if let Some(id) = shopper.cart_id {
             return Ok(id);
         }
-        let owner = crate::accounts::auth::current_user()
-            .await?
-            .map(|user| user.id);
+        let owner = shopper.user.map(|user| user.id);
         let id = super::super::repo::create(db, owner).await?;
         session
             .insert(super::super::SESSION_CART_ID, id)
             .await
             .map_err(session_error)?;
+        crate::accounts::auth::forget_shopper().await;
         Ok(id)
     }
 
@@ -72,8 +58,7 @@ pub(crate) mod session_cart {
 #[server]
 pub async fn cart_count() -> Result<u32, AppError> {
     let state = crate::server::state()?;
-    let session = crate::server::session().await?;
-    match session_cart::existing(&session).await? {
+    match session_cart::existing().await? {
         Some(cart_id) => Ok(super::repo::item_count(&state.db, cart_id).await?),
         None => Ok(0),
     }
@@ -82,8 +67,7 @@ pub async fn cart_count() -> Result<u32, AppError> {
 #[server]
 pub async fn fetch_cart() -> Result<CartView, AppError> {
     let state = crate::server::state()?;
-    let session = crate::server::session().await?;
-    let cart_id = session_cart::existing(&session).await?;
+    let cart_id = session_cart::existing().await?;
     Ok(super::repo::view(&state.db, cart_id, state.settings.shop.currency).await?)
 }
 
@@ -103,8 +87,7 @@ pub async fn add_to_cart(variant_id: i64, quantity: String) -> Result<u32, AppEr
 pub async fn update_cart_line(variant_id: i64, quantity: String) -> Result<u32, AppError> {
     let quantity = super::Quantity::to_set(&quantity)?;
     let state = crate::server::state()?;
-    let session = crate::server::session().await?;
-    let cart_id = session_cart::existing(&session)
+    let cart_id = session_cart::existing()
         .await?
         .ok_or_else(|| AppError::not_found("That cart line"))?;
     super::repo::set_quantity(&state.db, cart_id, variant_id, quantity)
@@ -116,8 +99,7 @@ pub async fn update_cart_line(variant_id: i64, quantity: String) -> Result<u32, 
 #[server]
 pub async fn remove_cart_line(variant_id: i64) -> Result<u32, AppError> {
     let state = crate::server::state()?;
-    let session = crate::server::session().await?;
-    let cart_id = session_cart::existing(&session)
+    let cart_id = session_cart::existing()
         .await?
         .ok_or_else(|| AppError::not_found("That cart line"))?;
     super::repo::remove(&state.db, cart_id, variant_id)

@@ -99,6 +99,13 @@ pub fn LikeButton(
     likes: Likes,
     #[prop(default = "h-9 w-9 text-xl")] size: &'static str,
 ) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::components::personal::HeartsShown::record(crate::components::personal::Heart {
+        product_id,
+        name: name.clone(),
+        likes,
+        size,
+    });
     // A plain form: navigation.js posts it in place, and a page has two dozen of them, each of
     // which an `ActionForm` would give an action and its signals to build and drop.
     view! {
@@ -120,4 +127,14 @@ pub fn LikeButton(
             </span>
         </form>
     }
+}
+
+/// A heart as a page shows it, for the shared pages that are cut where their hearts are
+/// (`components::personal`).
+#[cfg(feature = "ssr")]
+pub(crate) fn heart_html(heart: &crate::components::personal::Heart) -> String {
+    let heart = heart.clone();
+    crate::components::personal::render_html(move || {
+        view! { <LikeButton product_id=heart.product_id name=heart.name likes=heart.likes size=heart.size /> }
+    })
 }

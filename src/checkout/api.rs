@@ -46,8 +46,7 @@ mod flow {
         choices: CheckoutChoices,
     ) -> Result<CheckoutView, AppError> {
         let settings = &state.settings.checkout;
-        let session = crate::server::session().await?;
-        let cart_id = session_cart::existing(&session).await?;
+        let cart_id = session_cart::existing().await?;
         let cart =
             crate::cart::repo::view(&state.db, cart_id, state.settings.shop.currency).await?;
         let user = auth::current_user().await?;
@@ -201,8 +200,7 @@ mod flow {
             )?)
         };
 
-        let session = crate::server::session().await?;
-        let cart_id = session_cart::existing(&session)
+        let cart_id = session_cart::existing()
             .await?
             .ok_or_else(|| AppError::bad_request("Your cart is empty."))?;
         let placement = Placement {

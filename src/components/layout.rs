@@ -1,6 +1,6 @@
 use super::ShopResource;
 use crate::accounts::api::{SignOut, current_account};
-use crate::accounts::pages::account_links;
+use crate::accounts::pages::{MenuFor, account_links};
 use crate::cart::api::cart_count;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -49,11 +49,7 @@ pub fn Header() -> impl IntoView {
                     <Suspense fallback=|| view! { <a href="/account" class=ACCOUNT_LINK>"Account"</a> }>
                         {move || Suspend::new(async move {
                             let user = current_account().await.ok().flatten();
-                            let links = account_links(user.as_ref())
-                                .into_iter()
-                                .map(|(label, href)| (label.to_owned(), href.to_owned()))
-                                .collect();
-                            view! { <AccountMenu links signed_in=user.is_some() /> }
+                            view! { <MenuOf menu=MenuFor::of(user.as_ref()) /> }
                         })}
                     </Suspense>
                     <a href="/cart" class="flex items-center gap-1 font-medium text-stone-900 hover:underline">
@@ -68,6 +64,27 @@ pub fn Header() -> impl IntoView {
             </div>
         </header>
     }
+}
+
+/// The header's account menu and cart count as a page shows them, for the shared pages that
+/// are cut where they are (`components::personal`).
+#[cfg(feature = "ssr")]
+pub(crate) fn account_menu_html(menu: MenuFor) -> String {
+    super::personal::render_html(move || view! { <MenuOf menu /> })
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) fn cart_badge_html(count: u32) -> String {
+    super::personal::render_html(move || view! { <CartBadge count /> })
+}
+
+#[component]
+fn MenuOf(menu: MenuFor) -> impl IntoView {
+    let links = account_links(menu)
+        .into_iter()
+        .map(|(label, href)| (label.to_owned(), href.to_owned()))
+        .collect();
+    view! { <AccountMenu links signed_in=menu != MenuFor::SignedOut /> }
 }
 
 #[component]

@@ -3,6 +3,8 @@
 
 mod form;
 mod layout;
+#[cfg(feature = "ssr")]
+pub mod personal;
 mod product;
 
 pub use form::{Field, FormFeedback, Submit};

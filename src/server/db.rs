@@ -19,6 +19,8 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: Pool,
+    /// Statements run outside a transaction and transactions begun, since the pool opened.
+    queries: Arc<AtomicU64>,
     catalog_changes: Arc<AtomicU64>,
     /// Counts PostgreSQL's announcements of catalog changes (and losses of the connection that
     /// hears them), for whoever wants to wait for one.
@@ -131,6 +133,7 @@ impl Db {
         };
         let db = Db {
             pool,
+            queries: Arc::default(),
             catalog_changes,
             announcements: Arc::default(),
         };
@@ -143,6 +146,7 @@ impl Db {
     pub fn from_sqlite_pool(pool: SqlitePool) -> Db {
         Db {
             pool: Pool::Sqlite(pool),
+            queries: Arc::default(),
             catalog_changes: Arc::default(),
             announcements: Arc::default(),
         }
@@ -156,8 +160,16 @@ impl Db {
         .map_err(ConnectError::Migrate)
     }
 
+    /// The pool, for a statement outside a transaction ([`on_db!`]), which is counted.
     pub fn pool(&self) -> &Pool {
+        self.queries.fetch_add(1, Ordering::Relaxed);
         &self.pool
+    }
+
+    /// How many statements outside a transaction, and transactions, the shop's code has run on this
+    /// pool: what a page costs the database, for tests. The session store's own are not counted.
+    pub fn queries_made(&self) -> u64 {
+        self.queries.load(Ordering::Relaxed)
     }
 
     pub fn engine(&self) -> Engine {
@@ -168,6 +180,7 @@ impl Db {
     }
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        self.queries.fetch_add(1, Ordering::Relaxed);
         let inner = match &self.pool {
             // IMMEDIATE takes SQLite's write lock up front, so two writers queue on busy_timeout
             // instead of one failing when it upgrades a read lock mid-transaction.

@@ -326,6 +326,11 @@ fn router(state: AppState) -> Router {
             state.clone(),
             limits::guard_writes,
         ))
+        // Inside the session layer: a shared page with the shopper's own parts put in.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::page_cache::personalise,
+        ))
         .layer(session_layer)
         // The same for every client, so no session, limit or form handling either.
         .merge(build_files)
@@ -451,6 +456,12 @@ const SUCCEEDED_FORM: &str = "succeeded_form";
 #[derive(Clone, Debug)]
 pub struct SucceededForm(pub String);
 
+/// Whether the session holds a form's success for the next page to say, which a shared page
+/// cannot.
+pub async fn awaits_form_outcome(session: &tower_sessions::Session) -> bool {
+    !matches!(session.get::<String>(SUCCEEDED_FORM).await, Ok(None))
+}
+
 /// What no cache may keep, and the promise of HTTPS. A response whose route chose no caching
 /// policy may be one person's own (their account, the back office, their cart count, an order
 /// opened from an emailed link, a reset page), so no browser or proxy stores it; built files,
@@ -542,6 +553,8 @@ fn header_value(text: &str) -> HeaderValue {
 /// one Leptos puts on its hydration scripts, so no other inline script can run.
 fn page_context(state: &AppState) {
     provide_context(state.clone());
+    // Fresh per request: who is asking is worked out once, by whatever asks first.
+    provide_context(crate::accounts::auth::ShopperOfRequest::default());
     leptos_router::components::provide_server_redirect(redirect_page);
     if let (Some(nonce), Some(response)) =
         (leptos::nonce::use_nonce(), use_context::<ResponseOptions>())

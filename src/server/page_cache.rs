@@ -12,17 +12,24 @@
 //! one is still served: about that long is how late a signed-out visitor can see another
 //! shopper's like. Prices and stock are never late.
 //!
+//! A shopper with a session (a cart, a sign-in, a like kept for after sign-in) gets the same page
+//! with their own account menu, cart count and hearts put in ([`crate::components::personal`]): the
+//! kept page is cut where those parts are, each piece compressed on its own, and their page is put
+//! together from the pieces and their parts without rendering or compressing it again
+//! ([`personalise`]). Only the listing of the shopper's own liked products is theirs alone.
+//!
 //! A nonce-based Content-Security-Policy cannot be shared between responses, so a kept page drops
 //! its nonces and carries a policy naming the SHA-256 hash of each of its inline scripts instead.
 
 use super::AppState;
 use crate::catalog::cache::{Key, PageContents, StockShown, Version};
 use crate::catalog::listing::ListingParams;
+use crate::components::personal::{self, Fill, Found, HeartsShown, Part, Personal};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{
     ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_SECURITY_POLICY,
-    CONTENT_TYPE, SET_COOKIE, VARY,
+    CONTENT_TYPE, COOKIE, SET_COOKIE, VARY,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -50,6 +57,9 @@ pub struct CachedPage {
     /// The page as rendered, kept once a client that accepts no compression has asked for it: most
     /// pages are never asked for that way, and it is four times the size of both others.
     plain: OnceLock<Bytes>,
+    /// The page cut where its personal parts are, for shoppers with a session; none when they
+    /// could not all be placed, and such shoppers get the page rendered for them.
+    personal: Option<Template>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,17 +110,188 @@ impl CachedPage {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         response
     }
+
+    /// The page with one shopper's parts put in: gzip (put together from the pieces) when the
+    /// client takes it, else as it is. Private, so it carries no shared cache policy.
+    fn personal_response(
+        &self,
+        template: &Template,
+        personal: &Personal,
+        accepted: Accepted,
+    ) -> Response {
+        let chosen = template.choose(personal);
+        let (body, coding) = match accepted.gzip {
+            true => (gzip_of(&chosen), Some("gzip")),
+            false => (plain_of(&chosen), None),
+        };
+        let mut response = Body::from(body).into_response();
+        *response.headers_mut() = self.headers.clone();
+        if let Some(coding) = coding {
+            response
+                .headers_mut()
+                .insert(CONTENT_ENCODING, HeaderValue::from_static(coding));
+        }
+        response
+    }
 }
 
-/// The middleware: serves a kept page when there is a current one, otherwise renders it and keeps
-/// it when it can be shared.
+/// A kept page cut where its personal parts are: the pieces between them and every kept form of
+/// each part, each deflated on its own and ending on a byte boundary, so that a shopper's page is
+/// their concatenation.
+#[derive(Debug)]
+struct Template {
+    /// One more than the parts: piece, part, piece, ..., piece.
+    pieces: Vec<Piece>,
+    parts: Vec<(Part, Vec<Piece>)>,
+    /// The products whose hearts the page shows.
+    products: Vec<i64>,
+}
+
+#[derive(Debug)]
+struct Piece {
+    plain: Bytes,
+    /// Raw deflate, flushed (not finished): it can be followed by more blocks.
+    deflated: Bytes,
+}
+
+enum Chosen<'a> {
+    Kept(&'a Piece),
+    Rendered(String),
+}
+
+impl Piece {
+    fn new(text: &str) -> Option<Piece> {
+        let mut encoder = flate2::write::DeflateEncoder::new(
+            Vec::with_capacity(text.len() / 3 + 16),
+            flate2::Compression::new(6),
+        );
+        encoder.write_all(text.as_bytes()).ok()?;
+        // A sync flush ends the blocks written so far on a byte boundary without ending the stream.
+        encoder.flush().ok()?;
+        Some(Piece {
+            plain: Bytes::copy_from_slice(text.as_bytes()),
+            deflated: Bytes::copy_from_slice(encoder.get_ref()),
+        })
+    }
+}
+
+impl Template {
+    fn new(html: &str, found: Vec<Found>) -> Option<Template> {
+        let mut pieces = Vec::with_capacity(found.len() + 1);
+        let mut parts = Vec::with_capacity(found.len());
+        let mut at = 0;
+        for Found {
+            at: place,
+            part,
+            forms,
+        } in found
+        {
+            pieces.push(Piece::new(html.get(at..place.start)?)?);
+            let forms = forms
+                .iter()
+                .map(|form| Piece::new(form))
+                .collect::<Option<Vec<Piece>>>()?;
+            parts.push((part, forms));
+            at = place.end;
+        }
+        pieces.push(Piece::new(html.get(at..)?)?);
+        let products = personal::products_of(parts.iter().map(|(part, _)| part));
+        Some(Template {
+            pieces,
+            parts,
+            products,
+        })
+    }
+
+    fn choose(&self, personal: &Personal) -> Vec<Chosen<'_>> {
+        let mut chosen = Vec::with_capacity(self.pieces.len() + self.parts.len());
+        for (piece, (part, forms)) in self.pieces.iter().zip(&self.parts) {
+            chosen.push(Chosen::Kept(piece));
+            chosen.push(match personal.fill(part) {
+                Fill::Kept(form) => match forms.get(form).or(forms.first()) {
+                    Some(form) => Chosen::Kept(form),
+                    None => Chosen::Rendered(String::new()),
+                },
+                Fill::Rendered(html) => Chosen::Rendered(html),
+            });
+        }
+        if let Some(last) = self.pieces.last() {
+            chosen.push(Chosen::Kept(last));
+        }
+        chosen
+    }
+}
+
+/// A gzip member made of the chosen pieces' deflated blocks, with parts rendered for this shopper
+/// stored uncompressed (they are a few hundred bytes), ended by an empty last block.
+fn gzip_of(chosen: &[Chosen<'_>]) -> Bytes {
+    const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    const LAST_BLOCK: [u8; 5] = [1, 0, 0, 0xff, 0xff];
+    let size: usize = chosen
+        .iter()
+        .map(|chosen| match chosen {
+            Chosen::Kept(piece) => piece.deflated.len(),
+            Chosen::Rendered(html) => html.len() + 5 * (html.len() / 0xffff + 1),
+        })
+        .sum();
+    let mut out = Vec::with_capacity(HEADER.len() + size + LAST_BLOCK.len() + 8);
+    out.extend_from_slice(&HEADER);
+    let mut crc = crc32fast::Hasher::new();
+    let mut length: u64 = 0;
+    for chosen in chosen {
+        match chosen {
+            Chosen::Kept(piece) => {
+                out.extend_from_slice(&piece.deflated);
+                // Checksumming the text again (a few microseconds for a page) is cheaper than
+                // combining the pieces' checksums, which costs microseconds for each.
+                crc.update(&piece.plain);
+                length += piece.plain.len() as u64;
+            }
+            Chosen::Rendered(html) => {
+                for block in html.as_bytes().chunks(0xffff) {
+                    let len = u16::try_from(block.len()).unwrap_or(u16::MAX);
+                    out.push(0);
+                    out.extend_from_slice(&len.to_le_bytes());
+                    out.extend_from_slice(&(!len).to_le_bytes());
+                    out.extend_from_slice(block);
+                }
+                crc.update(html.as_bytes());
+                length += html.len() as u64;
+            }
+        }
+    }
+    out.extend_from_slice(&LAST_BLOCK);
+    out.extend_from_slice(&crc.finalize().to_le_bytes());
+    // The size modulo 2^32, as gzip keeps it.
+    out.extend_from_slice(&(length as u32).to_le_bytes());
+    out.into()
+}
+
+fn plain_of(chosen: &[Chosen<'_>]) -> Bytes {
+    let mut out = Vec::new();
+    for chosen in chosen {
+        match chosen {
+            Chosen::Kept(piece) => out.extend_from_slice(&piece.plain),
+            Chosen::Rendered(html) => out.extend_from_slice(html.as_bytes()),
+        }
+    }
+    out.into()
+}
+
+/// The middleware, outside the session layer: serves a kept page when there is a current one,
+/// otherwise renders it and keeps it when it can be shared. A request with a session goes on to
+/// [`personalise`] once the page is kept, rendered for a visitor without one if need be.
 pub async fn serve(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let max_age = state.settings.catalog.shared_page_max_age_secs;
-    let (Some(key), true) = (shared_page(&request), max_age > 0) else {
+    let (Some(page), true) = (page_of(&request), max_age > 0) else {
         return next.run(request).await;
     };
+    let with_session = super::sessions::carries_session(request.headers());
+    if with_session && !page.for_everyone {
+        return next.run(request).await;
+    }
     let encoding = preferred_encoding(request.headers());
-    let key = Key::Page(key);
+    let key = Key::Page(page.key);
     let Ok(version) = state.catalog_cache.version(&state.db).await else {
         return next.run(request).await;
     };
@@ -118,37 +299,117 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         // Of the current generation, so only its like counts can be old: it is served at once, and
         // the first request to find it too old renders its successor in the background.
         if page.claim_renewal(Instant::now(), Duration::from_secs(max_age)) {
-            let old = page.clone();
-            let mut request = request;
-            request.extensions_mut().insert(super::limits::Unmetered);
-            tokio::spawn(async move {
-                // Rendered at the version of now, so that a stock change elsewhere since this
-                // request's read does not make the cache refuse the successor.
-                let renewed = match state.catalog_cache.version(&state.db).await {
-                    Ok(now) => render_and_keep(&state, now, key, request, next).await,
-                    Err(_) => Err(StatusCode::SERVICE_UNAVAILABLE.into_response()),
-                };
-                match renewed {
-                    Ok((_, true)) => {}
-                    // Not kept (the catalog moved on during rendering): the next request tries.
-                    Ok((_, false)) => old.refreshing.store(false, Ordering::Release),
-                    Err(response) => {
-                        tracing::warn!(status = %response.status(), "a shared page could not be renewed");
-                        old.refreshing.store(false, Ordering::Release);
-                    }
-                }
-            });
+            renew(
+                state.clone(),
+                key,
+                as_visitor(&request),
+                next.clone(),
+                page.clone(),
+            );
         }
-        return page.response(encoding);
+        return match with_session {
+            true => next.run(request).await,
+            false => page.response(encoding),
+        };
     }
     // After a catalog change every page misses at once: one request renders each of them.
-    let _rendering = state.catalog_cache.lead_or_follow(&key).await;
+    let rendering = state.catalog_cache.lead_or_follow(&key).await;
     if let Some(page) = state.catalog_cache.lookup::<Arc<CachedPage>>(version, &key) {
-        return page.response(encoding);
+        return match with_session {
+            true => next.run(request).await,
+            false => page.response(encoding),
+        };
+    }
+    if with_session {
+        // The visitor's page first, which the shopper's is made from; should it not be kept, the
+        // shopper's page is rendered for them as any other page is.
+        let visitor = as_visitor(&request);
+        let _ = render_and_keep(&state, version, key, visitor, next.clone()).await;
+        drop(rendering);
+        return next.run(request).await;
     }
     match render_and_keep(&state, version, key, request, next).await {
         Ok((page, _)) => page.response(encoding),
         Err(response) => response,
+    }
+}
+
+/// Renders the successor of a page that has grown old, in the background.
+fn renew(state: AppState, key: Key, mut visitor: Request, next: Next, old: Arc<CachedPage>) {
+    visitor.extensions_mut().insert(super::limits::Unmetered);
+    tokio::spawn(async move {
+        // Rendered at the version of now, so that a stock change elsewhere since this
+        // request's read does not make the cache refuse the successor.
+        let renewed = match state.catalog_cache.version(&state.db).await {
+            Ok(now) => render_and_keep(&state, now, key, visitor, next).await,
+            Err(_) => Err(StatusCode::SERVICE_UNAVAILABLE.into_response()),
+        };
+        match renewed {
+            Ok((_, true)) => {}
+            // Not kept (the catalog moved on during rendering): the next request tries.
+            Ok((_, false)) => old.refreshing.store(false, Ordering::Release),
+            Err(response) => {
+                tracing::warn!(status = %response.status(), "a shared page could not be renewed");
+                old.refreshing.store(false, Ordering::Release);
+            }
+        }
+    });
+}
+
+/// The request as a visitor without a session would make it: no cookies.
+fn as_visitor(request: &Request) -> Request {
+    let mut visitor = Request::new(Body::empty());
+    *visitor.method_mut() = request.method().clone();
+    *visitor.uri_mut() = request.uri().clone();
+    *visitor.version_mut() = request.version();
+    *visitor.headers_mut() = request.headers().clone();
+    visitor.headers_mut().remove(COOKIE);
+    *visitor.extensions_mut() = request.extensions().clone();
+    visitor
+}
+
+/// The middleware inside the session layer: a shopper with a session asking for a page that is
+/// kept gets it with their own parts put in, from one look at who they are, their cart's count and,
+/// signed in, their hearts. Anything else, or any failure, is rendered for them.
+pub async fn personalise(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if state.settings.catalog.shared_page_max_age_secs == 0
+        || !super::sessions::carries_session(request.headers())
+    {
+        return next.run(request).await;
+    }
+    let Some(page) = page_of(&request).filter(|page| page.for_everyone) else {
+        return next.run(request).await;
+    };
+    let Ok(version) = state.catalog_cache.version(&state.db).await else {
+        return next.run(request).await;
+    };
+    let key = Key::Page(page.key);
+    let Some(kept) = state.catalog_cache.lookup::<Arc<CachedPage>>(version, &key) else {
+        return next.run(request).await;
+    };
+    let (Some(template), Some(session)) = (
+        kept.personal.as_ref(),
+        request.extensions().get::<tower_sessions::Session>(),
+    ) else {
+        return next.run(request).await;
+    };
+    if super::http::awaits_form_outcome(session).await {
+        return next.run(request).await;
+    }
+    let ip = request
+        .extensions()
+        .get::<super::client_ip::ClientIp>()
+        .map(|client| client.ip.to_string())
+        .unwrap_or_default();
+    let personal = async {
+        let shopper = crate::accounts::auth::resolve_shopper(&state, session, &ip).await?;
+        Personal::of(&state, &shopper, &template.products).await
+    };
+    match personal.await {
+        Ok(personal) => {
+            kept.personal_response(template, &personal, accepted_encodings(request.headers()))
+        }
+        Err(_) => next.run(request).await,
     }
 }
 
@@ -162,7 +423,9 @@ async fn render_and_keep(
     next: Next,
 ) -> Result<(Arc<CachedPage>, bool), Response> {
     let contents = PageContents::default();
+    let hearts = HeartsShown::default();
     request.extensions_mut().insert(contents.clone());
+    request.extensions_mut().insert(hearts.clone());
     let response = next.run(request).await;
     if !is_shareable(&response) {
         return Err(response);
@@ -177,7 +440,7 @@ async fn render_and_keep(
     let kept = tokio::task::spawn_blocking({
         let headers = parts.headers.clone();
         let html = html.clone();
-        move || keep(&headers, &html)
+        move || keep(&headers, &html, hearts.take())
     })
     .await
     .ok()
@@ -195,14 +458,18 @@ async fn render_and_keep(
     }
 }
 
-/// The key of a catalog page asked for by a visitor without a session: its path and its query in
-/// the one form the shop writes it. Parameters the page does not read (`utm_source`, say) make it
-/// unshared rather than multiply the copies kept, and so do those of another kind (a form's `__err`).
-fn shared_page(request: &Request) -> Option<String> {
+/// A catalog page that can be kept: its key, and whether shoppers with a session can have it too.
+struct SharedPage {
+    key: String,
+    /// False for the listing of a shopper's own liked products.
+    for_everyone: bool,
+}
+
+/// The key of a catalog page: its path and its query in the one form the shop writes it.
+/// Parameters the page does not read (`utm_source`, say) make it unshared rather than multiply the
+/// copies kept, and so do those of another kind (a form's `__err`).
+fn page_of(request: &Request) -> Option<SharedPage> {
     if request.method() != axum::http::Method::GET {
-        return None;
-    }
-    if super::sessions::carries_session(request.headers()) {
         return None;
     }
     let path = request.uri().path();
@@ -225,12 +492,17 @@ fn shared_page(request: &Request) -> Option<String> {
         return None;
     }
     let params: ParamsMap = pairs.into_iter().collect();
-    let query = if listing {
-        ListingParams::from_query(&params).to_query_string()
+    let (query, for_everyone) = if listing {
+        let listing = ListingParams::from_query(&params);
+        let own_likes = listing.liked_only().unwrap_or(true);
+        (listing.to_query_string(), !own_likes)
     } else {
-        params.to_query_string()
+        (params.to_query_string(), true)
     };
-    Some(format!("{path}{query}"))
+    Some(SharedPage {
+        key: format!("{path}{query}"),
+        for_everyone,
+    })
 }
 
 /// Which of the encodings the shop keeps copies in a client accepts.
@@ -292,8 +564,9 @@ fn is_shareable(response: &Response) -> bool {
             .is_some_and(|value| value.starts_with("text/html"))
 }
 
-/// The page without its nonces, under a policy of its scripts' hashes, compressed.
-fn keep(headers: &HeaderMap, html: &[u8]) -> Option<CachedPage> {
+/// The page without its nonces, under a policy of its scripts' hashes, compressed, and cut where
+/// the personal parts are (`hearts`: those it shows).
+fn keep(headers: &HeaderMap, html: &[u8], hearts: Vec<personal::Heart>) -> Option<CachedPage> {
     let mut headers = headers.clone();
     let html = std::str::from_utf8(html).ok()?;
     let policy = headers.get(CONTENT_SECURITY_POLICY)?.to_str().ok()?;
@@ -319,6 +592,13 @@ fn keep(headers: &HeaderMap, html: &[u8]) -> Option<CachedPage> {
     );
     headers.remove(CONTENT_LENGTH);
     headers.insert(VARY, HeaderValue::from_static("accept-encoding, cookie"));
+    let personal =
+        personal::find_parts(&html, hearts).and_then(|found| Template::new(&html, found));
+    if personal.is_none() {
+        tracing::warn!(
+            "a shared page's personal parts could not be placed: shoppers with a session get it rendered"
+        );
+    }
     Some(CachedPage {
         made: Instant::now(),
         refreshing: AtomicBool::new(false),
@@ -326,6 +606,7 @@ fn keep(headers: &HeaderMap, html: &[u8]) -> Option<CachedPage> {
         brotli: compress_brotli(html.as_bytes())?,
         gzip: compress_gzip(html.as_bytes())?,
         plain: OnceLock::new(),
+        personal,
     })
 }
 
@@ -361,7 +642,6 @@ fn compress_gzip(data: &[u8]) -> Option<Bytes> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::header::COOKIE;
 
     #[test]
     fn only_executable_inline_scripts_are_hashed() {
@@ -397,6 +677,7 @@ mod tests {
             brotli: Bytes::new(),
             gzip: Bytes::new(),
             plain: OnceLock::new(),
+            personal: None,
         };
         let max_age = Duration::from_secs(10);
         assert!(!page.claim_renewal(made + Duration::from_secs(9), max_age));
@@ -409,7 +690,9 @@ mod tests {
 
     #[test]
     fn a_page_is_kept_once_whatever_form_its_query_takes() {
-        let key = |uri: &str| shared_page(&Request::get(uri).body(Body::empty()).unwrap());
+        let key = |uri: &str| {
+            page_of(&Request::get(uri).body(Body::empty()).unwrap()).map(|page| page.key)
+        };
         assert_eq!(key("/"), Some("/".to_owned()));
         assert_eq!(key("/?utm_source=mail"), None);
         assert_eq!(
@@ -420,10 +703,31 @@ mod tests {
         assert_eq!(key("/p/mug?__err=x&__path=y"), None);
         assert_eq!(key("/cart"), None);
         assert_eq!(key(&format!("/products?q={}", "a".repeat(600))), None);
-        let with_session = Request::get("/")
-            .header(COOKIE, "theme=dark; emporium_session=abc")
-            .body(Body::empty())
+        let for_everyone = |uri: &str| {
+            page_of(&Request::get(uri).body(Body::empty()).unwrap()).map(|page| page.for_everyone)
+        };
+        assert_eq!(for_everyone("/products?sort=name"), Some(true));
+        assert_eq!(for_everyone("/products?liked=true"), Some(false));
+    }
+
+    #[test]
+    fn a_page_put_together_from_deflated_pieces_is_the_page() {
+        use std::io::Read;
+        let html = "<p>".to_owned() + &"shared text ".repeat(500) + "</p>";
+        let pieces = [&html[..100], "", &html[100..]].map(|text| Piece::new(text).unwrap());
+        let rendered = "<span>3 & <b>more</b></span>".repeat(3000);
+        let chosen = [
+            Chosen::Kept(&pieces[0]),
+            Chosen::Rendered(rendered.clone()),
+            Chosen::Kept(&pieces[1]),
+            Chosen::Kept(&pieces[2]),
+        ];
+        let mut unzipped = String::new();
+        flate2::read::GzDecoder::new(&gzip_of(&chosen)[..])
+            .read_to_string(&mut unzipped)
             .unwrap();
-        assert_eq!(shared_page(&with_session), None);
+        let expected = format!("{}{rendered}{}", &html[..100], &html[100..]);
+        assert_eq!(unzipped, expected);
+        assert_eq!(plain_of(&chosen), expected.as_bytes());
     }
 }
