@@ -403,10 +403,10 @@ pub async fn sign_up(
     // Whether the address was free or taken alike, so the cookie tells nothing: the confirmation
     // link signs in only this browser (see `confirm_email`).
     let session = crate::server::session().await?;
-    session
-        .insert(super::auth::SESSION_SIGNED_UP, email)
-        .await
-        .map_err(crate::server::session_error)?;
+    crate::server::sessions::SessionState::update(&session, |kept| {
+        kept.signed_up = Some(email);
+    })
+    .await?;
     leptos_axum::redirect("/account/login?notice=verify");
     Ok(())
 }
@@ -479,10 +479,9 @@ pub async fn confirm_email(token: String) -> Result<(), AppError> {
             // to someone, or planted by whoever signed up with another's address) confirms the
             // address and no more.
             let session = crate::server::session().await?;
-            let signed_up: Option<String> = session
-                .get(super::auth::SESSION_SIGNED_UP)
-                .await
-                .map_err(crate::server::session_error)?;
+            let signed_up = crate::server::sessions::SessionState::of(&session)
+                .await?
+                .signed_up;
             let user = super::repo::find_by_id(&state.db, user_id).await?;
             match (signed_up, user) {
                 (Some(signed_up), Some(user)) if signed_up == user.email => {

@@ -7,17 +7,11 @@
 
 use super::repo;
 use super::{CurrentUser, Permission, Role};
-use crate::cart::SESSION_CART_ID;
-use crate::catalog::likes::SESSION_PENDING_LIKE;
 use crate::error::AppError;
 use crate::server::db::Locked;
+use crate::server::sessions::SessionState;
 use crate::server::{AppState, session_error};
 use chrono::{DateTime, Duration, Utc};
-
-/// Session key of the sign-in id.
-pub const SESSION_SIGN_IN: &str = "sign_in";
-/// The address this browser signed up with, so that its confirmation link signs in here only.
-pub const SESSION_SIGNED_UP: &str = "signed_up";
 
 /// The requesting device, for the active-sessions list, throttling and the audit log.
 #[derive(Clone, Debug)]
@@ -108,12 +102,9 @@ pub async fn resolve_shopper(
     session: &tower_sessions::Session,
     ip: &str,
 ) -> Result<Shopper, AppError> {
-    let cart_id: Option<i64> = session.get(SESSION_CART_ID).await.map_err(session_error)?;
-    let Some(sign_in) = session
-        .get::<String>(SESSION_SIGN_IN)
-        .await
-        .map_err(session_error)?
-    else {
+    let kept = SessionState::of(session).await?;
+    let cart_id = kept.cart_id;
+    let Some(sign_in) = kept.sign_in else {
         return Ok(Shopper {
             user: None,
             cart_id,
@@ -191,10 +182,7 @@ pub async fn require_with_password(
 /// The sign-in id of this session, if signed in.
 pub async fn sign_in_id() -> Result<Option<String>, AppError> {
     let session = crate::server::session().await?;
-    session
-        .get::<String>(SESSION_SIGN_IN)
-        .await
-        .map_err(session_error)
+    Ok(SessionState::of(&session).await?.sign_in)
 }
 
 /// Signs this session in as `user_id`: a new session id (so an id planted before sign-in is
@@ -202,18 +190,10 @@ pub async fn sign_in_id() -> Result<Option<String>, AppError> {
 /// asked for while signed out recorded.
 pub async fn sign_in(state: &AppState, user_id: i64, client: &Client) -> Result<(), AppError> {
     let session = crate::server::session().await?;
-    if let Some(previous) = session
-        .get::<String>(SESSION_SIGN_IN)
-        .await
-        .map_err(session_error)?
-    {
-        repo::end_session(&state.db, &previous).await?;
+    let kept = SessionState::of(&session).await?;
+    if let Some(previous) = &kept.sign_in {
+        repo::end_session(&state.db, previous).await?;
     }
-    let guest_cart: Option<i64> = session.get(SESSION_CART_ID).await.map_err(session_error)?;
-    let pending_like: Option<i64> = session
-        .get(SESSION_PENDING_LIKE)
-        .await
-        .map_err(session_error)?;
     let sign_in = repo::random_token();
     let mut tx = state.db.begin().await?;
     // Sign-ins to one account take turns: the device limit and the guest cart below each read the
@@ -222,23 +202,16 @@ pub async fn sign_in(state: &AppState, user_id: i64, client: &Client) -> Result<
     repo::start_session(&mut tx, &sign_in, user_id, &client.user_agent, &client.ip).await?;
     repo::remember_client(&mut tx, user_id, &client.network).await?;
     repo::keep_newest_sessions(&mut tx, user_id, state.settings.sessions.max_per_user).await?;
-    let cart = crate::cart::repo::adopt_guest_cart(&mut tx, guest_cart, user_id).await?;
-    crate::catalog::likes::record_pending(&mut tx, pending_like, user_id).await?;
+    let cart = crate::cart::repo::adopt_guest_cart(&mut tx, kept.cart_id, user_id).await?;
+    crate::catalog::likes::record_pending(&mut tx, kept.pending_like, user_id).await?;
     tx.commit().await?;
     session.cycle_id().await.map_err(session_error)?;
-    session
-        .remove::<i64>(SESSION_PENDING_LIKE)
-        .await
-        .map_err(session_error)?;
-    session
-        .insert(SESSION_SIGN_IN, sign_in)
-        .await
-        .map_err(session_error)?;
-    match cart {
-        Some(cart) => session.insert(SESSION_CART_ID, cart).await,
-        None => session.remove::<i64>(SESSION_CART_ID).await.map(drop),
-    }
-    .map_err(session_error)?;
+    SessionState::update(&session, |kept| {
+        kept.pending_like = None;
+        kept.sign_in = Some(sign_in);
+        kept.cart_id = cart;
+    })
+    .await?;
     forget_shopper().await;
     Ok(())
 }
@@ -246,11 +219,7 @@ pub async fn sign_in(state: &AppState, user_id: i64, client: &Client) -> Result<
 /// Ends this session's sign-in and forgets the session entirely.
 pub async fn sign_out(state: &AppState) -> Result<(), AppError> {
     let session = crate::server::session().await?;
-    if let Some(sign_in) = session
-        .get::<String>(SESSION_SIGN_IN)
-        .await
-        .map_err(session_error)?
-    {
+    if let Some(sign_in) = SessionState::of(&session).await?.sign_in {
         repo::end_session(&state.db, &sign_in).await?;
     }
     session.flush().await.map_err(session_error)?;

@@ -7,7 +7,6 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 pub(crate) mod session_cart {
     use crate::error::AppError;
-    use crate::server::session_error;
     use tower_sessions::Session;
 
     /// The session's cart, if it has one (and its sign-in, if any, still stands).
@@ -26,10 +25,8 @@ pub(crate) mod session_cart {
         }
         let owner = shopper.user.map(|user| user.id);
         let id = super::super::repo::create(db, owner).await?;
-        session
-            .insert(super::super::SESSION_CART_ID, id)
-            .await
-            .map_err(session_error)?;
+        crate::server::sessions::SessionState::update(session, |kept| kept.cart_id = Some(id))
+            .await?;
         crate::accounts::auth::forget_shopper().await;
         Ok(id)
     }

@@ -11,10 +11,6 @@ use crate::error::AppError;
 use crate::money::Money;
 use serde::{Deserialize, Serialize};
 
-/// Session key holding the id of the session's cart.
-#[cfg(feature = "ssr")]
-pub const SESSION_CART_ID: &str = "cart_id";
-
 /// Most of one item a cart line may hold.
 pub const MAX_QUANTITY: u32 = 99;
 

@@ -13,10 +13,6 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
-/// Session key of the product a signed-out shopper asked to like.
-#[cfg(feature = "ssr")]
-pub const SESSION_PENDING_LIKE: &str = "pending_like";
-
 /// Likes or unlikes a product for the signed-in shopper, answering with its likes afterwards.
 #[server]
 pub async fn like_product(product_id: i64, like: bool) -> Result<Likes, AppError> {
@@ -44,15 +40,10 @@ async fn sign_in_first(
     like: bool,
 ) -> Result<Likes, AppError> {
     let session = crate::server::session().await?;
-    let kept = if like {
-        session.insert(SESSION_PENDING_LIKE, product_id).await
-    } else {
-        session.remove::<i64>(SESSION_PENDING_LIKE).await.map(drop)
-    };
-    kept.map_err(|error| {
-        tracing::error!(%error, "session store failed");
-        AppError::Internal
-    })?;
+    crate::server::sessions::SessionState::update(&session, |kept| {
+        kept.pending_like = like.then_some(product_id);
+    })
+    .await?;
     let back = crate::server::referring_path().unwrap_or_else(|| "/".into());
     let next: String =
         leptos_router::params::ParamsMap::from_iter([("next".to_owned(), back)]).to_query_string();

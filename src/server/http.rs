@@ -4,7 +4,8 @@
 use super::assets::Assets;
 use super::config::{Config, ConfigError, Settings};
 use super::db::{ConnectError, Db};
-use super::{AppState, demo, limits, mail, sessions};
+use super::sessions::{self, SessionState};
+use super::{AppState, demo, limits, mail};
 use crate::app::{App, shell};
 use axum::Router;
 use axum::body::Body;
@@ -448,10 +449,6 @@ async fn server_fn_status(request: Request, next: axum::middleware::Next) -> Res
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// Session key: the path of the server function whose form post last succeeded, until the page it
-/// redirected to has been rendered.
-const SUCCEEDED_FORM: &str = "succeeded_form";
-
 /// On the page a form post came back to, the path of the server function that succeeded.
 #[derive(Clone, Debug)]
 pub struct SucceededForm(pub String);
@@ -459,7 +456,13 @@ pub struct SucceededForm(pub String);
 /// Whether the session holds a form's success for the next page to say, which a shared page
 /// cannot.
 pub async fn awaits_form_outcome(session: &tower_sessions::Session) -> bool {
-    !matches!(session.get::<String>(SUCCEEDED_FORM).await, Ok(None))
+    !matches!(
+        SessionState::of(session).await,
+        Ok(SessionState {
+            succeeded_form: None,
+            ..
+        })
+    )
 }
 
 /// What no cache may keep, and the promise of HTTPS. A response whose route chose no caching
@@ -520,26 +523,37 @@ async fn form_outcomes(
         let succeeded =
             has_referer && response.status().is_redirection() && !location.contains("__err=");
         // A visitor with nothing in their session (a sign-up, a reset link asked for) is not given
-        // one just for the note: their pages would stop being shared ones. Those forms say what
-        // happened on the page they lead to.
-        if succeeded
-            && !session.is_empty().await
-            && let Err(error) = session.insert(SUCCEEDED_FORM, path).await
-        {
-            tracing::warn!(%error, "a form's success could not be noted");
+        // one just for the note: every page after it would cost a look at the session store. Those
+        // forms say what happened on the page they lead to.
+        if succeeded {
+            let noted = match SessionState::of(&session).await {
+                Ok(kept) if kept.is_empty() => Ok(()),
+                Ok(_) => SessionState::update(&session, |kept| kept.succeeded_form = Some(path))
+                    .await
+                    .map(drop),
+                Err(error) => Err(error),
+            };
+            if let Err(error) = noted {
+                tracing::warn!(%error, "a form's success could not be noted");
+            }
         }
         return response;
     }
-    // Read before it is removed: removing marks the session changed, and a changed session is
-    // written back to the store, which no ordinary page view should cost.
-    match session.get::<String>(SUCCEEDED_FORM).await {
-        Ok(Some(path)) => {
-            if let Err(error) = session.remove::<String>(SUCCEEDED_FORM).await {
+    // Cleared only when there is one: a changed session is written back to the store, which no
+    // ordinary page view should cost.
+    match SessionState::of(&session).await {
+        Ok(SessionState {
+            succeeded_form: Some(path),
+            ..
+        }) => {
+            if let Err(error) =
+                SessionState::update(&session, |kept| kept.succeeded_form = None).await
+            {
                 tracing::warn!(%error, "a form's success could not be cleared");
             }
             request.extensions_mut().insert(SucceededForm(path));
         }
-        Ok(None) => {}
+        Ok(_) => {}
         Err(error) => tracing::warn!(%error, "a form's success could not be read"),
     }
     next.run(request).await

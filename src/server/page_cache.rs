@@ -393,7 +393,8 @@ pub async fn personalise(State(state): State<AppState>, request: Request, next: 
     ) else {
         return next.run(request).await;
     };
-    if super::http::awaits_form_outcome(session).await {
+    // The page that says a form's success is rendered, as only a browser's request takes the note.
+    if super::accepts_html(request.headers()) && super::http::awaits_form_outcome(session).await {
         return next.run(request).await;
     }
     let ip = request

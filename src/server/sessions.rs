@@ -4,7 +4,9 @@
 
 use super::config::{Config, SessionSettings};
 use super::db::{Db, Pool};
+use crate::error::AppError;
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::cookie::time::Duration;
 use tower_sessions::session::{Id, Record};
@@ -106,6 +108,58 @@ impl ExpiredDeletion for Store {
 
 /// The session cookie's name.
 pub const COOKIE: &str = "emporium_session";
+
+/// Everything the shop keeps in a session, as one typed value under one key: every module reads and
+/// writes these fields, none keeps keys of its own.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionState {
+    /// The random sign-in id whose hash names the `user_sessions` row, while signed in.
+    pub sign_in: Option<String>,
+    /// The session's cart, made by its first addition.
+    pub cart_id: Option<i64>,
+    /// The product a signed-out shopper asked to like, recorded when they sign in.
+    pub pending_like: Option<i64>,
+    /// The address this browser signed up with, so that its confirmation link signs in here only.
+    pub signed_up: Option<String>,
+    /// The server function whose form post succeeded, until the page it came back to has said so.
+    pub succeeded_form: Option<String>,
+}
+
+/// The key the state is kept under.
+const STATE: &str = "shop";
+
+impl SessionState {
+    /// The session's state: an empty one for a session that has none.
+    pub async fn of(session: &tower_sessions::Session) -> Result<SessionState, AppError> {
+        let state = session.get::<SessionState>(STATE).await;
+        Ok(state.map_err(super::session_error)?.unwrap_or_default())
+    }
+
+    /// Changes the state as `change` says and keeps the result. A change that changes nothing
+    /// writes nothing (a write to the store costs a query no page view should), and an empty
+    /// state leaves the session empty.
+    pub async fn update(
+        session: &tower_sessions::Session,
+        change: impl FnOnce(&mut SessionState),
+    ) -> Result<SessionState, AppError> {
+        let before = Self::of(session).await?;
+        let mut after = before.clone();
+        change(&mut after);
+        if after != before {
+            let kept = match after == SessionState::default() {
+                true => session.remove_value(STATE).await.map(drop),
+                false => session.insert(STATE, after.clone()).await,
+            };
+            kept.map_err(super::session_error)?;
+        }
+        Ok(after)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == SessionState::default()
+    }
+}
 
 /// Whether a request comes with the session cookie, so that what it gets may be its own.
 pub fn carries_session(headers: &axum::http::HeaderMap) -> bool {
