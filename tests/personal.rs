@@ -45,11 +45,38 @@ async fn shop() -> (TestApp, [(i64, i64); 2]) {
 }
 
 async fn signed_in(app: &TestApp, email: &str, role: Role) -> reqwest::Client {
+    signed_in_with_cookie(app, email, role).await.0
+}
+
+/// A signed-in browser and its session cookie (`emporium_session=…`), to send by hand.
+async fn signed_in_with_cookie(
+    app: &TestApp,
+    email: &str,
+    role: Role,
+) -> (reqwest::Client, String) {
     verified_user(app, email, role).await;
     let client = browser();
     let response = sign_in(app, &client, email, PASSWORD).await;
     assert!(response.status().is_redirection() || response.status().is_success());
-    client
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    (client, cookie)
+}
+
+/// A page as a client sending exactly `cookie` gets it.
+async fn page_with_cookie(app: &TestApp, cookie: &[u8], path: &str) -> String {
+    let response = reqwest::Client::new()
+        .get(app.url(path))
+        .header("accept", "text/html")
+        .header(
+            "cookie",
+            reqwest::header::HeaderValue::from_bytes(cookie).unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.text().await.unwrap()
 }
 
 async fn like(app: &TestApp, client: &reqwest::Client, product: i64, like: bool) {
@@ -124,7 +151,7 @@ fn seen(html: &str, products: &[i64]) -> Seen {
 #[tokio::test]
 async fn each_shopper_gets_the_shared_pages_with_their_own_cart_menu_and_hearts() {
     let (app, [(lamp, lamp_variant), (mug, mug_variant)]) = shop().await;
-    let ada = signed_in(&app, "ada@example.com", Role::Customer).await;
+    let (ada, ada_cookie) = signed_in_with_cookie(&app, "ada@example.com", Role::Customer).await;
     let bo = signed_in(&app, "bo@example.com", Role::Manager).await;
     let guest = browser();
     let visitor = reqwest::Client::new();
@@ -185,9 +212,40 @@ async fn each_shopper_gets_the_shared_pages_with_their_own_cart_menu_and_hearts(
         .unwrap();
     assert!(response.status().is_redirection() || response.status().is_success());
     let (html, _) = page(&app, &ada, "/products").await;
-    let seen = seen(&html, &products);
-    assert_eq!((seen.cart_count, seen.signed_in), (0, false));
-    assert!(seen.hearts.iter().flatten().all(|(pressed, _)| !pressed));
+    let after = seen(&html, &products);
+    assert_eq!((after.cart_count, after.signed_in), (0, false));
+    assert!(after.hearts.iter().flatten().all(|(pressed, _)| !pressed));
+    // The cookie she had, sent again, opens nothing: the sign-out ended the session on the server.
+    let replayed = page_with_cookie(&app, ada_cookie.as_bytes(), "/products").await;
+    let replayed = seen(&replayed, &products);
+    assert_eq!((replayed.cart_count, replayed.signed_in), (0, false));
+}
+
+#[tokio::test]
+async fn a_page_for_a_cookie_the_shop_reads_otherwise_is_never_shared() {
+    let (app, [(lamp, lamp_variant), _]) = shop().await;
+    let (ada, cookie) = signed_in_with_cookie(&app, "ada@example.com", Role::Customer).await;
+    like(&app, &ada, lamp, true).await;
+    add(&app, &ada, lamp_variant, 4).await;
+    // The session beside a cookie that is not plain ASCII, and under a percent-encoded name: each
+    // a first request for the page, which is then kept.
+    let (name, id) = cookie.split_once('=').unwrap();
+    let odd = [
+        format!("pref=caf\u{e9}; {cookie}").into_bytes(),
+        format!("{}={id}", name.replace('_', "%5F")).into_bytes(),
+    ];
+    for (at, cookie) in odd.iter().enumerate() {
+        let path = ["/products", "/p/brass-lamp"][at];
+        page_with_cookie(&app, cookie, path).await;
+        let (html, shared) = page(&app, &reqwest::Client::new(), path).await;
+        assert!(shared, "{path}");
+        let seen = seen(&html, &[lamp]);
+        assert_eq!((seen.cart_count, seen.signed_in), (0, false), "{path}");
+        assert!(
+            seen.hearts.iter().flatten().all(|(pressed, _)| !pressed),
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -226,24 +284,35 @@ async fn a_shared_page_costs_no_query_and_a_signed_in_shoppers_three() {
 
 #[tokio::test]
 async fn a_shoppers_page_is_compressed_when_the_browser_takes_it() {
-    let (app, [(_, lamp_variant), _]) = shop().await;
+    let (app, [(lamp, lamp_variant), _]) = shop().await;
     let guest = browser();
     add(&app, &guest, lamp_variant, 3).await;
-    let (plain, _) = page(&app, &guest, "/products").await;
-    let response = guest
-        .get(app.url("/products"))
-        .header("accept-encoding", "gzip, deflate, br")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.headers()["content-encoding"], "gzip");
-    assert_eq!(response.headers()["cache-control"], "no-store");
-    let mut html = String::new();
-    flate2::read::GzDecoder::new(&response.bytes().await.unwrap()[..])
-        .read_to_string(&mut html)
-        .unwrap();
-    assert_eq!(html, plain);
-    assert!(html.contains("aria-label=\"3 items in cart\""));
+    // Kept parts only for the guest; for Ada, parts rendered for her alone: a count above the
+    // kept ones, and a heart whose count moved since the page was kept.
+    let ada = signed_in(&app, "ada@example.com", Role::Customer).await;
+    add(&app, &ada, lamp_variant, 12).await;
+    page(&app, &guest, "/products").await;
+    like(&app, &ada, lamp, true).await;
+    for (client, count) in [(&guest, "3"), (&ada, "12")] {
+        let (plain, shared) = page(&app, client, "/products").await;
+        assert!(shared);
+        let response = client
+            .get(app.url("/products"))
+            .header("accept-encoding", "gzip, deflate, br")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["content-encoding"], "gzip");
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        let mut html = String::new();
+        flate2::read::GzDecoder::new(&response.bytes().await.unwrap()[..])
+            .read_to_string(&mut html)
+            .unwrap();
+        assert_eq!(html, plain);
+        assert!(html.contains(&format!("aria-label=\"{count} items in cart\"")));
+    }
+    let (html, _) = page(&app, &ada, "/products").await;
+    assert_eq!(seen(&html, &[lamp]).hearts[0], [(true, 1)]);
 }
 
 #[tokio::test]

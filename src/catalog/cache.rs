@@ -39,7 +39,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedRwLockWriteGuard, RwLock};
 
-/// A few thousand pages: tens of megabytes at most, and far more than the hot set.
+/// A few thousand pages, far more than the hot set: a kept listing page with its pieces for
+/// shoppers with a session is about 120 KB, so a cache full of them would hold about half a gigabyte.
 pub const CAPACITY: usize = 4096;
 /// How many of the oldest entries are weighed against each other when one must go.
 const EVICTION_SAMPLE: usize = 8;

@@ -286,10 +286,10 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     let (Some(page), true) = (page_of(&request), max_age > 0) else {
         return next.run(request).await;
     };
-    let with_session = super::sessions::carries_session(request.headers());
-    if with_session && !page.for_everyone {
+    if !page.for_everyone {
         return next.run(request).await;
     }
+    let with_session = super::sessions::carries_session(request.headers());
     let encoding = preferred_encoding(request.headers());
     let key = Key::Page(page.key);
     let Ok(version) = state.catalog_cache.version(&state.db).await else {
@@ -328,7 +328,9 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         drop(rendering);
         return next.run(request).await;
     }
-    match render_and_keep(&state, version, key, request, next).await {
+    // Rendered without the request's cookies whatever they hold, so that no session the
+    // session layer might find in them (a cookie this check did not read) reaches a kept page.
+    match render_and_keep(&state, version, key, as_visitor(&request), next).await {
         Ok((page, _)) => page.response(encoding),
         Err(response) => response,
     }

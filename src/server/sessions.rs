@@ -163,11 +163,11 @@ impl SessionState {
 
 /// Whether a request comes with the session cookie, so that what it gets may be its own.
 pub fn carries_session(headers: &axum::http::HeaderMap) -> bool {
+    // Bytes, not text: a cookie beside it that is not plain ASCII must not hide it.
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .any(|cookies| cookies.contains(COOKIE))
+        .any(|cookies| String::from_utf8_lossy(cookies.as_bytes()).contains(COOKIE))
 }
 
 /// HttpOnly, SameSite=Lax, Secure when configured; expires after `idle_days` without a request.
