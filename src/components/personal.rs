@@ -65,7 +65,7 @@ pub fn render_html<V: IntoView + 'static>(view: impl FnOnce() -> V) -> String {
     owner.with(|| view().to_html())
 }
 
-/// Counts up to this are kept rendered; larger ones are rendered when asked for.
+/// Cart counts below this are kept rendered; larger ones are rendered when asked for.
 const KEPT_COUNTS: u32 = 10;
 
 /// A part found in a page: where it is, and the forms of it kept ready (the first is the one
