@@ -525,35 +525,27 @@ async fn form_outcomes(
         // A visitor with nothing in their session (a sign-up, a reset link asked for) is not given
         // one just for the note: every page after it would cost a look at the session store. Those
         // forms say what happened on the page they lead to.
-        if succeeded {
-            let noted = match SessionState::of(&session).await {
-                Ok(kept) if kept.is_empty() => Ok(()),
-                Ok(_) => SessionState::update(&session, |kept| kept.succeeded_form = Some(path))
-                    .await
-                    .map(drop),
-                Err(error) => Err(error),
-            };
-            if let Err(error) = noted {
-                tracing::warn!(%error, "a form's success could not be noted");
-            }
+        if succeeded
+            && let Err(error) = SessionState::update(&session, |kept| {
+                if !kept.is_empty() {
+                    kept.succeeded_form = Some(path);
+                }
+            })
+            .await
+        {
+            tracing::warn!(%error, "a form's success could not be noted");
         }
         return response;
     }
-    // Cleared only when there is one: a changed session is written back to the store, which no
-    // ordinary page view should cost.
-    match SessionState::of(&session).await {
-        Ok(SessionState {
-            succeeded_form: Some(path),
-            ..
-        }) => {
-            if let Err(error) =
-                SessionState::update(&session, |kept| kept.succeeded_form = None).await
-            {
-                tracing::warn!(%error, "a form's success could not be cleared");
+    // Taken only when there is one: a changed session is written back to the store, which no
+    // ordinary page view should cost (`update` writes nothing when nothing changed).
+    let mut taken = None;
+    match SessionState::update(&session, |kept| taken = kept.succeeded_form.take()).await {
+        Ok(_) => {
+            if let Some(path) = taken {
+                request.extensions_mut().insert(SucceededForm(path));
             }
-            request.extensions_mut().insert(SucceededForm(path));
         }
-        Ok(_) => {}
         Err(error) => tracing::warn!(%error, "a form's success could not be read"),
     }
     next.run(request).await

@@ -279,8 +279,8 @@ fn plain_of(chosen: &[Chosen<'_>]) -> Bytes {
 }
 
 /// The middleware, outside the session layer: serves a kept page when there is a current one,
-/// otherwise renders it and keeps it when it can be shared. A request with a session goes on to
-/// [`personalise`] once the page is kept, rendered for a visitor without one if need be.
+/// otherwise renders it and keeps it when it can be shared. A request with a session goes on with
+/// the kept page, rendered for a visitor without one if need be, for [`personalise`] to finish.
 pub async fn serve(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let max_age = state.settings.catalog.shared_page_max_age_secs;
     let (Some(page), true) = (page_of(&request), max_age > 0) else {
@@ -295,46 +295,52 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     let Ok(version) = state.catalog_cache.version(&state.db).await else {
         return next.run(request).await;
     };
-    if let Some(page) = state.catalog_cache.lookup::<Arc<CachedPage>>(version, &key) {
-        // Of the current generation, so only its like counts can be old: it is served at once, and
-        // the first request to find it too old renders its successor in the background.
-        if page.claim_renewal(Instant::now(), Duration::from_secs(max_age)) {
-            renew(
-                state.clone(),
-                key,
-                as_visitor(&request),
-                next.clone(),
-                page.clone(),
-            );
+    let kept = match state.catalog_cache.lookup::<Arc<CachedPage>>(version, &key) {
+        Some(page) => {
+            // Of the current generation, so only its like counts can be old: it is served at once,
+            // and the first request to find it too old renders its successor in the background.
+            if page.claim_renewal(Instant::now(), Duration::from_secs(max_age)) {
+                let visitor = as_visitor(&request);
+                renew(state.clone(), key, visitor, next.clone(), page.clone());
+            }
+            Some(page)
         }
-        return match with_session {
-            true => next.run(request).await,
-            false => page.response(encoding),
-        };
-    }
-    // After a catalog change every page misses at once: one request renders each of them.
-    let rendering = state.catalog_cache.lead_or_follow(&key).await;
-    if let Some(page) = state.catalog_cache.lookup::<Arc<CachedPage>>(version, &key) {
-        return match with_session {
-            true => next.run(request).await,
-            false => page.response(encoding),
-        };
-    }
-    if with_session {
-        // The visitor's page first, which the shopper's is made from; should it not be kept, the
-        // shopper's page is rendered for them as any other page is.
-        let visitor = as_visitor(&request);
-        let _ = render_and_keep(&state, version, key, visitor, next.clone()).await;
-        drop(rendering);
-        return next.run(request).await;
-    }
-    // Rendered without the request's cookies whatever they hold, so that no session the
-    // session layer might find in them (a cookie this check did not read) reaches a kept page.
-    match render_and_keep(&state, version, key, as_visitor(&request), next).await {
-        Ok((page, _)) => page.response(encoding),
-        Err(response) => response,
+        None => {
+            // After a catalog change every page misses at once: one request renders each of them.
+            let _rendering = state.catalog_cache.lead_or_follow(&key).await;
+            match state.catalog_cache.lookup::<Arc<CachedPage>>(version, &key) {
+                Some(page) => Some(page),
+                // Rendered without the request's cookies whatever they hold, so that no session the
+                // session layer might find in them (a cookie this check did not read) reaches a
+                // kept page. For a shopper with a session this is the visitor's page theirs is
+                // made from; should it not be kept, theirs is rendered for them as any page is.
+                None => {
+                    match render_and_keep(&state, version, key, as_visitor(&request), next.clone())
+                        .await
+                    {
+                        Ok((page, _)) => Some(page),
+                        Err(response) if !with_session => return response,
+                        Err(_) => None,
+                    }
+                }
+            }
+        }
+    };
+    match kept {
+        Some(page) if !with_session => page.response(encoding),
+        kept => {
+            let mut request = request;
+            if let Some(page) = kept {
+                request.extensions_mut().insert(KeptPage(page));
+            }
+            next.run(request).await
+        }
     }
 }
+
+/// The kept page a request with a session goes on with, from [`serve`] to [`personalise`].
+#[derive(Clone)]
+struct KeptPage(Arc<CachedPage>);
 
 /// Renders the successor of a page that has grown old, in the background.
 fn renew(state: AppState, key: Key, mut visitor: Request, next: Next, old: Arc<CachedPage>) {
@@ -374,19 +380,7 @@ fn as_visitor(request: &Request) -> Request {
 /// kept gets it with their own parts put in, from one look at who they are, their cart's count and,
 /// signed in, their hearts. Anything else, or any failure, is rendered for them.
 pub async fn personalise(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if state.settings.catalog.shared_page_max_age_secs == 0
-        || !super::sessions::carries_session(request.headers())
-    {
-        return next.run(request).await;
-    }
-    let Some(page) = page_of(&request).filter(|page| page.for_everyone) else {
-        return next.run(request).await;
-    };
-    let Ok(version) = state.catalog_cache.version(&state.db).await else {
-        return next.run(request).await;
-    };
-    let key = Key::Page(page.key);
-    let Some(kept) = state.catalog_cache.lookup::<Arc<CachedPage>>(version, &key) else {
+    let Some(KeptPage(kept)) = request.extensions().get::<KeptPage>().cloned() else {
         return next.run(request).await;
     };
     let (Some(template), Some(session)) = (
