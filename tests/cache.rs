@@ -2,9 +2,12 @@
 //! stock level or category name on the very next request after a change, whichever way it was made.
 
 use crate::support::{SimpleProduct, TestApp, add_product};
+use emporium::catalog::api::FetchProducts;
+use emporium::catalog::listing::ListingParams;
 use emporium::catalog::repo;
 use emporium::money::{Currency, Money};
 use emporium::{in_tx, on_db};
+use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 
 /// An empty shop with one category and one product of one variant: €12.50, 20 in stock.
@@ -300,8 +303,9 @@ async fn a_stock_change_drops_only_the_pages_showing_that_product() {
     }
 }
 
-/// Pages the shared page cache answers cost nothing; each one rendered for a client counts against
-/// its render limit, so made-up searches run out while the shared pages stay open to it.
+/// Pages the shared page cache answers cost nothing; each one rendered for a client, and each call
+/// of a reading server function, counts against its render limit, so made-up searches run out
+/// while the shared pages stay open to it.
 #[tokio::test]
 async fn pages_rendered_for_a_client_are_limited_and_shared_pages_are_not() {
     let (app, _) = with_one_product(
@@ -316,14 +320,40 @@ async fn pages_rendered_for_a_client_are_limited_and_shared_pages_are_not() {
             .await
             .unwrap()
     };
+    // A server function that reads is a GET and costs what a page does; it cannot be posted.
+    let read = |q: &str| {
+        let arguments = FetchProducts {
+            params: ListingParams {
+                q: Some(q.to_owned()),
+                ..ListingParams::default()
+            },
+        };
+        format!(
+            "{}?{}",
+            FetchProducts::PATH,
+            serde_qs::to_string(&arguments).unwrap()
+        )
+    };
+    let posted = app
+        .client
+        .post(app.url(&read("brass")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(get("/products").await.status(), StatusCode::OK);
-    for n in 0..3 {
+    for n in 0..2 {
         let search = format!("/products?q=brass{n}");
         assert_eq!(get(&search).await.status(), StatusCode::OK, "{search}");
     }
+    assert_eq!(get(&read("brass")).await.status(), StatusCode::OK);
     let refused = get("/products?q=one+too+many").await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(
+        get(&read("brass")).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
     assert_eq!(
         get("/no/such/page").await.status(),
         StatusCode::TOO_MANY_REQUESTS,

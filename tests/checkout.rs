@@ -684,11 +684,8 @@ async fn a_shopper_lists_their_own_orders_newest_first_a_page_at_a_time() {
         );
     }
     let list = |client: &reqwest::Client, after: Option<String>| {
-        let request = client.post(app.url(ListOrders::PATH));
-        let request = match after {
-            Some(after) => request.form(&[("after", after)]),
-            None => request.form(&[("after", "")]),
-        };
+        let query = serde_qs::to_string(&ListOrders { after }).unwrap();
+        let request = client.get(format!("{}?{query}", app.url(ListOrders::PATH)));
         async move {
             let response = request.send().await.unwrap();
             (response.status(), response.text().await.unwrap())

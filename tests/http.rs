@@ -166,7 +166,7 @@ async fn what_may_be_one_persons_own_is_never_stored_by_a_cache() {
     assert_eq!(shared.headers()[CONTENT_ENCODING], "gzip");
     assert_eq!(policy(&shared).as_deref(), Some("no-cache"));
     let server_fn = reqwest::Client::new()
-        .post(app.url(CartCount::PATH))
+        .get(app.url(CartCount::PATH))
         .send()
         .await
         .unwrap();
@@ -427,7 +427,7 @@ async fn the_sessions_table_holds_no_session_id_a_cookie_could_carry() {
 
     // The cookie still opens the session: its cart counts two.
     let count = reqwest::Client::new()
-        .post(app.url(CartCount::PATH))
+        .get(app.url(CartCount::PATH))
         .header("cookie", format!("emporium_session={id}"))
         .send()
         .await
@@ -438,7 +438,7 @@ async fn the_sessions_table_holds_no_session_id_a_cookie_could_carry() {
     assert_eq!(count, "2");
     // The stored value as a cookie opens nothing.
     let forged = reqwest::Client::new()
-        .post(app.url(CartCount::PATH))
+        .get(app.url(CartCount::PATH))
         .header("cookie", format!("emporium_session={}", stored[0]))
         .send()
         .await

@@ -54,8 +54,8 @@ async fn likes_answer(response: reqwest::Response) -> Likes {
 
 async fn product_page(app: &TestApp, client: &reqwest::Client, slug: &str) -> ProductDetail {
     let response = client
-        .post(app.url(FetchProduct::PATH))
-        .form(&[("slug", slug)])
+        .get(app.url(FetchProduct::PATH))
+        .query(&[("slug", slug)])
         .send()
         .await
         .unwrap();
@@ -69,9 +69,14 @@ async fn listing(
     params: &ListingParams,
 ) -> (StatusCode, Option<Listing>) {
     let response = client
-        .post(app.url(FetchProducts::PATH))
-        .header("content-type", "application/json")
-        .body(serde_json::json!({ "params": params }).to_string())
+        .get(format!(
+            "{}?{}",
+            app.url(FetchProducts::PATH),
+            serde_qs::to_string(&FetchProducts {
+                params: params.clone()
+            })
+            .unwrap()
+        ))
         .send()
         .await
         .unwrap();

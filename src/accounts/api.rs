@@ -5,6 +5,7 @@
 use super::{AccountView, CurrentUser};
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod flow {
@@ -387,7 +388,7 @@ pub(crate) mod flow {
 }
 
 /// The signed-in user, for the header and pages that change with it.
-#[server]
+#[server(input = GetUrl)]
 pub async fn current_account() -> Result<Option<CurrentUser>, AppError> {
     super::auth::current_user().await
 }
@@ -449,7 +450,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
 }
 
 /// Whether a reset link can still be used, so its page can say so before asking for a password.
-#[server(prefix = "/api/auth")]
+#[server(input = GetUrl)]
 pub async fn check_reset_link(token: String) -> Result<bool, AppError> {
     let state = crate::server::state()?;
     Ok(
@@ -502,7 +503,7 @@ pub async fn confirm_email(token: String) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
+#[server(input = GetUrl)]
 pub async fn fetch_account() -> Result<AccountView, AppError> {
     use super::repo;
     let state = crate::server::state()?;

@@ -3,6 +3,7 @@
 use super::CartView;
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod session_cart {
@@ -52,7 +53,7 @@ pub(crate) mod session_cart {
 }
 
 /// How many items are in the current session's cart, for the header.
-#[server]
+#[server(input = GetUrl)]
 pub async fn cart_count() -> Result<u32, AppError> {
     let state = crate::server::state()?;
     match session_cart::existing().await? {
@@ -61,7 +62,7 @@ pub async fn cart_count() -> Result<u32, AppError> {
     }
 }
 
-#[server]
+#[server(input = GetUrl)]
 pub async fn fetch_cart() -> Result<CartView, AppError> {
     let state = crate::server::state()?;
     let cart_id = session_cart::existing().await?;

@@ -4,10 +4,9 @@ use super::listing::{Listing, ListingParams};
 use super::{CategoryContent, HomeContent, ProductDetail};
 use crate::error::AppError;
 use leptos::prelude::*;
-// JSON carries the listing's lists and absent fields faithfully; the default form encoding does not.
-use leptos::server_fn::codec::Json;
+use leptos::server_fn::codec::GetUrl;
 
-#[server]
+#[server(input = GetUrl)]
 pub async fn fetch_home() -> Result<HomeContent, AppError> {
     use super::cache::{Key, StockShown};
     use super::repo;
@@ -49,8 +48,8 @@ pub async fn fetch_home() -> Result<HomeContent, AppError> {
 /// A page of the product listing for the URL's parameters, checked here whatever the browser sent,
 /// with a search's facets. A search word that matches nothing is corrected to the closest word in the
 /// catalog, unless the shopper asked for the text as typed (`exact`).
-#[server(input = Json)]
-pub async fn fetch_products(params: ListingParams) -> Result<Listing, AppError> {
+#[server(input = GetUrl)]
+pub async fn fetch_products(#[server(default)] params: ListingParams) -> Result<Listing, AppError> {
     use super::cache::Key;
     use super::listing::ListingQuery;
     use super::{repo, search};
@@ -119,10 +118,10 @@ pub async fn fetch_products(params: ListingParams) -> Result<Listing, AppError> 
 }
 
 /// A category with its subcategories and a page of its products (subcategories' included).
-#[server(input = Json)]
+#[server(input = GetUrl)]
 pub async fn fetch_category(
     slug: String,
-    params: ListingParams,
+    #[server(default)] params: ListingParams,
 ) -> Result<CategoryContent, AppError> {
     let state = crate::server::state()?;
     if params.liked_only()? {
@@ -192,7 +191,7 @@ async fn load_category(
     })
 }
 
-#[server]
+#[server(input = GetUrl)]
 pub async fn fetch_product(slug: String) -> Result<ProductDetail, AppError> {
     let state = crate::server::state()?;
     let key = super::cache::Key::Product(slug.clone());

@@ -83,6 +83,7 @@ impl Sort {
 /// The listing's parameters as they arrive in the URL, unchecked. The same struct travels to the
 /// server function, which checks it again: the browser is never trusted.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ListingParams {
     pub q: Option<String>,
     pub category: Vec<String>,

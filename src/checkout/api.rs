@@ -4,6 +4,7 @@
 use super::{CheckoutChoices, CheckoutForm, CheckoutView};
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
 
 #[cfg(feature = "ssr")]
 mod flow {
@@ -267,8 +268,10 @@ mod flow {
 }
 
 /// The checkout page's content for the choices in its address.
-#[server(input = leptos::server_fn::codec::Json)]
-pub async fn fetch_checkout(choices: CheckoutChoices) -> Result<CheckoutView, AppError> {
+#[server(input = GetUrl)]
+pub async fn fetch_checkout(
+    #[server(default)] choices: CheckoutChoices,
+) -> Result<CheckoutView, AppError> {
     let state = crate::server::state()?;
     flow::view(&state, choices).await
 }

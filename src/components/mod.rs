@@ -13,6 +13,7 @@ pub use product::{ProductCardView, ProductGrid};
 
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
 use serde::{Deserialize, Serialize};
 
 /// The shop's public identity from its site settings.
@@ -27,7 +28,7 @@ pub struct ShopInfo {
 /// Loaded once per page render and shared through context.
 pub type ShopResource = Resource<Result<ShopInfo, AppError>>;
 
-#[server]
+#[server(input = GetUrl)]
 pub async fn fetch_shop_info() -> Result<ShopInfo, AppError> {
     let state = crate::server::state()?;
     Ok(ShopInfo {

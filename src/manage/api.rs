@@ -4,6 +4,7 @@
 use super::{ManageAccess, UserDetail, UserList};
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
 
 #[cfg(feature = "ssr")]
 mod admin {
@@ -103,7 +104,7 @@ mod admin {
 }
 
 /// The back-office layout's data; refuses anyone who is not staff.
-#[server]
+#[server(input = GetUrl)]
 pub async fn fetch_manage_access() -> Result<ManageAccess, AppError> {
     let user = crate::accounts::auth::require_user().await?;
     if !user.is_staff() {
@@ -124,7 +125,7 @@ pub async fn fetch_manage_access() -> Result<ManageAccess, AppError> {
     })
 }
 
-#[server]
+#[server(input = GetUrl)]
 pub async fn list_users(q: Option<String>, before: Option<i64>) -> Result<UserList, AppError> {
     use crate::accounts::repo;
     const USERS_PER_PAGE: i64 = 50;
@@ -156,7 +157,7 @@ pub async fn list_users(q: Option<String>, before: Option<i64>) -> Result<UserLi
     })
 }
 
-#[server]
+#[server(input = GetUrl)]
 pub async fn fetch_user(user_id: i64) -> Result<UserDetail, AppError> {
     use crate::accounts::repo;
     let admin = crate::accounts::auth::require(admin::READ).await?;

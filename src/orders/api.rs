@@ -3,6 +3,7 @@
 use super::{OrderView, OrdersPage, PaymentStep};
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
 
 #[cfg(feature = "ssr")]
 async fn viewable(number: &str, key: Option<&str>) -> Result<OrderView, AppError> {
@@ -19,7 +20,7 @@ async fn viewable(number: &str, key: Option<&str>) -> Result<OrderView, AppError
 
 /// An order, for whoever holds its link's key or the account that placed it; anyone else is told
 /// there is no such order, as if it did not exist.
-#[server]
+#[server(input = GetUrl)]
 pub async fn fetch_order(number: String, key: Option<String>) -> Result<OrderView, AppError> {
     viewable(&number, key.as_deref()).await
 }
@@ -93,7 +94,7 @@ pub async fn start_payment(number: String, key: Option<String>) -> Result<Paymen
 
 /// The signed-in shopper's orders, newest first, a page at a time (`after`: the previous page's
 /// cursor).
-#[server]
+#[server(input = GetUrl)]
 pub async fn list_orders(after: Option<String>) -> Result<OrdersPage, AppError> {
     let state = crate::server::state()?;
     let user = crate::accounts::auth::require_user().await?;

@@ -1,6 +1,10 @@
 //! Guards in front of every write: an Origin check against cross-site requests, and rate limits
 //! per client IP (a tight one for authentication, a general one for all other writes), counted by
 //! governor in memory, per process.
+//!
+//! What is a write follows from the method: a server function that only reads declares itself a
+//! GET (`#[server(input = GetUrl)]`) and costs what a page does; every other one is a POST and a
+//! write. The authorization matrix holds each function to what it declares.
 
 use super::AppState;
 use super::client_ip::{ClientIp, network_of};
@@ -29,43 +33,6 @@ pub fn is_server_fn(path: &str) -> bool {
 
 /// Clients counted at once before old windows are swept.
 const MAX_CLIENTS: usize = 100_000;
-
-/// Server functions that only read. Every server function is a POST; these are not writes, so
-/// they do not count against the write limit (they still pass the Origin check).
-fn is_read(path: &str) -> bool {
-    use crate::accounts::api::{CheckResetLink, CurrentAccount, FetchAccount};
-    use crate::cart::api::{CartCount, FetchCart};
-    use crate::catalog::api::{FetchCategory, FetchHome, FetchProduct, FetchProducts};
-    use crate::checkout::api::FetchCheckout;
-    use crate::components::FetchShopInfo;
-    use crate::manage::api::{FetchManageAccess, FetchUser, ListUsers};
-    use crate::orders::api::{FetchOrder, ListOrders};
-    use leptos::server_fn::ServerFn;
-    static READS: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
-        std::sync::LazyLock::new(|| {
-            [
-                FetchShopInfo::PATH,
-                FetchHome::PATH,
-                FetchProducts::PATH,
-                FetchCategory::PATH,
-                FetchProduct::PATH,
-                CartCount::PATH,
-                FetchCart::PATH,
-                FetchCheckout::PATH,
-                FetchOrder::PATH,
-                ListOrders::PATH,
-                CurrentAccount::PATH,
-                FetchAccount::PATH,
-                CheckResetLink::PATH,
-                FetchManageAccess::PATH,
-                ListUsers::PATH,
-                FetchUser::PATH,
-            ]
-            .into_iter()
-            .collect()
-        });
-    READS.contains(path)
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -231,9 +198,6 @@ pub async fn guard_writes(
         return refusal(StatusCode::FORBIDDEN, AppError::Forbidden, wants_html, None);
     }
     let path = request.uri().path();
-    if is_read(path) {
-        return next.run(request).await;
-    }
     let kind = if path.starts_with(AUTH_PREFIX) {
         Kind::Auth
     } else {
@@ -270,8 +234,10 @@ pub async fn guard_renders(
 /// The refusal for a page request whose client has used up its renders, if it has; the fallback
 /// that renders the not-found page asks too.
 pub fn render_refusal(state: &AppState, request: &Request) -> Option<Response> {
-    // The page routes carry the server functions too, which have limits of their own.
-    if is_server_fn(request.uri().path()) || request.extensions().get::<Unmetered>().is_some() {
+    // The page routes carry the server functions too: writes have limits of their own, and a read
+    // (a GET, by its declaration) costs what a page does.
+    let write = is_server_fn(request.uri().path()) && request.method() != Method::GET;
+    if write || request.extensions().get::<Unmetered>().is_some() {
         return None;
     }
     let client = request.extensions().get::<ClientIp>()?.ip;
