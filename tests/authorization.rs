@@ -13,6 +13,7 @@ use emporium::catalog::listing::ListingParams;
 use emporium::checkout::api as checkout;
 use emporium::components::FetchShopInfo;
 use emporium::manage::api as manage;
+use emporium::manage::stock::api as stock;
 use emporium::on_db;
 use emporium::orders::api as orders;
 use leptos::server_fn::ServerFn;
@@ -307,6 +308,37 @@ fn cases() -> Vec<Case> {
             expect: OWNER_ONLY,
         },
         Case {
+            path: stock::ListStock::PATH,
+            body: |_, _| {
+                read(&stock::ListStock {
+                    q: None,
+                    show: None,
+                    after: None,
+                })
+            },
+            expect: STAFF,
+        },
+        Case {
+            path: stock::FetchVariantStock::PATH,
+            body: |f, _| {
+                read(&stock::FetchVariantStock {
+                    variant_id: f.variant,
+                })
+            },
+            expect: STAFF,
+        },
+        Case {
+            path: stock::AdjustStock::PATH,
+            body: |f, _| {
+                form(&[
+                    ("variant_id", &f.variant.to_string()),
+                    ("delta", "1"),
+                    ("reason", "received"),
+                ])
+            },
+            expect: STAFF,
+        },
+        Case {
             path: manage::FetchManageAccess::PATH,
             body: |_, _| read(&manage::FetchManageAccess {}),
             expect: STAFF,
@@ -407,6 +439,12 @@ fn pages(f: &Fixture) -> Vec<(&'static str, String, [&'static str; 6])> {
         ("/account", "/account".into(), TO_LOGIN_OR_OK),
         ("/account/orders", "/account/orders".into(), TO_LOGIN_OR_OK),
         ("/manage", "/manage".into(), STAFF_PAGE),
+        ("/manage/inventory", "/manage/inventory".into(), STAFF_PAGE),
+        (
+            "/manage/inventory/{variant_id}",
+            format!("/manage/inventory/{}", f.variant),
+            STAFF_PAGE,
+        ),
         ("/manage/users", "/manage/users".into(), ADMIN_PAGE),
         (
             "/manage/users/{id}",

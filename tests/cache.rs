@@ -10,6 +10,17 @@ use emporium::{in_tx, on_db};
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 
+/// Counts `delta` into a variant's stock as staff do (a stock count), answering the new on-hand.
+async fn adjust(tx: &mut emporium::server::db::Tx, variant: i64, delta: i32) -> Option<i32> {
+    use emporium::manage::stock::{Adjustment, AdjustmentReason, repo};
+    let change = Adjustment {
+        delta,
+        reason: AdjustmentReason::Count,
+        note: String::new(),
+    };
+    repo::adjust(tx, variant, &change, None).await.unwrap()
+}
+
 /// An empty shop with one category and one product of one variant: €12.50, 20 in stock.
 async fn shop_with_one_product() -> (TestApp, i64) {
     with_one_product(TestApp::spawn().await).await
@@ -63,11 +74,7 @@ async fn pages_show_a_new_price_and_stock_right_after_the_repository_changes_the
             .await
             .unwrap()
     );
-    assert!(
-        repo::set_on_hand(&mut tx, variant, 3, "recount")
-            .await
-            .unwrap()
-    );
+    assert_eq!(adjust(&mut tx, variant, -17).await, Some(3));
     tx.commit().await.unwrap();
 
     for path in ["/", "/products", "/c/lamps"] {
@@ -83,9 +90,7 @@ async fn pages_show_a_new_price_and_stock_right_after_the_repository_changes_the
     assert!(product.contains("€9.90") && !product.contains("€12.50"));
 
     let mut tx = app.db.begin().await.unwrap();
-    repo::set_on_hand(&mut tx, variant, 0, "broken in the warehouse")
-        .await
-        .unwrap();
+    assert_eq!(adjust(&mut tx, variant, -3).await, Some(0));
     tx.commit().await.unwrap();
     let product = page(&app, "/p/brass-lamp").await;
     assert!(product.contains("https://schema.org/OutOfStock"));

@@ -787,9 +787,16 @@ async fn the_latest_shopper_to_like_a_product_that_runs_short_hears_about_it_onc
     assert_eq!(subject, "Only 2 left of Brass lamp");
 
     // Restocked and running short again: the same shopper is not told twice; the next one is.
+    let (on_hand, _, _) = stock(&app, lamp).await;
+    let received = emporium::manage::stock::Adjustment {
+        delta: 13 - i32::try_from(on_hand).unwrap(),
+        reason: emporium::manage::stock::AdjustmentReason::Received,
+        note: String::new(),
+    };
     let mut tx = app.db.begin().await.unwrap();
-    emporium::catalog::repo::set_on_hand(&mut tx, lamp, 13, "received")
+    emporium::manage::stock::repo::adjust(&mut tx, lamp, &received, None)
         .await
+        .unwrap()
         .unwrap();
     tx.commit().await.unwrap();
     let third = browser();

@@ -20,3 +20,4 @@ mod personal;
 mod schema;
 mod search;
 mod seo;
+mod stock;

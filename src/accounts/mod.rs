@@ -115,6 +115,50 @@ impl Action {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Permission(pub Resource, pub Action);
 
+/// What a back-office write did, as the audit log names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuditAction {
+    CreateUser,
+    ChangeRole,
+    DisableUser,
+    EnableUser,
+    SendPasswordReset,
+    EndSessions,
+    DeleteUser,
+    AdjustStock,
+}
+
+impl AuditAction {
+    pub fn name(&self) -> &'static str {
+        match self {
+            AuditAction::CreateUser => "create",
+            AuditAction::ChangeRole => "change_role",
+            AuditAction::DisableUser => "disable",
+            AuditAction::EnableUser => "enable",
+            AuditAction::SendPasswordReset => "send_password_reset",
+            AuditAction::EndSessions => "end_sessions",
+            AuditAction::DeleteUser => "delete",
+            AuditAction::AdjustStock => "adjust_stock",
+        }
+    }
+}
+
+/// The kind of record an audit entry is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuditEntity {
+    User,
+    Variant,
+}
+
+impl AuditEntity {
+    pub fn name(&self) -> &'static str {
+        match self {
+            AuditEntity::User => "user",
+            AuditEntity::Variant => "variant",
+        }
+    }
+}
+
 impl Permission {
     pub fn parse(resource: &str, action: &str) -> Option<Permission> {
         let resource = Resource::ALL.into_iter().find(|r| r.name() == resource)?;

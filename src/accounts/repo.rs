@@ -1,7 +1,7 @@
 //! Accounts SQL, one text for both engines: users, one-time tokens, signed-in sessions, failed
 //! sign-ins, addresses and the audit log.
 
-use super::{AddressKind, AddressView, Permission, Role};
+use super::{AddressKind, AddressView, AuditAction, AuditEntity, Permission, Role};
 use crate::server::db::{Db, Tx};
 use crate::{in_tx, on_db};
 use chrono::{DateTime, Duration, Utc};
@@ -736,8 +736,8 @@ pub async fn delete_address(
 /// One entry in the audit log: who did what to which record, with the record before and after.
 pub struct AuditEntry<'a> {
     pub actor_user_id: Option<i64>,
-    pub action: &'a str,
-    pub entity_type: &'a str,
+    pub action: AuditAction,
+    pub entity_type: AuditEntity,
     pub entity_id: String,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
@@ -750,8 +750,8 @@ pub async fn audit(tx: &mut Tx, entry: AuditEntry<'_>) -> Result<(), sqlx::Error
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     )
     .bind(entry.actor_user_id)
-    .bind(entry.action)
-    .bind(entry.entity_type)
+    .bind(entry.action.name())
+    .bind(entry.entity_type.name())
     .bind(entry.entity_id)
     .bind(entry.before.map(|v| v.to_string()))
     .bind(entry.after.map(|v| v.to_string()))
@@ -773,7 +773,7 @@ pub struct AuditRow {
 
 pub async fn audit_of(
     db: &Db,
-    entity_type: &str,
+    entity_type: AuditEntity,
     entity_id: &str,
     limit: i64,
 ) -> Result<Vec<AuditRow>, sqlx::Error> {
@@ -781,5 +781,5 @@ pub async fn audit_of(
         "SELECT u.email AS actor, a.action, a.before_data, a.after_data, a.created_at
          FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id
          WHERE a.entity_type = $1 AND a.entity_id = $2 ORDER BY a.created_at DESC, a.id DESC LIMIT $3"
-    ).bind(entity_type).bind(entity_id).bind(limit).fetch_all(pool).await)
+    ).bind(entity_type.name()).bind(entity_id).bind(limit).fetch_all(pool).await)
 }

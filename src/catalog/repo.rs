@@ -810,49 +810,6 @@ pub async fn set_variant_price(
     Ok(true)
 }
 
-/// Sets a variant's stock on hand, inside the caller's transaction, and records the difference in
-/// the ledger as an adjustment. Returns false if there is no such variant.
-pub async fn set_on_hand(
-    tx: &mut Tx,
-    variant_id: i64,
-    on_hand: i32,
-    note: &str,
-) -> Result<bool, sqlx::Error> {
-    let now = Utc::now().trunc_subsecs(6);
-    let before: Option<i32> = in_tx!(tx, conn => sqlx::query_scalar(
-        "SELECT on_hand FROM inventory WHERE variant_id = $1"
-    )
-    .bind(variant_id)
-    .fetch_optional(conn)
-    .await)?;
-    let Some(before) = before else {
-        return Ok(false);
-    };
-    if before == on_hand {
-        return Ok(true);
-    }
-    in_tx!(tx, conn => sqlx::query(
-        "UPDATE inventory SET on_hand = $1, updated_at = $2 WHERE variant_id = $3"
-    )
-    .bind(on_hand)
-    .bind(now)
-    .bind(variant_id)
-    .execute(conn)
-    .await
-    .map(|done| done.rows_affected()))?;
-    in_tx!(tx, conn => sqlx::query(
-        "INSERT INTO stock_movements (variant_id, delta, reason, note, created_at) VALUES ($1, $2, 'adjustment', $3, $4)"
-    )
-    .bind(variant_id)
-    .bind(on_hand - before)
-    .bind(note)
-    .bind(now)
-    .execute(conn)
-    .await
-    .map(|done| done.rows_affected()))?;
-    Ok(true)
-}
-
 pub async fn count_products(db: &Db) -> Result<i64, sqlx::Error> {
     on_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM products").fetch_one(pool).await)
 }

@@ -10,11 +10,12 @@ use leptos::server_fn::codec::GetUrl;
 mod admin {
     use super::super::{AuditView, UserSummary};
     use crate::accounts::repo::{self, AuditEntry, UserRecord};
-    use crate::accounts::{Action, CurrentUser, Permission, Resource, Role, auth};
+    use crate::accounts::{
+        Action, AuditAction, AuditEntity, CurrentUser, Permission, Resource, Role, auth,
+    };
     use crate::error::AppError;
     use crate::server::AppState;
 
-    pub const DELETE: &str = "delete";
     pub const READ: Permission = Permission(Resource::Users, Action::Read);
     pub const WRITE: Permission = Permission(Resource::Users, Action::Write);
 
@@ -69,7 +70,7 @@ mod admin {
         state: &AppState,
         admin: &CurrentUser,
         user_id: i64,
-        action: &str,
+        action: AuditAction,
         change: F,
     ) -> Result<(), AppError>
     where
@@ -83,13 +84,13 @@ mod admin {
             .await?
             .ok_or(AppError::Internal)?;
         // A deletion is logged without the person it removed.
-        let forgets = action == DELETE;
+        let forgets = action == AuditAction::DeleteUser;
         repo::audit(
             &mut tx,
             AuditEntry {
                 actor_user_id: Some(admin.id),
                 action,
-                entity_type: "user",
+                entity_type: AuditEntity::User,
                 entity_id: user_id.to_string(),
                 before: (!forgets).then(|| snapshot(&target)),
                 after: (!forgets).then(|| snapshot(&after)),
@@ -177,11 +178,16 @@ pub async fn fetch_user(user_id: i64) -> Result<UserDetail, AppError> {
             current: false,
         })
         .collect();
-    let audit = repo::audit_of(&state.db, "user", &user_id.to_string(), 50)
-        .await?
-        .into_iter()
-        .map(admin::audit_view)
-        .collect();
+    let audit = repo::audit_of(
+        &state.db,
+        crate::accounts::AuditEntity::User,
+        &user_id.to_string(),
+        50,
+    )
+    .await?
+    .into_iter()
+    .map(admin::audit_view)
+    .collect();
     Ok(UserDetail {
         user: admin::summary(&record),
         email_verified: record.email_verified_at.is_some(),
@@ -237,8 +243,8 @@ pub async fn create_user(
     .await?;
     repo::audit(&mut tx, AuditEntry {
         actor_user_id: Some(admin.id),
-        action: "create",
-        entity_type: "user",
+        action: crate::accounts::AuditAction::CreateUser,
+        entity_type: crate::accounts::AuditEntity::User,
         entity_id: user_id.to_string(),
         before: None,
         after: Some(serde_json::json!({ "email": email.as_str(), "display_name": name, "role": role.name() })),
@@ -267,7 +273,7 @@ pub async fn change_role(
         &state,
         &admin,
         user_id,
-        "change_role",
+        crate::accounts::AuditAction::ChangeRole,
         async |tx, target| {
             use crate::accounts::repo;
             repo::set_role(tx, target.id, role).await?;
@@ -282,7 +288,10 @@ pub async fn change_role(
 pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), AppError> {
     let admin = crate::accounts::auth::require(admin::WRITE).await?;
     let state = crate::server::state()?;
-    let action = if disabled { "disable" } else { "enable" };
+    let action = match disabled {
+        true => crate::accounts::AuditAction::DisableUser,
+        false => crate::accounts::AuditAction::EnableUser,
+    };
     admin::change_user(&state, &admin, user_id, action, async |tx, target| {
         use crate::accounts::repo;
         repo::set_disabled(tx, target.id, disabled).await?;
@@ -308,7 +317,7 @@ pub async fn delete_user(user_id: i64, current_password: String) -> Result<(), A
         &state,
         &admin,
         user_id,
-        admin::DELETE,
+        crate::accounts::AuditAction::DeleteUser,
         async |tx, target| {
             crate::accounts::repo::anonymise(tx, target.id, &target.email).await?;
             Ok(())
@@ -328,7 +337,7 @@ pub async fn send_password_reset(user_id: i64) -> Result<(), AppError> {
         &state,
         &admin,
         user_id,
-        "send_password_reset",
+        crate::accounts::AuditAction::SendPasswordReset,
         async |tx, target| {
             use crate::accounts::repo::{self, TokenPurpose};
             let token = repo::create_token(
@@ -365,7 +374,7 @@ pub async fn end_user_sessions(user_id: i64, handle: Option<String>) -> Result<(
         &state,
         &admin,
         user_id,
-        "end_sessions",
+        crate::accounts::AuditAction::EndSessions,
         async |tx, target| {
             match &key {
                 Some(key) => repo::end_session_with_key(tx, key).await?,

@@ -1,18 +1,26 @@
 //! The back office under `/manage`: one layout whose navigation follows the signed-in user's
-//! permissions, and the sections staff work in. User administration is the first of them.
+//! permissions, and the sections staff work in: stock (`stock`) and user administration.
 
 pub mod api;
 pub mod pages;
+pub mod stock;
 
 use crate::accounts::{Action, Permission, Resource, Role, SessionView};
 use serde::{Deserialize, Serialize};
 
 /// A back-office section and the permission that shows it.
-pub const SECTIONS: &[(&str, &str, Permission)] = &[(
-    "Users",
-    "/manage/users",
-    Permission(Resource::Users, Action::Read),
-)];
+pub const SECTIONS: &[(&str, &str, Permission)] = &[
+    (
+        "Stock",
+        "/manage/inventory",
+        Permission(Resource::Inventory, Action::Read),
+    ),
+    (
+        "Users",
+        "/manage/users",
+        Permission(Resource::Users, Action::Read),
+    ),
+];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NavItem {

@@ -91,7 +91,7 @@ pub fn UsersPage() -> impl IntoView {
     view! {
         <Title text="Users" />
         <h1 class="text-3xl font-semibold text-stone-900">"Users"</h1>
-        <form method="get" action="/manage/users" role="search" class="mt-4 flex gap-2">
+        <form method="get" action="/manage/users" role="search" aria-label="Search users" class="mt-4 flex gap-2">
             <label for="user-search" class="sr-only">"Search users"</label>
             <input id="user-search" name="q" type="search" value=q placeholder="Email or name"
                 class="w-full max-w-sm rounded-md border border-stone-300 px-3 py-2" />

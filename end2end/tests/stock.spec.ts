@@ -1,0 +1,115 @@
+import { execFileSync } from "node:child_process";
+import AxeBuilder from "@axe-core/playwright";
+import { expect, type Page, test } from "@playwright/test";
+
+async function ready(page: Page, javaScriptEnabled: boolean) {
+  if (javaScriptEnabled) await expect(page.locator("html[data-hydrated=true]")).toBeAttached();
+}
+
+async function signIn(page: Page, javaScriptEnabled: boolean, email: string, password: string) {
+  await page.goto("/account/login");
+  await ready(page, javaScriptEnabled);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/account$/);
+}
+
+/// axe-core runs in the page, so only where JavaScript does.
+async function noAxeViolations(page: Page, javaScriptEnabled: boolean) {
+  if (!javaScriptEnabled) return;
+  const results = await new AxeBuilder({ page }).analyze();
+  expect(results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)).toEqual([]);
+}
+
+/// An admin made with the shop's own command, as an operator would on a new shop.
+function createAdmin(email: string): string {
+  const output = execFileSync("target/debug/emporium", ["create-admin", email], {
+    cwd: "..",
+    env: { ...process.env, DATABASE_URL: "sqlite://target/e2e/shop.db", SETTINGS_FILE: "target/e2e/settings.toml", RUST_LOG: "error" },
+  }).toString();
+  return output.match(/password \(shown once\): (\S+)/)![1];
+}
+
+for (const javaScriptEnabled of [false, true]) {
+  test.describe(`JavaScript ${javaScriptEnabled ? "on" : "off"}`, () => {
+    test.use({ javaScriptEnabled });
+    test.describe.configure({ timeout: 120_000 });
+    const tag = javaScriptEnabled ? "js" : "nojs";
+    // A variant of its own for each run, so the two never count each other's changes.
+    const sku = javaScriptEnabled ? "NSBB-00073" : "STCBM-00074";
+
+    test("an admin invites a support user, who adjusts stock and sees the ledger row", async ({ page, browser }) => {
+      const admin = `stock-admin-${tag}-${Date.now()}@example.com`;
+      const adminPassword = createAdmin(admin);
+      await signIn(page, javaScriptEnabled, admin, adminPassword);
+      await page.goto("/manage/users");
+      await ready(page, javaScriptEnabled);
+      const support = `stock-${tag}-${Date.now()}@example.com`;
+      const form = page.getByRole("form", { name: "Create an account" });
+      await form.getByLabel("Name").fill("Sam Stock");
+      await form.getByLabel("Email").fill(support);
+      await form.getByLabel("Role", { exact: true }).selectOption("support");
+      await form.getByLabel("Your password").fill(adminPassword);
+      await page.getByRole("button", { name: "Create account" }).click();
+      await expect(page).toHaveURL(/\/manage\/users\/\d+$/);
+
+      // The support user, on their own device, takes up the invitation.
+      const context = await browser.newContext({ javaScriptEnabled });
+      const staff = await context.newPage();
+      await staff.goto("/dev/mailbox");
+      await staff.getByRole("listitem").filter({ hasText: `to ${support}` }).first().getByRole("link").click();
+      await staff.getByRole("link", { name: "Choose your password" }).click();
+      await ready(staff, javaScriptEnabled);
+      await staff.getByLabel("New password", { exact: true }).fill("a sturdy stockroom passphrase");
+      await staff.getByRole("button", { name: "Save the new password" }).click();
+      await expect(staff).toHaveURL(/notice=password-reset/);
+      await signIn(staff, javaScriptEnabled, support, "a sturdy stockroom passphrase");
+
+      await staff.goto("/manage");
+      await ready(staff, javaScriptEnabled);
+      const nav = staff.getByRole("navigation", { name: "Back office" });
+      await expect(nav.getByRole("link", { name: "Users" })).toHaveCount(0);
+      await nav.getByRole("link", { name: "Stock" }).click();
+      await expect(staff).toHaveURL(/\/manage\/inventory$/);
+      await ready(staff, javaScriptEnabled);
+      await noAxeViolations(staff, javaScriptEnabled);
+
+      await staff.getByRole("combobox", { name: "Show" }).selectOption("out");
+      await staff.getByRole("search", { name: "Search stock" }).getByRole("button", { name: "Search" }).click();
+      await expect(staff).toHaveURL(/show=out/);
+      await expect(staff.getByTestId("stock-row").first()).toContainText("Out of stock");
+
+      await staff.getByRole("searchbox", { name: "Product or SKU" }).fill(sku.toLowerCase());
+      await staff.getByRole("combobox", { name: "Show" }).selectOption("all");
+      await staff.getByRole("search", { name: "Search stock" }).getByRole("button", { name: "Search" }).click();
+      await expect(staff.getByTestId("stock-row")).toHaveCount(1);
+      await staff.getByTestId("stock-row").getByRole("link").click();
+      await expect(staff).toHaveURL(/\/manage\/inventory\/\d+$/);
+      await ready(staff, javaScriptEnabled);
+      await noAxeViolations(staff, javaScriptEnabled);
+      const before = Number(await staff.getByTestId("on-hand").textContent());
+
+      const adjust = staff.getByRole("form", { name: "Adjust stock" });
+      await adjust.getByLabel("Change").fill("7");
+      await adjust.getByLabel("Reason").selectOption("received");
+      await adjust.getByLabel("Note (optional)").fill(`delivery ${tag}`);
+      await staff.getByRole("button", { name: "Save change" }).click();
+      await expect(staff.getByRole("status")).toContainText("Stock changed.");
+      await expect(staff.getByTestId("on-hand")).toHaveText(String(before + 7));
+      const newest = staff.getByTestId("ledger-row").first();
+      await expect(newest).toContainText("+7");
+      await expect(newest).toContainText("Goods received");
+      await expect(newest).toContainText(`delivery ${tag}`);
+      await expect(newest).toContainText("Sam Stock");
+
+      // Taking away more than there is changes nothing and says how many could go.
+      await adjust.getByLabel("Change").fill(String(-(before + 100)));
+      await adjust.getByLabel("Reason").selectOption("damaged");
+      await staff.getByRole("button", { name: "Save change" }).click();
+      await expect(staff.getByRole("alert")).toContainText(`so at most ${before + 7} can be taken away`);
+      await expect(staff.getByTestId("on-hand")).toHaveText(String(before + 7));
+      await context.close();
+    });
+  });
+}
