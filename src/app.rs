@@ -8,6 +8,7 @@ use crate::catalog::pages::{CategoryPage, HomePage, ProductPage, ProductsPage};
 use crate::checkout::pages::CheckoutPage;
 use crate::components::{Footer, Header, NotFound, ShopResource, fetch_shop_info};
 use crate::manage::pages::{ManageHome, ManageLayout, UserPage, UsersPage};
+use crate::manage::products::pages::ProductsTablePage;
 use crate::manage::stock::pages::{StockPage, VariantStockPage};
 use crate::orders::pages::{AccountOrdersPage, OrderPage};
 use leptos::prelude::*;
@@ -78,6 +79,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("") view=ManageHome />
                         <Route path=StaticSegment("users") view=UsersPage />
                         <Route path=(StaticSegment("users"), ParamSegment("id")) view=UserPage />
+                        <Route path=StaticSegment("products") view=ProductsTablePage />
                         <Route path=StaticSegment("inventory") view=StockPage />
                         <Route path=(StaticSegment("inventory"), ParamSegment("variant_id")) view=VariantStockPage />
                     </ParentRoute>

@@ -47,10 +47,12 @@
     if (event.defaultPrevented) return;
     const form = event.target;
     const submitter = event.submitter;
-    const method = (submitter?.getAttribute("formmethod") || form.method).toUpperCase();
-    const action = new URL(submitter?.getAttribute("formaction") || form.action, location.href);
-    if (form.target || action.origin !== location.origin) return;
-    if (method === "POST" && form.enctype === "multipart/form-data") return;
+    // Read as attributes: a field named "action" or "method" shadows the form's own properties.
+    const attribute = (name) => submitter?.getAttribute(`form${name}`) || form.getAttribute(name);
+    const method = (attribute("method") || "get").toUpperCase();
+    const action = new URL(attribute("action") || location.href, location.href);
+    if (attribute("target") || action.origin !== location.origin) return;
+    if (method === "POST" && attribute("enctype") === "multipart/form-data") return;
     event.preventDefault();
     // One submission at a time per form: a second press would post twice.
     if (form.getAttribute("aria-busy") === "true") return;

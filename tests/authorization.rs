@@ -13,6 +13,7 @@ use emporium::catalog::listing::ListingParams;
 use emporium::checkout::api as checkout;
 use emporium::components::FetchShopInfo;
 use emporium::manage::api as manage;
+use emporium::manage::products::api as products;
 use emporium::manage::stock::api as stock;
 use emporium::on_db;
 use emporium::orders::api as orders;
@@ -308,6 +309,26 @@ fn cases() -> Vec<Case> {
             expect: OWNER_ONLY,
         },
         Case {
+            path: products::FetchProductTable::PATH,
+            body: |_, _| {
+                read(&products::FetchProductTable {
+                    filters: Default::default(),
+                })
+            },
+            expect: STAFF,
+        },
+        Case {
+            path: products::UpdateProducts::PATH,
+            body: |f, _| {
+                form(&[
+                    ("action", "move"),
+                    ("ids[]", &f.product_id.to_string()),
+                    ("category", &f.category_slug),
+                ])
+            },
+            expect: [401, 403, 403, 403, 200, 200],
+        },
+        Case {
             path: stock::ListStock::PATH,
             body: |_, _| {
                 read(&stock::ListStock {
@@ -439,6 +460,7 @@ fn pages(f: &Fixture) -> Vec<(&'static str, String, [&'static str; 6])> {
         ("/account", "/account".into(), TO_LOGIN_OR_OK),
         ("/account/orders", "/account/orders".into(), TO_LOGIN_OR_OK),
         ("/manage", "/manage".into(), STAFF_PAGE),
+        ("/manage/products", "/manage/products".into(), STAFF_PAGE),
         ("/manage/inventory", "/manage/inventory".into(), STAFF_PAGE),
         (
             "/manage/inventory/{variant_id}",

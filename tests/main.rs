@@ -17,6 +17,7 @@ mod http;
 mod likes;
 mod payments;
 mod personal;
+mod products;
 mod schema;
 mod search;
 mod seo;

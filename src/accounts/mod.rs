@@ -126,6 +126,10 @@ pub enum AuditAction {
     EndSessions,
     DeleteUser,
     AdjustStock,
+    PublishProduct,
+    WithdrawProduct,
+    ArchiveProduct,
+    MoveProduct,
 }
 
 impl AuditAction {
@@ -139,6 +143,10 @@ impl AuditAction {
             AuditAction::EndSessions => "end_sessions",
             AuditAction::DeleteUser => "delete",
             AuditAction::AdjustStock => "adjust_stock",
+            AuditAction::PublishProduct => "publish",
+            AuditAction::WithdrawProduct => "withdraw",
+            AuditAction::ArchiveProduct => "archive",
+            AuditAction::MoveProduct => "move",
         }
     }
 }
@@ -147,6 +155,7 @@ impl AuditAction {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AuditEntity {
     User,
+    Product,
     Variant,
 }
 
@@ -154,6 +163,7 @@ impl AuditEntity {
     pub fn name(&self) -> &'static str {
         match self {
             AuditEntity::User => "user",
+            AuditEntity::Product => "product",
             AuditEntity::Variant => "variant",
         }
     }

@@ -1,8 +1,10 @@
 //! The back office under `/manage`: one layout whose navigation follows the signed-in user's
-//! permissions, and the sections staff work in: stock (`stock`) and user administration.
+//! permissions, and the sections staff work in: products (`products`), stock (`stock`) and user
+//! administration.
 
 pub mod api;
 pub mod pages;
+pub mod products;
 pub mod stock;
 
 use crate::accounts::{Action, Permission, Resource, Role, SessionView};
@@ -10,6 +12,11 @@ use serde::{Deserialize, Serialize};
 
 /// A back-office section and the permission that shows it.
 pub const SECTIONS: &[(&str, &str, Permission)] = &[
+    (
+        "Products",
+        "/manage/products",
+        Permission(Resource::Products, Action::Read),
+    ),
     (
         "Stock",
         "/manage/inventory",

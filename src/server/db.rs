@@ -375,3 +375,13 @@ impl Tx {
         }
     }
 }
+
+/// `text` as a case-insensitive `LIKE` pattern that finds it anywhere, its wildcards taken literally.
+pub fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}

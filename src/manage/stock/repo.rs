@@ -42,16 +42,6 @@ impl From<Row> for StockRow {
     }
 }
 
-/// `text` as a case-insensitive `LIKE` pattern that finds it anywhere, its wildcards taken literally.
-fn contains_pattern(text: &str) -> String {
-    let escaped = text
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 /// A page of variants by product name then id: those whose product name or SKU contains `search`,
 /// in the state `filter` asks for, after the variant `after`.
 pub async fn list(
@@ -73,7 +63,7 @@ pub async fn list(
         ORDER BY p.name, v.id
         LIMIT $4"
     );
-    let pattern = search.map(contains_pattern);
+    let pattern = search.map(crate::server::db::contains_pattern);
     let rows: Vec<Row> = on_db!(db, pool => sqlx::query_as(&sql)
         .bind(pattern)
         .bind(filter.name())

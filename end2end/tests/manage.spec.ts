@@ -111,5 +111,46 @@ for (const javaScriptEnabled of [false, true]) {
       await expect(staff.getByTestId("on-hand")).toHaveText(String(before + 7));
       await context.close();
     });
+
+    test("a manager withdraws a product from the shop and publishes it again", async ({ page }) => {
+      const [name, slug] = javaScriptEnabled
+        ? ["Nordic Resin Rollerball", "nordic-resin-rollerball"]
+        : ["Studio Recycled Nylon Flask", "studio-recycled-nylon-flask"];
+      const admin = `products-admin-${tag}-${Date.now()}@example.com`;
+      await signIn(page, javaScriptEnabled, admin, createAdmin(admin));
+      await page.goto("/manage");
+      await ready(page, javaScriptEnabled);
+      await page.getByRole("navigation", { name: "Back office" }).getByRole("link", { name: "Products" }).click();
+      await expect(page).toHaveURL(/\/manage\/products$/);
+      await ready(page, javaScriptEnabled);
+      await noAxeViolations(page, javaScriptEnabled);
+
+      const filters = page.getByRole("search", { name: "Filter products" });
+      await filters.getByLabel("Name or SKU").fill(name);
+      await filters.getByRole("button", { name: "Filter" }).click();
+      await expect(page.getByTestId("product-row")).toHaveCount(1);
+      await ready(page, javaScriptEnabled);
+      const row = page.getByTestId("product-row");
+      await expect(row.getByTestId("product-status")).toHaveText("Active");
+
+      await row.getByRole("checkbox", { name: `Select ${name}` }).check();
+      await page.getByLabel("With the selected").selectOption("withdraw");
+      await page.getByRole("button", { name: "Apply" }).click();
+      await expect(page.getByRole("status")).toContainText("Products updated.");
+      await expect(page.getByTestId("product-row").getByTestId("product-status")).toHaveText("Draft");
+      expect((await page.request.get(`/p/${slug}`)).status()).toBe(404);
+
+      await page.getByTestId("product-row").getByRole("checkbox", { name: `Select ${name}` }).check();
+      await page.getByLabel("With the selected").selectOption("publish");
+      await page.getByRole("button", { name: "Apply" }).click();
+      await expect(page.getByTestId("product-row").getByTestId("product-status")).toHaveText("Active");
+      expect((await page.request.get(`/p/${slug}`)).status()).toBe(200);
+
+      // Nothing selected: told so, nothing changes.
+      await page.getByLabel("With the selected").selectOption("archive");
+      await page.getByRole("button", { name: "Apply" }).click();
+      await expect(page.getByRole("alert")).toContainText("Select at least one product.");
+      await expect(page.getByTestId("product-row").getByTestId("product-status")).toHaveText("Active");
+    });
   });
 }

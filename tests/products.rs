@@ -1,0 +1,324 @@
+//! The products table of the back office over HTTP: filters, order and paging on both engines, and
+//! the actions on selected rows, all or nothing, each change audited and in the shop at once.
+
+use crate::accounts::{PASSWORD, browser, sign_in, verified_user};
+use crate::checkout::count;
+use crate::support::{SimpleProduct, TestApp, add_product, execute};
+use emporium::accounts::Role;
+use emporium::manage::products::api::{FetchProductTable, UpdateProducts};
+use emporium::manage::products::{ProductFilters, ProductStatus, ProductStock, ProductTable};
+use leptos::server_fn::ServerFn;
+use reqwest::StatusCode;
+
+async fn shop() -> TestApp {
+    let mut settings = crate::support::settings();
+    settings.limits.write_requests = 10_000;
+    settings.limits.render_requests = 10_000;
+    TestApp::spawn_with(crate::support::Options {
+        settings: Some(settings),
+        ..Default::default()
+    })
+    .await
+}
+
+/// Adds `name` in its own category `shelf`; answers the product's id.
+async fn product(app: &TestApp, shelf: &str, name: &str, price_minor: i64, on_hand: i32) -> i64 {
+    let slug = name.to_lowercase().replace(' ', "-");
+    let variant = add_product(
+        &app.db,
+        &SimpleProduct {
+            category_slug: shelf,
+            slug: &slug,
+            name,
+            sku: &format!("SKU-{}", slug.to_uppercase()),
+            price_minor,
+            on_hand,
+            low_stock_threshold: 3,
+        },
+    )
+    .await;
+    emporium::on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT product_id FROM product_variants WHERE id = $1"
+    ).bind(variant).fetch_one(pool).await)
+    .unwrap()
+}
+
+async fn staff(app: &TestApp, email: &str, role: Role) -> reqwest::Client {
+    verified_user(app, email, role).await;
+    let client = browser();
+    sign_in(app, &client, email, PASSWORD).await;
+    client
+}
+
+async fn table(
+    app: &TestApp,
+    client: &reqwest::Client,
+    filters: ProductFilters,
+) -> (StatusCode, Option<ProductTable>) {
+    let query = serde_qs::to_string(&FetchProductTable { filters }).unwrap();
+    let response = client
+        .get(format!("{}?{query}", app.url(FetchProductTable::PATH)))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (
+        status,
+        serde_json::from_str(&response.text().await.unwrap()).ok(),
+    )
+}
+
+fn names(table: &ProductTable) -> Vec<&str> {
+    table.rows.iter().map(|row| row.name.as_str()).collect()
+}
+
+async fn update(
+    app: &TestApp,
+    client: &reqwest::Client,
+    action: &str,
+    ids: &[i64],
+    category: &str,
+) -> (StatusCode, String) {
+    let mut form: Vec<(&str, String)> =
+        vec![("action", action.into()), ("category", category.into())];
+    form.extend(ids.iter().map(|id| ("ids[]", id.to_string())));
+    let response = client
+        .post(app.url(UpdateProducts::PATH))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_table_filters_by_name_sku_category_status_and_stock_in_each_order_a_page_at_a_time() {
+    let app = shop().await;
+    let support = staff(&app, "support@example.com", Role::Support).await;
+    let lamp = product(&app, "lamps", "Brass lamp", 4500, 20).await;
+    product(&app, "mugs", "Clay mug", 1200, 2).await;
+    product(&app, "bowls", "Ash bowl", 3000, 0).await;
+    execute(
+        &app.db,
+        &format!("UPDATE products SET status = 'draft' WHERE id = {lamp}"),
+    )
+    .await;
+    let filtered = async |filters: ProductFilters| table(&app, &support, filters).await.1.unwrap();
+
+    let all = filtered(ProductFilters::default()).await;
+    assert_eq!(names(&all), ["Ash bowl", "Brass lamp", "Clay mug"]);
+    assert!(!all.can_edit, "support reads the catalog only");
+    assert_eq!(
+        all.rows.iter().map(|row| row.stock).collect::<Vec<_>>(),
+        [ProductStock::Out, ProductStock::InStock, ProductStock::Low]
+    );
+    let by = |field: &str, value: &str| {
+        let mut filters = ProductFilters::default();
+        let value = Some(value.to_owned());
+        match field {
+            "q" => filters.q = value,
+            "category" => filters.category = value,
+            "status" => filters.status = value,
+            "stock" => filters.stock = value,
+            _ => filters.sort = value,
+        }
+        filters
+    };
+    assert_eq!(names(&filtered(by("q", "CLAY")).await), ["Clay mug"]);
+    assert_eq!(names(&filtered(by("q", "sku-ash")).await), ["Ash bowl"]);
+    assert_eq!(
+        names(&filtered(by("category", "lamps")).await),
+        ["Brass lamp"]
+    );
+    assert_eq!(
+        names(&filtered(by("status", "draft")).await),
+        ["Brass lamp"]
+    );
+    assert_eq!(names(&filtered(by("stock", "low")).await), ["Clay mug"]);
+    assert_eq!(names(&filtered(by("stock", "out")).await), ["Ash bowl"]);
+    assert_eq!(
+        names(&filtered(by("sort", "price")).await),
+        ["Clay mug", "Ash bowl", "Brass lamp"]
+    );
+    assert_eq!(
+        names(&filtered(by("sort", "newest")).await),
+        ["Ash bowl", "Clay mug", "Brass lamp"]
+    );
+    assert_eq!(
+        table(&app, &support, by("status", "gone")).await.0,
+        StatusCode::BAD_REQUEST
+    );
+
+    // Paging in every order sees each product once.
+    for n in 0..emporium::manage::products::PRODUCT_PAGE {
+        product(
+            &app,
+            &format!("shelf-{n}"),
+            &format!("Jar {n:02}"),
+            100 + n as i64,
+            5,
+        )
+        .await;
+    }
+    for sort in ["name", "newest", "price"] {
+        let first = filtered(by("sort", sort)).await;
+        assert_eq!(first.rows.len(), emporium::manage::products::PRODUCT_PAGE);
+        let rest = filtered(ProductFilters {
+            after: first.next,
+            ..by("sort", sort)
+        })
+        .await;
+        assert_eq!(rest.next, None);
+        let mut seen: Vec<i64> = first
+            .rows
+            .iter()
+            .chain(&rest.rows)
+            .map(|row| row.id)
+            .collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(
+            seen.len(),
+            3 + emporium::manage::products::PRODUCT_PAGE,
+            "{sort}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_manager_publishes_withdraws_archives_and_moves_selected_products_all_or_nothing() {
+    let app = shop().await;
+    let manager = staff(&app, "manager@example.com", Role::Manager).await;
+    let lamp = product(&app, "lamps", "Brass lamp", 4500, 20).await;
+    let mug = product(&app, "mugs", "Clay mug", 1200, 8).await;
+    let in_shop = async |path: &str| app.get(path).await.text().await.unwrap();
+    assert!(in_shop("/products").await.contains("Brass lamp"));
+
+    let (status, body) = update(&app, &manager, "withdraw", &[lamp, mug], "").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let shown = in_shop("/products").await;
+    assert!(
+        !shown.contains("Brass lamp") && !shown.contains("Clay mug"),
+        "out of the shop at once"
+    );
+    assert_eq!(
+        app.get("/p/brass-lamp").await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let (status, _) = update(&app, &manager, "publish", &[lamp], "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(in_shop("/c/lamps").await.contains("Brass lamp"));
+    let (status, _) = update(&app, &manager, "move", &[lamp], "mugs").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        in_shop("/c/mugs").await.contains("Brass lamp"),
+        "in its new category at once"
+    );
+    let (status, _) = update(&app, &manager, "archive", &[mug], "").await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (_, listed) = table(&app, &manager, ProductFilters::default()).await;
+    let listed = listed.unwrap();
+    assert!(listed.can_edit);
+    let statuses: Vec<_> = listed
+        .rows
+        .iter()
+        .map(|row| (row.name.as_str(), row.status, row.category.as_str()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("Brass lamp", ProductStatus::Active, "Mugs"),
+            ("Clay mug", ProductStatus::Archived, "Mugs")
+        ]
+    );
+    let audited: Vec<(String, String)> = emporium::on_db!(&app.db, pool => sqlx::query_as(
+        "SELECT action, entity_id FROM audit_log WHERE entity_type = 'product' ORDER BY id"
+    ).fetch_all(pool).await)
+    .unwrap();
+    let (lamp_id, mug_id) = (lamp.to_string(), mug.to_string());
+    assert_eq!(
+        audited,
+        [
+            ("withdraw".to_owned(), lamp_id.clone()),
+            ("withdraw".to_owned(), mug_id.clone()),
+            ("publish".to_owned(), lamp_id.clone()),
+            ("move".to_owned(), lamp_id),
+            ("archive".to_owned(), mug_id),
+        ]
+    );
+
+    // Refusals change nothing at all, even for the rows that could have changed.
+    let bare: i64 = emporium::on_db!(&app.db, pool => sqlx::query_scalar(
+        "INSERT INTO products (slug, name, description, category_id, status, price_minor, currency)
+         SELECT 'bare', 'Bare', '', category_id, 'draft', 0, 'EUR' FROM products WHERE id = $1 RETURNING id"
+    ).bind(lamp).fetch_one(pool).await)
+    .unwrap();
+    let audit_rows = count(&app, "SELECT COUNT(*) FROM audit_log").await;
+    for (action, ids, category, expected, says) in [
+        (
+            "publish",
+            vec![mug, bare],
+            "",
+            StatusCode::BAD_REQUEST,
+            "without variants",
+        ),
+        (
+            "publish",
+            vec![],
+            "",
+            StatusCode::BAD_REQUEST,
+            "Select at least one",
+        ),
+        (
+            "publish",
+            vec![mug, 999_999],
+            "",
+            StatusCode::NOT_FOUND,
+            "reload",
+        ),
+        (
+            "move",
+            vec![mug],
+            "",
+            StatusCode::BAD_REQUEST,
+            "Choose the category",
+        ),
+        (
+            "move",
+            vec![mug],
+            "no-such-shelf",
+            StatusCode::NOT_FOUND,
+            "That category",
+        ),
+        (
+            "delete",
+            vec![mug],
+            "",
+            StatusCode::BAD_REQUEST,
+            "Choose what to do",
+        ),
+    ] {
+        let (status, body) = update(&app, &manager, action, &ids, category).await;
+        assert_eq!(status, expected, "{action} {ids:?}: {body}");
+        assert!(body.contains(says), "{action} {ids:?}: {body}");
+    }
+    let too_many: Vec<i64> = (1..=201).collect();
+    assert_eq!(
+        update(&app, &manager, "publish", &too_many, "").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM audit_log").await,
+        audit_rows
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) FROM products WHERE id = {mug} AND status = 'archived'")
+        )
+        .await,
+        1
+    );
+}
