@@ -357,6 +357,6 @@ mod tests {
             after: Some(42),
             ..ProductFilters::default()
         };
-        assert_eq!(filters.href(), "/manage/products?q=brass+lamp&after=42");
+        assert_eq!(filters.href(), "/manage/products?q=brass%20lamp&after=42");
     }
 }
