@@ -8,6 +8,7 @@ use crate::catalog::pages::{CategoryPage, HomePage, ProductPage, ProductsPage};
 use crate::checkout::pages::CheckoutPage;
 use crate::components::{Footer, Header, NotFound, ShopResource, fetch_shop_info};
 use crate::manage::pages::{ManageHome, ManageLayout, UserPage, UsersPage};
+use crate::manage::products::editor_pages::{NewProductPage, ProductEditorPage};
 use crate::manage::products::pages::ProductsTablePage;
 use crate::manage::stock::pages::{StockPage, VariantStockPage};
 use crate::orders::pages::{AccountOrdersPage, OrderPage};
@@ -80,6 +81,8 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("users") view=UsersPage />
                         <Route path=(StaticSegment("users"), ParamSegment("id")) view=UserPage />
                         <Route path=StaticSegment("products") view=ProductsTablePage />
+                        <Route path=(StaticSegment("products"), StaticSegment("new")) view=NewProductPage />
+                        <Route path=(StaticSegment("products"), ParamSegment("id")) view=ProductEditorPage />
                         <Route path=StaticSegment("inventory") view=StockPage />
                         <Route path=(StaticSegment("inventory"), ParamSegment("variant_id")) view=VariantStockPage />
                     </ParentRoute>

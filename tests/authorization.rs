@@ -329,6 +329,34 @@ fn cases() -> Vec<Case> {
             expect: [401, 403, 403, 403, 200, 200],
         },
         Case {
+            path: products::FetchProductEditor::PATH,
+            body: |f, _| {
+                read(&products::FetchProductEditor {
+                    id: Some(f.product_id),
+                })
+            },
+            expect: STAFF,
+        },
+        Case {
+            path: products::SaveProduct::PATH,
+            body: |f, _| {
+                form(&[
+                    ("id", &f.product_id.to_string()),
+                    ("product[name]", "Renamed in the matrix"),
+                    ("product[slug]", &f.product_slug),
+                    ("product[category]", &f.category_slug),
+                    ("product[status]", "active"),
+                ])
+            },
+            expect: [401, 403, 403, 403, 200, 200],
+        },
+        // Customer A's order holds this product, so it stays: refused even to those who may delete.
+        Case {
+            path: products::DeleteProduct::PATH,
+            body: |f, _| form(&[("id", &f.product_id.to_string())]),
+            expect: [401, 403, 403, 403, 409, 409],
+        },
+        Case {
             path: stock::ListStock::PATH,
             body: |_, _| {
                 read(&stock::ListStock {
@@ -461,6 +489,16 @@ fn pages(f: &Fixture) -> Vec<(&'static str, String, [&'static str; 6])> {
         ("/account/orders", "/account/orders".into(), TO_LOGIN_OR_OK),
         ("/manage", "/manage".into(), STAFF_PAGE),
         ("/manage/products", "/manage/products".into(), STAFF_PAGE),
+        (
+            "/manage/products/new",
+            "/manage/products/new".into(),
+            ["302 /account/login", "403", "403", "403", "200", "200"],
+        ),
+        (
+            "/manage/products/{id}",
+            format!("/manage/products/{}", f.product_id),
+            STAFF_PAGE,
+        ),
         ("/manage/inventory", "/manage/inventory".into(), STAFF_PAGE),
         (
             "/manage/inventory/{variant_id}",

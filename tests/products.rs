@@ -322,3 +322,231 @@ async fn a_manager_publishes_withdraws_archives_and_moves_selected_products_all_
         1
     );
 }
+
+async fn save(
+    app: &TestApp,
+    client: &reqwest::Client,
+    id: Option<i64>,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
+    use emporium::manage::products::api::SaveProduct;
+    let mut form: Vec<(String, String)> = fields
+        .iter()
+        .map(|(name, value)| (format!("product[{name}]"), (*value).to_owned()))
+        .collect();
+    form.extend(id.map(|id| ("id".to_owned(), id.to_string())));
+    let response = client
+        .post(app.url(SaveProduct::PATH))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_manager_creates_and_edits_a_product_whose_old_address_leads_to_the_new_one() {
+    let app = shop().await;
+    let manager = staff(&app, "manager@example.com", Role::Manager).await;
+    let lamp = product(&app, "lamps", "Brass lamp", 4500, 20).await;
+    let fields = [
+        ("name", "Crème Brûlée Set"),
+        (
+            "description",
+            "Two **ramekins**.\n\n<script>alert(1)</script>",
+        ),
+        ("category", "lamps"),
+        ("status", "draft"),
+    ];
+    let (status, body) = save(&app, &manager, None, &fields).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let created: i64 = body.parse().unwrap();
+    let (slug, status): (String, String) = emporium::on_db!(&app.db, pool => sqlx::query_as(
+        "SELECT slug, status FROM products WHERE id = $1"
+    ).bind(created).fetch_one(pool).await)
+    .unwrap();
+    assert_eq!(
+        (slug.as_str(), status.as_str()),
+        ("creme-brulee-set", "draft")
+    );
+    assert_eq!(
+        app.get("/p/creme-brulee-set").await.status(),
+        StatusCode::NOT_FOUND,
+        "a draft is not in the shop"
+    );
+
+    // Published straight away it would have nothing to sell.
+    let mut active = fields;
+    active[3] = ("status", "active");
+    let (status, body) = save(&app, &manager, Some(created), &active).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // The lamp's page, in Markdown, then under a new address with its own search title.
+    let page = app.get("/p/brass-lamp").await.text().await.unwrap();
+    assert!(page.contains("<title>Brass lamp"), "the name is the title");
+    let edited = [
+        ("name", "Brass desk lamp"),
+        ("slug", "brass-desk-lamp"),
+        (
+            "description",
+            "## Light\n\nA **warm** light. <img src=x onerror=alert(1)>",
+        ),
+        ("category", "lamps"),
+        ("status", "active"),
+        ("seo_title", "Brass desk lamp, hand made"),
+        ("seo_description", "A warm brass lamp for the desk."),
+    ];
+    let (status, body) = save(&app, &manager, Some(lamp), &edited).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let moved = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/p/brass-lamp"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(moved.headers()["location"], "/p/brass-desk-lamp");
+    let page = app.get("/p/brass-desk-lamp").await.text().await.unwrap();
+    assert!(
+        page.contains("<h3>Light</h3>") && page.contains("<strong>warm</strong>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "raw HTML is shown as text"
+    );
+    assert!(page.contains("<title>Brass desk lamp, hand made"));
+    assert!(page.contains(r#"content="A warm brass lamp for the desk.""#));
+
+    // Taken addresses: another product's, and one another product had before.
+    let mut taking = fields;
+    taking[0] = ("name", "Brass desk lamp");
+    assert_eq!(
+        save(&app, &manager, Some(created), &taking).await.0,
+        StatusCode::CONFLICT
+    );
+    let mut old = fields.to_vec();
+    old.push(("slug", "brass-lamp"));
+    let (status, body) = save(&app, &manager, Some(created), &old).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.contains("/p/brass-lamp is taken"), "{body}");
+    // The lamp may take its old address back, and the redirect goes.
+    let mut back = edited.to_vec();
+    back[1] = ("slug", "brass-lamp");
+    assert_eq!(
+        save(&app, &manager, Some(lamp), &back).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(app.get("/p/brass-lamp").await.status(), StatusCode::OK);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM product_slug_redirects WHERE old_slug = 'brass-lamp'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE entity_type = 'product'"
+        )
+        .await,
+        3,
+        "created, edited, edited back"
+    );
+
+    // Bad fields change nothing.
+    for (field, value) in [
+        ("name", ""),
+        ("slug", "Brass Lamp"),
+        ("category", "no-such-shelf"),
+        ("status", "live"),
+    ] {
+        let mut bad = edited.to_vec();
+        bad.retain(|(name, _)| *name != field);
+        bad.push((field, value));
+        let (status, body) = save(&app, &manager, Some(lamp), &bad).await;
+        assert!(
+            status == StatusCode::BAD_REQUEST || status == StatusCode::NOT_FOUND,
+            "{field}: {status} {body}"
+        );
+    }
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE entity_type = 'product'"
+        )
+        .await,
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_product_never_ordered_can_be_deleted_and_an_ordered_one_only_archived() {
+    use emporium::manage::products::api::DeleteProduct;
+    let app = shop().await;
+    let manager = staff(&app, "manager@example.com", Role::Manager).await;
+    let lamp = product(&app, "lamps", "Brass lamp", 4500, 20).await;
+    let mug = product(&app, "mugs", "Clay mug", 1200, 8).await;
+    // The mug is in a shopper's order.
+    let shopper = browser();
+    let variant: i64 = emporium::on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT id FROM product_variants WHERE product_id = $1"
+    ).bind(mug).fetch_one(pool).await)
+    .unwrap();
+    crate::checkout::add(&app, &shopper, variant, 1).await;
+    let (status, _) = crate::checkout::place(
+        &app,
+        &shopper,
+        &crate::checkout::order_form(&crate::checkout::new_key(), None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let delete = async |id: i64| {
+        let response = manager
+            .post(app.url(DeleteProduct::PATH))
+            .form(&[("id", id.to_string())])
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.text().await.unwrap())
+    };
+    let (status, body) = delete(mug).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.contains("archive it instead"), "{body}");
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) FROM products WHERE id = {mug}")
+        )
+        .await,
+        1
+    );
+
+    assert_eq!(delete(lamp).await.0, StatusCode::OK);
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) FROM products WHERE id = {lamp}")
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM stock_movements m JOIN product_variants v ON v.id = m.variant_id"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.get("/p/brass-lamp").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(delete(lamp).await.0, StatusCode::NOT_FOUND);
+}

@@ -152,5 +152,33 @@ for (const javaScriptEnabled of [false, true]) {
       await expect(page.getByRole("alert")).toContainText("Select at least one product.");
       await expect(page.getByTestId("product-row").getByTestId("product-status")).toHaveText("Active");
     });
+
+    test("a manager rewrites a product's description in Markdown and moves it to a new address", async ({ page }) => {
+      const [name, slug] = javaScriptEnabled ? ["Studio Leather Cap", "studio-leather-cap"] : ["Studio Brass Brush Pen", "studio-brass-brush-pen"];
+      const admin = `editor-admin-${tag}-${Date.now()}@example.com`;
+      await signIn(page, javaScriptEnabled, admin, createAdmin(admin));
+      await page.goto(`/manage/products?q=${encodeURIComponent(name)}`);
+      await ready(page, javaScriptEnabled);
+      await page.getByTestId("product-row").getByRole("link", { name }).click();
+      await expect(page).toHaveURL(/\/manage\/products\/\d+$/);
+      await ready(page, javaScriptEnabled);
+      await noAxeViolations(page, javaScriptEnabled);
+
+      const form = page.getByRole("form", { name: "Product details" });
+      await form.getByLabel("Address").fill(`${slug}-2`);
+      await form.getByLabel("Description", { exact: true }).fill("## Made to last\n\nCut from **one piece**.\n\n- stitched by hand\n- oiled twice");
+      await form.getByLabel("Search title").fill(`${name}, made to last`);
+      await page.getByRole("button", { name: "Save product" }).click();
+      await expect(page.getByRole("status")).toContainText("Product saved.");
+      await expect(form.getByLabel("Address")).toHaveValue(`${slug}-2`);
+
+      // The old address leads to the new one, which shows the description formatted.
+      await page.goto(`/p/${slug}`);
+      await expect(page).toHaveURL(new RegExp(`/p/${slug}-2$`));
+      await expect(page).toHaveTitle(new RegExp(`^${name}, made to last`));
+      await expect(page.getByRole("heading", { level: 3, name: "Made to last" })).toBeVisible();
+      await expect(page.locator(".description strong")).toHaveText("one piece");
+      await expect(page.locator(".description li")).toHaveCount(2);
+    });
   });
 }

@@ -130,6 +130,9 @@ pub enum AuditAction {
     WithdrawProduct,
     ArchiveProduct,
     MoveProduct,
+    CreateProduct,
+    UpdateProduct,
+    DeleteProduct,
 }
 
 impl AuditAction {
@@ -147,6 +150,9 @@ impl AuditAction {
             AuditAction::WithdrawProduct => "withdraw",
             AuditAction::ArchiveProduct => "archive",
             AuditAction::MoveProduct => "move",
+            AuditAction::CreateProduct => "create_product",
+            AuditAction::UpdateProduct => "update_product",
+            AuditAction::DeleteProduct => "delete_product",
         }
     }
 }

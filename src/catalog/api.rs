@@ -194,21 +194,36 @@ async fn load_category(
 #[server(input = GetUrl)]
 pub async fn fetch_product(slug: String) -> Result<ProductDetail, AppError> {
     let state = crate::server::state()?;
-    let key = super::cache::Key::Product(slug.clone());
-    let mut product = state
-        .catalog_cache
-        .get_or_load(
-            &state.db,
-            key,
-            async { Ok::<_, AppError>(super::repo::product_detail(&state.db, &slug).await?) },
-            |product| {
-                super::cache::StockShown::of(product.iter().flat_map(|product| {
-                    std::iter::once(product.id).chain(product.related.iter().map(|card| card.id))
-                }))
-            },
-        )
-        .await?
-        .ok_or_else(|| AppError::not_found("That product"))?;
+    let load = async |slug: &str| {
+        state
+            .catalog_cache
+            .get_or_load(
+                &state.db,
+                super::cache::Key::Product(slug.to_owned()),
+                async { Ok::<_, AppError>(super::repo::product_detail(&state.db, slug).await?) },
+                |product| {
+                    super::cache::StockShown::of(product.iter().flat_map(|product| {
+                        std::iter::once(product.id)
+                            .chain(product.related.iter().map(|card| card.id))
+                    }))
+                },
+            )
+            .await
+    };
+    let mut product = match load(&slug).await? {
+        Some(product) => product,
+        // An address the product had before its slug changed leads to its address now, for good.
+        None => {
+            let moved_to = super::repo::slug_redirect(&state.db, &slug)
+                .await?
+                .ok_or_else(|| AppError::not_found("That product"))?;
+            let product = load(&moved_to)
+                .await?
+                .ok_or_else(|| AppError::not_found("That product"))?;
+            crate::server::moved_permanently(&format!("/p/{moved_to}"));
+            product
+        }
+    };
     let mut likes = card_likes(&mut product.related);
     likes.push((product.id, &mut product.likes));
     super::likes::fill(&state.db, shopper().await?, likes).await?;

@@ -5,6 +5,8 @@ pub mod api;
 pub mod cache;
 pub mod likes;
 pub mod listing;
+#[cfg(feature = "ssr")]
+pub mod markdown;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod repo;
@@ -149,7 +151,12 @@ pub struct ProductDetail {
     pub id: i64,
     pub slug: String,
     pub name: String,
-    pub description: String,
+    /// The description's Markdown as safe HTML (`markdown::to_html`).
+    pub description_html: String,
+    /// The page's title and description for search engines and links shared: the product's own,
+    /// or its name and the start of its description.
+    pub meta_title: String,
+    pub meta_description: String,
     pub category: CategoryNode,
     pub parent_category: Option<CategoryNode>,
     pub images: Vec<Image>,

@@ -516,9 +516,8 @@ fn ProductView(product: ProductDetail, public_url: String) -> impl IntoView {
             price.to_string()
         }
     });
-    let summary = summarise(&product.description, 155);
     view! {
-        <PageMeta title=product.name.clone() description=summary public_url=public_url.clone() path=format!("/p/{}", product.slug)
+        <PageMeta title=product.meta_title.clone() description=product.meta_description.clone() public_url=public_url.clone() path=format!("/p/{}", product.slug)
             image=product.images.first().map(|image| image.url.clone()) kind="product" />
         <script type="application/ld+json" inner_html=structured_data(&product, &public_url)></script>
         <div class="mx-auto max-w-6xl px-4 py-8">
@@ -554,7 +553,7 @@ fn ProductView(product: ProductDetail, public_url: String) -> impl IntoView {
                         <p class="text-xl text-stone-900" data-testid="price">{price}</p>
                         <LikeButton product_id=product.id name=product.name.clone() likes=product.likes />
                     </div>
-                    <p class="mt-4 text-stone-700">{product.description.clone()}</p>
+                    <div class="description mt-4 text-stone-700" inner_html=product.description_html.clone()></div>
                     <AddToCartForm variants=product.variants.clone() option_name=product.option_name.clone() />
                 </section>
             </div>
@@ -596,7 +595,7 @@ fn structured_data(product: &ProductDetail, public_url: &str) -> String {
         "@context": "https://schema.org",
         "@type": "Product",
         "name": product.name,
-        "description": product.description,
+        "description": product.meta_description,
         "sku": product.variants.first().map(|variant| variant.sku.clone()),
         "image": product.images.iter().map(|image| format!("{public_url}{}", image.url)).collect::<Vec<_>>(),
         "category": product.category.name,
@@ -604,16 +603,6 @@ fn structured_data(product: &ProductDetail, public_url: &str) -> String {
         "offers": offers,
     });
     data.to_string().replace('<', "\\u003c")
-}
-
-/// The text cut at a word boundary to at most `limit` characters, with an ellipsis when cut.
-fn summarise(text: &str, limit: usize) -> String {
-    if text.chars().count() <= limit {
-        return text.to_owned();
-    }
-    let cut: String = text.chars().take(limit).collect();
-    let words = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
-    format!("{}…", words.trim_end_matches([',', '.', ';', ':']))
 }
 
 /// Home, then `trail`'s categories, then the current page.

@@ -496,6 +496,8 @@ struct ProductRow {
     slug: String,
     name: String,
     description: String,
+    seo_title: Option<String>,
+    seo_description: Option<String>,
     option1_name: Option<String>,
     category_id: i64,
     category_slug: String,
@@ -520,7 +522,7 @@ struct VariantRow {
 #[tracing::instrument(skip(db))]
 pub async fn product_detail(db: &Db, slug: &str) -> Result<Option<ProductDetail>, sqlx::Error> {
     let product: Option<ProductRow> = on_db!(db, pool => sqlx::query_as(
-        "SELECT p.id, p.slug, p.name, p.description, p.option1_name, p.category_id,
+        "SELECT p.id, p.slug, p.name, p.description, p.seo_title, p.seo_description, p.option1_name, p.category_id,
                 c.slug AS category_slug, c.name AS category_name, pc.slug AS parent_slug, pc.name AS parent_name
          FROM products p
          JOIN categories c ON c.id = p.category_id
@@ -565,8 +567,12 @@ pub async fn product_detail(db: &Db, slug: &str) -> Result<Option<ProductDetail>
     Ok(Some(ProductDetail {
         id: product.id,
         slug: product.slug,
+        description_html: super::markdown::to_html(&product.description),
+        meta_title: product.seo_title.unwrap_or_else(|| product.name.clone()),
+        meta_description: product
+            .seo_description
+            .unwrap_or_else(|| super::markdown::to_plain(&product.description, 155)),
         name: product.name,
-        description: product.description,
         category: CategoryNode {
             slug: product.category_slug,
             name: product.category_name,
@@ -589,6 +595,14 @@ pub async fn product_detail(db: &Db, slug: &str) -> Result<Option<ProductDetail>
         related: related.into_iter().map(CardRow::into_card).collect(),
         likes: Likes::default(),
     }))
+}
+
+/// The slug a product has now, for a slug it had before.
+pub async fn slug_redirect(db: &Db, old_slug: &str) -> Result<Option<String>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_scalar(
+        "SELECT p.slug FROM product_slug_redirects r JOIN products p ON p.id = r.product_id
+         WHERE r.old_slug = $1"
+    ).bind(old_slug).fetch_optional(pool).await)
 }
 
 /// A category as its page shows it.

@@ -80,6 +80,18 @@ pub fn set_status(status: u16) {
     }
 }
 
+/// Answers this request with a permanent redirect to `path` (the page rendered meanwhile is not
+/// shown by any browser).
+pub fn moved_permanently(path: &str) {
+    if let (Some(options), Ok(location)) = (
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::HeaderValue::from_str(path),
+    ) {
+        options.set_status(axum::http::StatusCode::MOVED_PERMANENTLY);
+        options.insert_header(axum::http::header::LOCATION, location);
+    }
+}
+
 /// Whether the request asks for a page (a browser's own request, or navigation.js's on its behalf)
 /// rather than data.
 pub fn accepts_html(headers: &axum::http::HeaderMap) -> bool {

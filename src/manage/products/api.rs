@@ -1,6 +1,7 @@
 //! Product server functions: staff with `products` read see the table; managers and admins
 //! (`products` write) act on it.
 
+use super::editor::{ProductEditor, ProductFields};
 use super::{ProductFilters, ProductTable};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -121,5 +122,187 @@ pub async fn update_products(
         .await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// The editor of product `id`, or a blank one for a new product (which needs `products` write).
+#[server(input = GetUrl)]
+pub async fn fetch_product_editor(id: Option<i64>) -> Result<ProductEditor, AppError> {
+    let user = crate::accounts::auth::require(READ).await?;
+    let can_edit = user.can(WRITE);
+    let state = crate::server::state()?;
+    let categories = super::repo::category_choices(&state.db).await?;
+    let Some(id) = id else {
+        if !can_edit {
+            return Err(AppError::Forbidden);
+        }
+        return Ok(ProductEditor {
+            id: None,
+            name: String::new(),
+            slug: String::new(),
+            description: String::new(),
+            category: None,
+            status: super::ProductStatus::Draft,
+            seo_title: String::new(),
+            seo_description: String::new(),
+            variants: Vec::new(),
+            ordered: false,
+            categories,
+            can_edit,
+        });
+    };
+    let (draft, variants, ordered) = super::repo::editor(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("That product"))?;
+    Ok(ProductEditor {
+        id: Some(id),
+        name: draft.name,
+        slug: draft.slug,
+        description: draft.description,
+        category: Some(draft.category),
+        status: draft.status,
+        seo_title: draft.seo_title.unwrap_or_default(),
+        seo_description: draft.seo_description.unwrap_or_default(),
+        variants,
+        ordered,
+        categories,
+        can_edit,
+    })
+}
+
+/// Creates a product (`id` absent) or saves its fields, with an audit entry; a new product goes on
+/// to its editor. An address another product has, or had, is refused.
+#[server]
+pub async fn save_product(
+    #[server(default)] id: Option<i64>,
+    product: ProductFields,
+) -> Result<i64, AppError> {
+    use super::repo::{self, SlugHolder};
+    use crate::accounts::repo::{AuditEntry, audit};
+    use crate::accounts::{AuditAction, AuditEntity};
+    let user = crate::accounts::auth::require(WRITE).await?;
+    let draft = product.check()?;
+    let state = crate::server::state()?;
+    let client = crate::accounts::auth::client().await;
+    let before = match id {
+        Some(id) => Some(
+            repo::editor(&state.db, id)
+                .await?
+                .ok_or_else(|| AppError::not_found("That product"))?
+                .0,
+        ),
+        None => None,
+    };
+    let mut tx = state.db.begin().await?;
+    let category_id = repo::category_id(&mut tx, &draft.category)
+        .await?
+        .ok_or_else(|| AppError::not_found("That category"))?;
+    match repo::slug_holder(&mut tx, &draft.slug).await? {
+        Some(SlugHolder::Product(other) | SlugHolder::FormerlyOf(other)) if Some(other) != id => {
+            return Err(AppError::Conflict(format!(
+                "The address /p/{} is taken by another product; choose another.",
+                draft.slug
+            )));
+        }
+        _ => {}
+    }
+    let saved = match (id, &before) {
+        (Some(id), Some(before)) => {
+            if draft.status == super::ProductStatus::Active
+                && repo::variant_count(&mut tx, id).await? == 0
+            {
+                return Err(AppError::bad_request(
+                    "A product without variants cannot be published; add one first.",
+                ));
+            }
+            repo::update(&mut tx, id, before, &draft, category_id).await?;
+            id
+        }
+        _ => {
+            if draft.status == super::ProductStatus::Active {
+                return Err(AppError::bad_request(
+                    "Save the product as a draft first: it needs a variant before it is published.",
+                ));
+            }
+            repo::insert(&mut tx, &draft, category_id, state.settings.shop.currency).await?
+        }
+    };
+    let snapshot = |d: &super::editor::ProductDraft| {
+        serde_json::json!({
+            "name": d.name, "slug": d.slug, "category": d.category, "status": d.status.name(),
+            "description": d.description, "seo_title": d.seo_title, "seo_description": d.seo_description,
+        })
+    };
+    audit(
+        &mut tx,
+        AuditEntry {
+            actor_user_id: Some(user.id),
+            action: match before {
+                Some(_) => AuditAction::UpdateProduct,
+                None => AuditAction::CreateProduct,
+            },
+            entity_type: AuditEntity::Product,
+            entity_id: saved.to_string(),
+            before: before.as_ref().map(snapshot),
+            after: Some(snapshot(&draft)),
+            ip: Some(&client.ip),
+        },
+    )
+    .await?;
+    if let Err(error) = tx.commit().await {
+        // Another save took the address between the check and the commit.
+        if crate::accounts::repo::is_unique_violation(&error) {
+            return Err(AppError::Conflict(format!(
+                "The address /p/{} is taken by another product; choose another.",
+                draft.slug
+            )));
+        }
+        return Err(error.into());
+    }
+    if id.is_none() {
+        leptos_axum::redirect(&format!("/manage/products/{saved}"));
+    }
+    Ok(saved)
+}
+
+/// Deletes a product that was never ordered; one that was is archived instead, so its orders keep
+/// their lines.
+#[server]
+pub async fn delete_product(id: i64) -> Result<(), AppError> {
+    use crate::accounts::repo::{AuditEntry, audit};
+    use crate::accounts::{AuditAction, AuditEntity};
+    let user = crate::accounts::auth::require(WRITE).await?;
+    let state = crate::server::state()?;
+    let client = crate::accounts::auth::client().await;
+    let (before, _, ordered) = super::repo::editor(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("That product"))?;
+    if ordered {
+        return Err(AppError::Conflict(
+            "This product has been ordered, so it stays for its orders: archive it instead.".into(),
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    if !super::repo::delete(&mut tx, id).await? {
+        return Err(AppError::Conflict(
+            "This product has just been ordered, so it stays for its orders: archive it instead."
+                .into(),
+        ));
+    }
+    audit(
+        &mut tx,
+        AuditEntry {
+            actor_user_id: Some(user.id),
+            action: AuditAction::DeleteProduct,
+            entity_type: AuditEntity::Product,
+            entity_id: id.to_string(),
+            before: Some(serde_json::json!({ "name": before.name, "slug": before.slug })),
+            after: None,
+            ip: Some(&client.ip),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    leptos_axum::redirect("/manage/products");
     Ok(())
 }

@@ -3,6 +3,8 @@
 //! archive, move to a category).
 
 pub mod api;
+pub mod editor;
+pub mod editor_pages;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod repo;

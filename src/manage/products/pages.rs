@@ -42,7 +42,10 @@ pub fn ProductsTablePage() -> impl IntoView {
     let table = Resource::new(filters, fetch_product_table);
     view! {
         <Title text="Products" />
-        <h1 class="text-3xl font-semibold text-stone-900">"Products"</h1>
+        <div class="flex items-center justify-between gap-4">
+            <h1 class="text-3xl font-semibold text-stone-900">"Products"</h1>
+            <a class="rounded-md border border-stone-300 px-3 py-2 text-sm font-medium hover:bg-stone-100" href="/manage/products/new">"New product"</a>
+        </div>
         <Transition fallback=|| view! { <p class="py-4 text-stone-600">"Loading products…"</p> }>
             {move || Suspend::new(async move {
                 match table.await {
@@ -131,7 +134,7 @@ fn Table(
                         </td>
                     })}
                     <td class="py-2">
-                        <a class="font-medium underline" rel="external" href=format!("/p/{}", row.slug)>{row.name.clone()}</a>
+                        <a class="font-medium underline" rel="external" href=format!("/manage/products/{}", row.id)>{row.name.clone()}</a>
                     </td>
                     <td>{row.category.clone()}</td>
                     <td data-testid="product-status">{row.status.label()}</td>

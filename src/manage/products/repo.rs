@@ -1,10 +1,11 @@
 //! Products SQL for the back office, one text for both engines.
 
+use super::editor::{ProductDraft, VariantLine};
 use super::{CategoryChoice, CheckedFilters, ProductRow, ProductSort, ProductStatus, ProductStock};
 use crate::money::{Currency, Money};
 use crate::server::db::{Db, Tx};
 use crate::{in_tx, on_db};
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -192,4 +193,172 @@ pub async fn set_category(tx: &mut Tx, product_id: i64, slug: &str) -> Result<bo
     .await
     .map(|done| done.rows_affected()))?;
     Ok(moved == 1)
+}
+
+#[derive(sqlx::FromRow)]
+struct EditorRow {
+    name: String,
+    slug: String,
+    description: String,
+    category: String,
+    status: String,
+    seo_title: Option<String>,
+    seo_description: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct VariantRow {
+    id: i64,
+    sku: String,
+    title: String,
+    price_minor: i64,
+    currency: String,
+    on_hand: i32,
+    reserved: i32,
+}
+
+/// A product as its editor shows it, with its variants and whether it was ever ordered.
+pub async fn editor(
+    db: &Db,
+    id: i64,
+) -> Result<Option<(ProductDraft, Vec<VariantLine>, bool)>, sqlx::Error> {
+    let row: Option<EditorRow> = on_db!(db, pool => sqlx::query_as(
+        "SELECT p.name, p.slug, p.description, c.slug AS category, p.status, p.seo_title, p.seo_description
+         FROM products p JOIN categories c ON c.id = p.category_id WHERE p.id = $1"
+    ).bind(id).fetch_optional(pool).await)?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let variants: Vec<VariantRow> = on_db!(db, pool => sqlx::query_as(
+        "SELECT v.id, v.sku, v.title, v.price_minor, v.currency, i.on_hand, i.reserved
+         FROM product_variants v JOIN inventory i ON i.variant_id = v.id
+         WHERE v.product_id = $1 ORDER BY v.position, v.id"
+    ).bind(id).fetch_all(pool).await)?;
+    let ordered: bool = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM order_lines l JOIN product_variants v ON v.id = l.variant_id
+                        WHERE v.product_id = $1)"
+    ).bind(id).fetch_one(pool).await)?;
+    let draft = ProductDraft {
+        name: row.name,
+        slug: row.slug,
+        description: row.description,
+        category: row.category,
+        status: ProductStatus::parse(&row.status).unwrap_or(ProductStatus::Draft),
+        seo_title: row.seo_title,
+        seo_description: row.seo_description,
+    };
+    let variants = variants
+        .into_iter()
+        .map(|v| VariantLine {
+            id: v.id,
+            sku: v.sku,
+            title: v.title,
+            price: Money::new(
+                v.price_minor,
+                Currency::parse(&v.currency).unwrap_or(Currency::XXX),
+            ),
+            on_hand: v.on_hand,
+            reserved: v.reserved,
+        })
+        .collect();
+    Ok(Some((draft, variants, ordered)))
+}
+
+/// Who has `slug` now: a product under it, or one it used to name (a redirect).
+pub enum SlugHolder {
+    Product(i64),
+    FormerlyOf(i64),
+}
+
+pub async fn slug_holder(tx: &mut Tx, slug: &str) -> Result<Option<SlugHolder>, sqlx::Error> {
+    let product: Option<i64> = in_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT id FROM products WHERE slug = $1"
+    ).bind(slug).fetch_optional(conn).await)?;
+    if let Some(id) = product {
+        return Ok(Some(SlugHolder::Product(id)));
+    }
+    let former: Option<i64> = in_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT product_id FROM product_slug_redirects WHERE old_slug = $1"
+    ).bind(slug).fetch_optional(conn).await)?;
+    Ok(former.map(SlugHolder::FormerlyOf))
+}
+
+/// The category's id by slug.
+pub async fn category_id(tx: &mut Tx, slug: &str) -> Result<Option<i64>, sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query_scalar("SELECT id FROM categories WHERE slug = $1")
+        .bind(slug).fetch_optional(conn).await)
+}
+
+/// Creates a product without variants (so not yet sellable) in `currency`.
+pub async fn insert(
+    tx: &mut Tx,
+    draft: &ProductDraft,
+    category_id: i64,
+    currency: Currency,
+) -> Result<i64, sqlx::Error> {
+    let now = Utc::now().trunc_subsecs(6);
+    in_tx!(tx, conn => sqlx::query_scalar(
+        "INSERT INTO products (slug, name, description, category_id, status, price_minor, currency,
+                               seo_title, seo_description, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $9) RETURNING id"
+    )
+    .bind(&draft.slug)
+    .bind(&draft.name)
+    .bind(&draft.description)
+    .bind(category_id)
+    .bind(draft.status.name())
+    .bind(currency.code())
+    .bind(&draft.seo_title)
+    .bind(&draft.seo_description)
+    .bind(now)
+    .fetch_one(conn)
+    .await)
+}
+
+/// Writes the product's fields. A new slug keeps the old one as a redirect to the product, and
+/// taking back a slug it had before drops that redirect.
+pub async fn update(
+    tx: &mut Tx,
+    id: i64,
+    before: &ProductDraft,
+    draft: &ProductDraft,
+    category_id: i64,
+) -> Result<(), sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query(
+        "UPDATE products SET slug = $1, name = $2, description = $3, category_id = $4, status = $5,
+                             seo_title = $6, seo_description = $7, updated_at = $8
+         WHERE id = $9"
+    )
+    .bind(&draft.slug)
+    .bind(&draft.name)
+    .bind(&draft.description)
+    .bind(category_id)
+    .bind(draft.status.name())
+    .bind(&draft.seo_title)
+    .bind(&draft.seo_description)
+    .bind(Utc::now())
+    .bind(id)
+    .execute(conn)
+    .await
+    .map(drop))?;
+    if before.slug != draft.slug {
+        in_tx!(tx, conn => sqlx::query(
+            "DELETE FROM product_slug_redirects WHERE old_slug = $1 AND product_id = $2"
+        ).bind(&draft.slug).bind(id).execute(conn).await.map(drop))?;
+        in_tx!(tx, conn => sqlx::query(
+            "INSERT INTO product_slug_redirects (old_slug, product_id, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (old_slug) DO UPDATE SET product_id = excluded.product_id"
+        ).bind(&before.slug).bind(id).bind(Utc::now()).execute(conn).await.map(drop))?;
+    }
+    Ok(())
+}
+
+/// Deletes a product that was never ordered, with its variants, stock and ledger; false when it
+/// has been ordered (checked in the same statement) or is gone.
+pub async fn delete(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
+    let deleted = in_tx!(tx, conn => sqlx::query(
+        "DELETE FROM products WHERE id = $1 AND NOT EXISTS (
+            SELECT 1 FROM order_lines l JOIN product_variants v ON v.id = l.variant_id WHERE v.product_id = $1)"
+    ).bind(id).execute(conn).await.map(|done| done.rows_affected()))?;
+    Ok(deleted == 1)
 }

@@ -1,0 +1,175 @@
+//! `/manage/products/new` and `/manage/products/{id}`: a product's own fields.
+
+use super::ProductStatus;
+use super::api::{DeleteProduct, SaveProduct, fetch_product_editor};
+use super::editor::{
+    DESCRIPTION_MAX, NAME_MAX, ProductEditor, SEO_DESCRIPTION_MAX, SEO_TITLE_MAX, SLUG_MAX,
+};
+use crate::components::{ErrorPanel, FormFeedback};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+const INPUT: &str = "mt-1 w-full rounded-md border border-stone-300 px-3 py-2 text-stone-900";
+const LABEL: &str = "block text-sm font-medium text-stone-900";
+const HINT: &str = "mt-1 text-sm text-stone-600";
+
+/// `/manage/products/new`
+#[component]
+pub fn NewProductPage() -> impl IntoView {
+    view! { <Editor id=Signal::derive(|| None) /> }
+}
+
+/// `/manage/products/{id}`
+#[component]
+pub fn ProductEditorPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Signal::derive(move || {
+        Some(
+            params
+                .read()
+                .get("id")
+                .and_then(|id| id.parse::<i64>().ok())
+                .unwrap_or(0),
+        )
+    });
+    view! { <Editor id /> }
+}
+
+#[component]
+fn Editor(id: Signal<Option<i64>>) -> impl IntoView {
+    let save = ServerAction::<SaveProduct>::new();
+    let delete = ServerAction::<DeleteProduct>::new();
+    let editor = Resource::new(move || id.get(), fetch_product_editor);
+    view! {
+        <Transition fallback=|| view! { <p class="py-4 text-stone-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match editor.await {
+                    Ok(editor) => view! { <EditorForm editor save delete /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn EditorForm(
+    editor: ProductEditor,
+    save: ServerAction<SaveProduct>,
+    delete: ServerAction<DeleteProduct>,
+) -> impl IntoView {
+    let heading = match editor.id {
+        Some(_) => editor.name.clone(),
+        None => "New product".to_owned(),
+    };
+    let disabled = !editor.can_edit;
+    let category = editor.category.clone();
+    let status = editor.status;
+    view! {
+        <Title text=format!("Product: {heading}") />
+        <a class="text-sm underline" href="/manage/products">"All products"</a>
+        <h1 class="mt-2 text-3xl font-semibold text-stone-900">{heading}</h1>
+        {editor.id.filter(|_| status == ProductStatus::Active).map(|_| view! {
+            <p class="mt-1"><a class="underline" href=format!("/p/{}", editor.slug)>"View in the shop"</a></p>
+        })}
+        <ActionForm action=save attr:class="mt-6 max-w-2xl space-y-4" attr:aria-label="Product details">
+            {editor.id.map(|id| view! { <input type="hidden" name="id" value=id /> })}
+            <div>
+                <label for="product-name" class=LABEL>"Name"</label>
+                <input id="product-name" name="product[name]" type="text" required maxlength=NAME_MAX
+                    value=editor.name.clone() disabled=disabled class=INPUT />
+            </div>
+            <div>
+                <label for="product-slug" class=LABEL>"Address"</label>
+                <input id="product-slug" name="product[slug]" type="text" maxlength=SLUG_MAX
+                    pattern="[a-z0-9]+(-[a-z0-9]+)*" value=editor.slug.clone() disabled=disabled
+                    aria-describedby="product-slug-hint" class=INPUT />
+                <p id="product-slug-hint" class=HINT>
+                    "The end of the product's address, /p/…; left blank, it is made from the name. "
+                    "When it changes, the old address leads to the new one."
+                </p>
+            </div>
+            <div>
+                <label for="product-description" class=LABEL>"Description"</label>
+                <textarea id="product-description" name="product[description]" rows="8" maxlength=DESCRIPTION_MAX
+                    disabled=disabled aria-describedby="product-description-hint" class=INPUT>
+                    {editor.description.clone()}
+                </textarea>
+                <p id="product-description-hint" class=HINT>
+                    "Markdown: **bold**, *italic*, lists, [links](https://example.com) and ## headings."
+                </p>
+            </div>
+            <div class="flex flex-wrap gap-4">
+                <div>
+                    <label for="product-category" class=LABEL>"Category"</label>
+                    <select id="product-category" name="product[category]" required disabled=disabled class=INPUT>
+                        <option value="">"Choose…"</option>
+                        {editor.categories.iter().map(|choice| {
+                            let label = format!("{}{}", "— ".repeat(choice.depth), choice.name);
+                            view! { <option value=choice.slug.clone() selected=category.as_deref() == Some(choice.slug.as_str())>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div>
+                    <label for="product-status" class=LABEL>"Status"</label>
+                    <select id="product-status" name="product[status]" disabled=disabled class=INPUT>
+                        {ProductStatus::ALL.into_iter().map(|s| view! {
+                            <option value=s.name() selected=s == status>{s.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+            </div>
+            <fieldset class="rounded-md border border-stone-200 p-4">
+                <legend class="px-1 text-sm font-medium text-stone-900">"In search engines"</legend>
+                <label for="product-seo-title" class=LABEL>"Search title"</label>
+                <input id="product-seo-title" name="product[seo_title]" type="text" maxlength=SEO_TITLE_MAX
+                    value=editor.seo_title.clone() disabled=disabled aria-describedby="product-seo-hint" class=INPUT />
+                <label for="product-seo-description" class=format!("{LABEL} mt-3")>"Search description"</label>
+                <input id="product-seo-description" name="product[seo_description]" type="text" maxlength=SEO_DESCRIPTION_MAX
+                    value=editor.seo_description.clone() disabled=disabled aria-describedby="product-seo-hint" class=INPUT />
+                <p id="product-seo-hint" class=HINT>"Left blank: the name, and the start of the description."</p>
+            </fieldset>
+            {editor.can_edit.then(|| view! {
+                <button type="submit" class="rounded-md bg-stone-900 px-5 py-2.5 font-medium text-white hover:bg-stone-700">
+                    {if editor.id.is_some() { "Save product" } else { "Create product" }}
+                </button>
+            })}
+        </ActionForm>
+        <FormFeedback action=save success="Product saved." />
+
+        {editor.id.map(|_| view! {
+            <section class="mt-10" aria-labelledby="product-variants">
+                <h2 id="product-variants" class="text-xl font-semibold text-stone-900">"Variants"</h2>
+                {editor.variants.is_empty().then(|| view! {
+                    <p class="mt-2 text-stone-700">"No variants yet: the product cannot be sold or published."</p>
+                })}
+                <ul class="mt-2 divide-y divide-stone-200 text-sm">
+                    {editor.variants.iter().map(|variant| view! {
+                        <li class="flex flex-wrap gap-x-4 py-2" data-testid="variant-line">
+                            <code>{variant.sku.clone()}</code>
+                            <span>{variant.title.clone()}</span>
+                            <span class="tabular-nums">{variant.price.to_string()}</span>
+                            <a class="underline" href=format!("/manage/inventory/{}", variant.id)>
+                                {format!("{} on hand, {} reserved", variant.on_hand, variant.reserved)}
+                            </a>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
+
+        {editor.id.filter(|_| editor.can_edit).map(|id| match editor.ordered {
+            true => view! {
+                <p class="mt-10 text-sm text-stone-700">"This product has been ordered, so it cannot be deleted; archive it to take it out of the shop for good."</p>
+            }.into_any(),
+            false => view! {
+                <ActionForm action=delete attr:class="mt-10" attr:aria-label="Delete product">
+                    <input type="hidden" name="id" value=id />
+                    <button type="submit" class="rounded-md border border-red-300 px-3 py-2 text-sm text-red-900 hover:bg-red-50">"Delete product"</button>
+                </ActionForm>
+            }.into_any(),
+        })}
+        <FormFeedback action=delete />
+    }
+}
