@@ -1,6 +1,7 @@
 //! A product's own fields as staff edit them, checked before anything is written.
 
 use super::{CategoryChoice, ProductStatus};
+#[cfg(feature = "ssr")]
 use crate::error::AppError;
 use crate::money::Money;
 use serde::{Deserialize, Serialize};
