@@ -357,6 +357,41 @@ fn cases() -> Vec<Case> {
             expect: [401, 403, 403, 403, 409, 409],
         },
         Case {
+            path: products::SaveVariant::PATH,
+            body: |f, _| {
+                form(&[
+                    ("product_id", &f.product_id.to_string()),
+                    ("variant_id", &f.variant.to_string()),
+                    ("variant[sku]", "MATRIX-1"),
+                    ("variant[title]", "Default"),
+                    ("variant[price]", "10"),
+                ])
+            },
+            expect: [401, 403, 403, 403, 200, 200],
+        },
+        // The product's only variant: it cannot move, and being ordered it cannot go.
+        Case {
+            path: products::MoveVariant::PATH,
+            body: |f, _| {
+                form(&[
+                    ("product_id", &f.product_id.to_string()),
+                    ("variant_id", &f.variant.to_string()),
+                    ("direction", "up"),
+                ])
+            },
+            expect: [401, 403, 403, 403, 400, 400],
+        },
+        Case {
+            path: products::RemoveVariant::PATH,
+            body: |f, _| {
+                form(&[
+                    ("product_id", &f.product_id.to_string()),
+                    ("variant_id", &f.variant.to_string()),
+                ])
+            },
+            expect: [401, 403, 403, 403, 409, 409],
+        },
+        Case {
             path: stock::ListStock::PATH,
             body: |_, _| {
                 read(&stock::ListStock {

@@ -550,3 +550,231 @@ async fn a_product_never_ordered_can_be_deleted_and_an_ordered_one_only_archived
     );
     assert_eq!(delete(lamp).await.0, StatusCode::NOT_FOUND);
 }
+
+async fn post(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    form: &[(&str, String)],
+) -> (StatusCode, String) {
+    let response = client.post(app.url(path)).form(form).send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+fn variant_form(
+    product: i64,
+    variant: Option<i64>,
+    fields: &[(&str, &str)],
+) -> Vec<(&'static str, String)> {
+    let mut form = vec![("product_id", product.to_string())];
+    form.extend(variant.map(|id| ("variant_id", id.to_string())));
+    for (name, value) in fields {
+        let key: &'static str = match *name {
+            "sku" => "variant[sku]",
+            "title" => "variant[title]",
+            "price" => "variant[price]",
+            "compare_at" => "variant[compare_at]",
+            _ => "variant[low_stock_threshold]",
+        };
+        form.push((key, (*value).to_owned()));
+    }
+    form
+}
+
+#[tokio::test]
+async fn a_manager_adds_orders_reprices_and_removes_variants_and_the_shop_follows() {
+    use emporium::manage::products::api::{MoveVariant, RemoveVariant, SaveVariant};
+    let app = shop().await;
+    let manager = staff(&app, "manager@example.com", Role::Manager).await;
+    let lamp = product(&app, "lamps", "Brass lamp", 4500, 20).await;
+    let original: i64 = emporium::on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT id FROM product_variants WHERE product_id = $1"
+    ).bind(lamp).fetch_one(pool).await)
+    .unwrap();
+    let page = async || app.get("/p/brass-lamp").await.text().await.unwrap();
+    assert!(page().await.contains("€45.00"));
+
+    let large = [
+        ("sku", "lamp-large"),
+        ("title", "Large"),
+        ("price", "39.50"),
+        ("compare_at", "49"),
+        ("low", "2"),
+    ];
+    let (status, body) = post(
+        &app,
+        &manager,
+        SaveVariant::PATH,
+        &variant_form(lamp, None, &large),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let variants = || async {
+        emporium::on_db!(&app.db, pool => sqlx::query_as::<_, (i64, String, i64, Option<i64>, i32)>(
+            "SELECT v.id, v.sku, v.price_minor, v.compare_at_minor, i.low_stock_threshold
+             FROM product_variants v JOIN inventory i ON i.variant_id = v.id
+             WHERE v.product_id = $1 ORDER BY v.position, v.id"
+        ).bind(lamp).fetch_all(pool).await)
+        .unwrap()
+    };
+    let listed = variants().await;
+    assert_eq!(listed.len(), 2);
+    let added = listed[1].0;
+    assert_eq!(listed[1].1, "LAMP-LARGE");
+    assert_eq!(
+        (listed[1].2, listed[1].3, listed[1].4),
+        (3950, Some(4900), 2)
+    );
+    let html = page().await;
+    assert!(
+        html.contains("From €39.50"),
+        "the cheapest variant leads, at once"
+    );
+    let listing_price: i64 = count(
+        &app,
+        &format!("SELECT price_minor FROM products WHERE id = {lamp}"),
+    )
+    .await;
+    assert_eq!(listing_price, 3950);
+
+    // Reorder: the new one first.
+    let (status, body) = post(
+        &app,
+        &manager,
+        MoveVariant::PATH,
+        &[
+            ("product_id", lamp.to_string()),
+            ("variant_id", added.to_string()),
+            ("direction", "up".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        variants().await.iter().map(|v| v.0).collect::<Vec<_>>(),
+        [added, original]
+    );
+    let (status, _) = post(
+        &app,
+        &manager,
+        MoveVariant::PATH,
+        &[
+            ("product_id", lamp.to_string()),
+            ("variant_id", added.to_string()),
+            ("direction", "up".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "already first");
+
+    // Reprice the original; a taken SKU and bad fields change nothing.
+    let cheaper = [
+        ("sku", "SKU-BRASS-LAMP"),
+        ("title", "Small"),
+        ("price", "29"),
+        ("compare_at", ""),
+        ("low", ""),
+    ];
+    let (status, body) = post(
+        &app,
+        &manager,
+        SaveVariant::PATH,
+        &variant_form(lamp, Some(original), &cheaper),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(page().await.contains("From €29.00"));
+    let audit_rows = count(&app, "SELECT COUNT(*) FROM audit_log").await;
+    for (fields, expected) in [
+        (
+            [
+                ("sku", "LAMP-LARGE"),
+                ("title", "Small"),
+                ("price", "29"),
+                ("compare_at", ""),
+                ("low", ""),
+            ],
+            StatusCode::CONFLICT,
+        ),
+        (
+            [
+                ("sku", "SKU-BRASS-LAMP"),
+                ("title", "Small"),
+                ("price", "2.999"),
+                ("compare_at", ""),
+                ("low", ""),
+            ],
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            [
+                ("sku", "SKU-BRASS-LAMP"),
+                ("title", "Small"),
+                ("price", "29"),
+                ("compare_at", "20"),
+                ("low", ""),
+            ],
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            [
+                ("sku", "SKU BRASS"),
+                ("title", "Small"),
+                ("price", "29"),
+                ("compare_at", ""),
+                ("low", ""),
+            ],
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let (status, body) = post(
+            &app,
+            &manager,
+            SaveVariant::PATH,
+            &variant_form(lamp, Some(original), &fields),
+        )
+        .await;
+        assert_eq!(status, expected, "{fields:?}: {body}");
+    }
+    // Another product's variant is not reached through this one.
+    let mug = product(&app, "mugs", "Clay mug", 1200, 8).await;
+    let (status, _) = post(
+        &app,
+        &manager,
+        SaveVariant::PATH,
+        &variant_form(mug, Some(original), &cheaper),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM audit_log").await,
+        audit_rows
+    );
+
+    // Removing: the added one goes; the last one of a published product stays.
+    let remove = |variant: i64| {
+        [
+            ("product_id", lamp.to_string()),
+            ("variant_id", variant.to_string()),
+        ]
+    };
+    let (status, body) = post(&app, &manager, RemoveVariant::PATH, &remove(added)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(page().await.contains("€29.00") && !page().await.contains("From €"));
+    let (status, body) = post(&app, &manager, RemoveVariant::PATH, &remove(original)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(variants().await.len(), 1);
+    let actions: Vec<String> = emporium::on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE entity_type = 'variant' ORDER BY id"
+    ).fetch_all(pool).await)
+    .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "add_variant",
+            "move_variant",
+            "update_variant",
+            "remove_variant"
+        ]
+    );
+}

@@ -153,6 +153,69 @@ for (const javaScriptEnabled of [false, true]) {
       await expect(page.getByTestId("product-row").getByTestId("product-status")).toHaveText("Active");
     });
 
+    test("a manager creates a product with two variants, publishes it, finds it in the shop and changes its price", async ({ page }) => {
+      const stamp = Date.now();
+      const name = `Orrery Lamp ${tag} ${stamp}`;
+      const admin = `creator-${tag}-${stamp}@example.com`;
+      await signIn(page, javaScriptEnabled, admin, createAdmin(admin));
+      await page.goto("/manage/products");
+      await ready(page, javaScriptEnabled);
+      await page.getByRole("link", { name: "New product" }).click();
+      await expect(page).toHaveURL(/\/manage\/products\/new$/);
+      await ready(page, javaScriptEnabled);
+      await noAxeViolations(page, javaScriptEnabled);
+
+      const details = page.getByRole("form", { name: "Product details" });
+      await details.getByLabel("Name").fill(name);
+      await details.getByLabel("Description", { exact: true }).fill("A brass orrery that is also a **lamp**.");
+      await details.getByLabel("Category").selectOption("lighting");
+      await page.getByRole("button", { name: "Create product" }).click();
+      await expect(page).toHaveURL(/\/manage\/products\/\d+$/);
+      await ready(page, javaScriptEnabled);
+      await expect(page.getByText("No variants yet")).toBeVisible();
+
+      const add = page.getByRole("form", { name: "Add a variant" });
+      for (const [sku, title, price] of [[`ORR-${tag}-${stamp}-S`, "Small", "120"], [`ORR-${tag}-${stamp}-L`, "Large", "180.50"]]) {
+        await add.getByLabel("SKU").fill(sku);
+        await add.getByLabel("Name").fill(title);
+        await add.getByLabel("Price").fill(price);
+        await page.getByRole("button", { name: "Add variant" }).click();
+        await expect(page.getByRole("status")).toContainText("Variant saved.");
+      }
+      await expect(page.getByTestId("variant-line")).toHaveCount(2);
+      await noAxeViolations(page, javaScriptEnabled);
+
+      // Stock for the large one, then into the shop.
+      const editor = page.url();
+      await page.getByTestId("variant-line").nth(1).getByRole("link", { name: /on hand/ }).click();
+      await ready(page, javaScriptEnabled);
+      const adjust = page.getByRole("form", { name: "Adjust stock" });
+      await adjust.getByLabel("Change").fill("12");
+      await page.getByRole("button", { name: "Save change" }).click();
+      await expect(page.getByTestId("on-hand")).toHaveText("12");
+      await page.goto(editor);
+      await ready(page, javaScriptEnabled);
+      await details.getByLabel("Status").selectOption("active");
+      await page.getByRole("button", { name: "Save product" }).click();
+      await expect(page.getByRole("status")).toContainText("Product saved.");
+
+      await page.goto(`/products?q=${encodeURIComponent(name)}`);
+      await expect(page.getByTestId("product-card").filter({ hasText: name })).toContainText("€120.00");
+      await page.goto("/c/lighting?sort=newest");
+      await expect(page.getByTestId("product-card").filter({ hasText: name })).toBeVisible();
+
+      // A new price shows in the shop at once.
+      await page.goto(`/manage/products?q=${encodeURIComponent(name)}`);
+      await page.getByTestId("product-row").getByRole("link", { name }).click();
+      await ready(page, javaScriptEnabled);
+      const small = page.getByRole("form", { name: `Variant ORR-${tag.toUpperCase()}-${stamp}-S` });
+      await small.getByLabel("Price").fill("99");
+      await small.getByRole("button", { name: "Save" }).click();
+      await expect(page.getByRole("status")).toContainText("Variant saved.");
+      await page.goto(`/products?q=${encodeURIComponent(name)}`);
+      await expect(page.getByTestId("product-card").filter({ hasText: name })).toContainText("€99.00");
+    });
+
     test("a manager rewrites a product's description in Markdown and moves it to a new address", async ({ page }) => {
       const [name, slug] = javaScriptEnabled ? ["Studio Leather Cap", "studio-leather-cap"] : ["Studio Brass Brush Pen", "studio-brass-brush-pen"];
       const admin = `editor-admin-${tag}-${Date.now()}@example.com`;

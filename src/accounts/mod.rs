@@ -133,6 +133,10 @@ pub enum AuditAction {
     CreateProduct,
     UpdateProduct,
     DeleteProduct,
+    AddVariant,
+    UpdateVariant,
+    MoveVariant,
+    RemoveVariant,
 }
 
 impl AuditAction {
@@ -153,6 +157,10 @@ impl AuditAction {
             AuditAction::CreateProduct => "create_product",
             AuditAction::UpdateProduct => "update_product",
             AuditAction::DeleteProduct => "delete_product",
+            AuditAction::AddVariant => "add_variant",
+            AuditAction::UpdateVariant => "update_variant",
+            AuditAction::MoveVariant => "move_variant",
+            AuditAction::RemoveVariant => "remove_variant",
         }
     }
 }

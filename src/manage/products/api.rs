@@ -306,3 +306,176 @@ pub async fn delete_product(id: i64) -> Result<(), AppError> {
     leptos_axum::redirect("/manage/products");
     Ok(())
 }
+
+/// The product a variant belongs to, checked to be `product_id`'s.
+#[cfg(feature = "ssr")]
+async fn variant_of(
+    tx: &mut crate::server::db::Tx,
+    product_id: i64,
+    variant_id: i64,
+) -> Result<super::repo::VariantState, AppError> {
+    super::repo::variant_state(tx, variant_id)
+        .await?
+        .filter(|variant| variant.product_id == product_id)
+        .ok_or_else(|| AppError::not_found("That variant"))
+}
+
+/// Writes an audit entry about variant `variant_id` and commits; a SKU taken meanwhile by another
+/// save is told as such.
+#[cfg(feature = "ssr")]
+async fn audit_and_commit(
+    mut tx: crate::server::db::Tx,
+    user_id: i64,
+    action: crate::accounts::AuditAction,
+    variant_id: i64,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<(), AppError> {
+    use crate::accounts::repo::{AuditEntry, audit, is_unique_violation};
+    let client = crate::accounts::auth::client().await;
+    audit(
+        &mut tx,
+        AuditEntry {
+            actor_user_id: Some(user_id),
+            action,
+            entity_type: crate::accounts::AuditEntity::Variant,
+            entity_id: variant_id.to_string(),
+            before,
+            after,
+            ip: Some(&client.ip),
+        },
+    )
+    .await?;
+    tx.commit()
+        .await
+        .map_err(|error| match is_unique_violation(&error) {
+            true => AppError::Conflict("That SKU is taken by another variant.".into()),
+            false => error.into(),
+        })
+}
+
+/// Adds a variant to product `product_id` (`variant_id` absent) or saves one of its variants.
+/// The product's listing price follows its cheapest variant in the same transaction.
+#[server]
+pub async fn save_variant(
+    product_id: i64,
+    #[server(default)] variant_id: Option<i64>,
+    variant: super::variants::VariantFields,
+) -> Result<(), AppError> {
+    use crate::accounts::AuditAction;
+    let user = crate::accounts::auth::require(WRITE).await?;
+    let state = crate::server::state()?;
+    let draft = variant.check(state.settings.shop.currency)?;
+    let mut tx = state.db.begin().await?;
+    if !super::repo::exists(&mut tx, product_id).await? {
+        return Err(AppError::not_found("That product"));
+    }
+    if let Some(holder) = super::repo::sku_holder(&mut tx, &draft.sku).await?
+        && Some(holder) != variant_id
+    {
+        return Err(AppError::Conflict(format!(
+            "The SKU {} is taken by another variant.",
+            draft.sku
+        )));
+    }
+    let (id, action, before) = match variant_id {
+        Some(id) => {
+            let before = variant_of(&mut tx, product_id, id).await?;
+            super::repo::update_variant(&mut tx, id, &draft).await?;
+            (
+                id,
+                AuditAction::UpdateVariant,
+                Some(serde_json::json!(before)),
+            )
+        }
+        None => (
+            super::repo::insert_variant(&mut tx, product_id, &draft).await?,
+            AuditAction::AddVariant,
+            None,
+        ),
+    };
+    super::repo::refresh_price(&mut tx, product_id).await?;
+    audit_and_commit(
+        tx,
+        user.id,
+        action,
+        id,
+        before,
+        Some(serde_json::json!(draft)),
+    )
+    .await
+}
+
+/// Moves a variant one place up or down in its product's list.
+#[server]
+pub async fn move_variant(
+    product_id: i64,
+    variant_id: i64,
+    direction: String,
+) -> Result<(), AppError> {
+    use super::variants::Direction;
+    let user = crate::accounts::auth::require(WRITE).await?;
+    let direction = match direction.as_str() {
+        "up" => Direction::Up,
+        "down" => Direction::Down,
+        _ => return Err(AppError::bad_request("Move a variant up or down.")),
+    };
+    let state = crate::server::state()?;
+    let mut tx = state.db.begin().await?;
+    variant_of(&mut tx, product_id, variant_id).await?;
+    if !super::repo::move_variant(&mut tx, product_id, variant_id, direction).await? {
+        return Err(AppError::bad_request(match direction {
+            Direction::Up => "That variant is already first.",
+            Direction::Down => "That variant is already last.",
+        }));
+    }
+    let moved =
+        serde_json::json!({ "moved": if direction == Direction::Up { "up" } else { "down" } });
+    audit_and_commit(
+        tx,
+        user.id,
+        crate::accounts::AuditAction::MoveVariant,
+        variant_id,
+        None,
+        Some(moved),
+    )
+    .await
+}
+
+/// Removes a variant that was never ordered and holds no reservation, with its stock and ledger.
+/// A published product keeps at least one variant.
+#[server]
+pub async fn remove_variant(product_id: i64, variant_id: i64) -> Result<(), AppError> {
+    let user = crate::accounts::auth::require(WRITE).await?;
+    let state = crate::server::state()?;
+    let mut tx = state.db.begin().await?;
+    let before = variant_of(&mut tx, product_id, variant_id).await?;
+    if before.ordered {
+        return Err(AppError::Conflict(
+            "This variant has been ordered, so it stays for its orders.".into(),
+        ));
+    }
+    if !super::repo::delete_variant(&mut tx, variant_id).await? {
+        return Err(AppError::Conflict(
+            "This variant is held by an unpaid order; remove it once that order is paid or cancelled."
+                .into(),
+        ));
+    }
+    if super::repo::variant_count(&mut tx, product_id).await? == 0
+        && super::repo::is_active(&mut tx, product_id).await?
+    {
+        return Err(AppError::bad_request(
+            "A published product keeps at least one variant: withdraw it first.",
+        ));
+    }
+    super::repo::refresh_price(&mut tx, product_id).await?;
+    audit_and_commit(
+        tx,
+        user.id,
+        crate::accounts::AuditAction::RemoveVariant,
+        variant_id,
+        Some(serde_json::json!(before)),
+        None,
+    )
+    .await
+}

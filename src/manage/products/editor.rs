@@ -37,6 +37,8 @@ pub struct VariantLine {
     pub sku: String,
     pub title: String,
     pub price: Money,
+    pub compare_at: Option<Money>,
+    pub low_stock_threshold: i32,
     pub on_hand: i32,
     pub reserved: i32,
 }

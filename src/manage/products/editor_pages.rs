@@ -1,10 +1,14 @@
 //! `/manage/products/new` and `/manage/products/{id}`: a product's own fields.
 
 use super::ProductStatus;
-use super::api::{DeleteProduct, SaveProduct, fetch_product_editor};
+use super::api::{
+    DeleteProduct, MoveVariant, RemoveVariant, SaveProduct, SaveVariant, fetch_product_editor,
+};
 use super::editor::{
     DESCRIPTION_MAX, NAME_MAX, ProductEditor, SEO_DESCRIPTION_MAX, SEO_TITLE_MAX, SLUG_MAX,
+    VariantLine,
 };
+use super::variants::{SKU_MAX, TITLE_MAX};
 use crate::components::{ErrorPanel, FormFeedback};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -40,12 +44,17 @@ pub fn ProductEditorPage() -> impl IntoView {
 fn Editor(id: Signal<Option<i64>>) -> impl IntoView {
     let save = ServerAction::<SaveProduct>::new();
     let delete = ServerAction::<DeleteProduct>::new();
+    let variant_actions = VariantActions {
+        save: ServerAction::new(),
+        reorder: ServerAction::new(),
+        remove: ServerAction::new(),
+    };
     let editor = Resource::new(move || id.get(), fetch_product_editor);
     view! {
         <Transition fallback=|| view! { <p class="py-4 text-stone-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match editor.await {
-                    Ok(editor) => view! { <EditorForm editor save delete /> }.into_any(),
+                    Ok(editor) => view! { <EditorForm editor save delete variant_actions /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -58,6 +67,7 @@ fn EditorForm(
     editor: ProductEditor,
     save: ServerAction<SaveProduct>,
     delete: ServerAction<DeleteProduct>,
+    variant_actions: VariantActions,
 ) -> impl IntoView {
     let heading = match editor.id {
         Some(_) => editor.name.clone(),
@@ -138,25 +148,8 @@ fn EditorForm(
         </ActionForm>
         <FormFeedback action=save success="Product saved." />
 
-        {editor.id.map(|_| view! {
-            <section class="mt-10" aria-labelledby="product-variants">
-                <h2 id="product-variants" class="text-xl font-semibold text-stone-900">"Variants"</h2>
-                {editor.variants.is_empty().then(|| view! {
-                    <p class="mt-2 text-stone-700">"No variants yet: the product cannot be sold or published."</p>
-                })}
-                <ul class="mt-2 divide-y divide-stone-200 text-sm">
-                    {editor.variants.iter().map(|variant| view! {
-                        <li class="flex flex-wrap gap-x-4 py-2" data-testid="variant-line">
-                            <code>{variant.sku.clone()}</code>
-                            <span>{variant.title.clone()}</span>
-                            <span class="tabular-nums">{variant.price.to_string()}</span>
-                            <a class="underline" href=format!("/manage/inventory/{}", variant.id)>
-                                {format!("{} on hand, {} reserved", variant.on_hand, variant.reserved)}
-                            </a>
-                        </li>
-                    }).collect_view()}
-                </ul>
-            </section>
+        {editor.id.map(|product_id| view! {
+            <Variants product_id variants=editor.variants.clone() can_edit=editor.can_edit actions=variant_actions />
         })}
 
         {editor.id.filter(|_| editor.can_edit).map(|id| match editor.ordered {
@@ -171,5 +164,130 @@ fn EditorForm(
             }.into_any(),
         })}
         <FormFeedback action=delete />
+    }
+}
+
+#[derive(Clone, Copy)]
+struct VariantActions {
+    save: ServerAction<SaveVariant>,
+    reorder: ServerAction<MoveVariant>,
+    remove: ServerAction<RemoveVariant>,
+}
+
+/// A variant's fields, filled from `variant` (blank for a new one); `key` keeps the labels' ids apart.
+fn variant_fields(
+    key: &str,
+    variant: Option<&VariantLine>,
+    disabled: bool,
+) -> impl IntoView + use<> {
+    let id = |field: &str| format!("variant-{key}-{field}");
+    let input = "mt-1 w-full rounded-md border border-stone-300 px-2 py-1.5 text-stone-900";
+    let value = |get: fn(&VariantLine) -> String| variant.map(get).unwrap_or_default();
+    view! {
+        <div class="w-36">
+            <label for=id("sku") class=LABEL>"SKU"</label>
+            <input id=id("sku") name="variant[sku]" type="text" required maxlength=SKU_MAX disabled=disabled
+                value=value(|v| v.sku.clone()) class=input />
+        </div>
+        <div class="w-32">
+            <label for=id("title") class=LABEL>"Name"</label>
+            <input id=id("title") name="variant[title]" type="text" required maxlength=TITLE_MAX disabled=disabled
+                value=value(|v| v.title.clone()) class=input />
+        </div>
+        <div class="w-24">
+            <label for=id("price") class=LABEL>"Price"</label>
+            <input id=id("price") name="variant[price]" type="text" inputmode="decimal" required disabled=disabled
+                value=value(|v| v.price.to_decimal_string()) class=input />
+        </div>
+        <div class="w-24">
+            <label for=id("compare-at") class=LABEL>"Was"</label>
+            <input id=id("compare-at") name="variant[compare_at]" type="text" inputmode="decimal" disabled=disabled
+                value=value(|v| v.compare_at.map(|was| was.to_decimal_string()).unwrap_or_default()) class=input />
+        </div>
+        <div class="w-20">
+            <label for=id("low") class=LABEL>"Low at"</label>
+            <input id=id("low") name="variant[low_stock_threshold]" type="number" min="0" step="1" disabled=disabled
+                value=value(|v| v.low_stock_threshold.to_string()) class=input />
+        </div>
+    }
+}
+
+#[component]
+fn Variants(
+    product_id: i64,
+    variants: Vec<VariantLine>,
+    can_edit: bool,
+    actions: VariantActions,
+) -> impl IntoView {
+    let button = "rounded-md border border-stone-300 px-2 py-1.5 text-sm hover:bg-stone-100";
+    let count = variants.len();
+    let empty = variants.is_empty();
+    view! {
+        <section class="mt-10" aria-labelledby="product-variants">
+            <h2 id="product-variants" class="text-xl font-semibold text-stone-900">"Variants"</h2>
+            {empty.then(|| view! {
+                <p class="mt-2 text-stone-700">"No variants yet: the product cannot be sold or published."</p>
+            })}
+            <ol class="mt-2 divide-y divide-stone-200 text-sm" aria-label="Variants, in the order the shop lists them">
+                {variants.into_iter().enumerate().map(|(n, variant)| {
+                    let sku = variant.sku.clone();
+                    let variant_id = variant.id;
+                    let fields = variant_fields(&variant_id.to_string(), Some(&variant), !can_edit);
+                    let stock = format!("{} on hand, {} reserved", variant.on_hand, variant.reserved);
+                    let (up, down, remove) = (
+                        format!("Move up: {sku}"),
+                        format!("Move down: {sku}"),
+                        format!("Remove: {sku}"),
+                    );
+                    view! {
+                        <li class="py-3" data-testid="variant-line">
+                            <ActionForm action=actions.save attr:class="flex flex-wrap items-end gap-2" attr:aria-label=format!("Variant {sku}")>
+                                <input type="hidden" name="product_id" value=product_id />
+                                <input type="hidden" name="variant_id" value=variant_id />
+                                {fields}
+                                {can_edit.then(|| view! { <button type="submit" class=button>"Save"</button> })}
+                            </ActionForm>
+                            <div class="mt-2 flex flex-wrap items-center gap-2">
+                                <a class="underline" href=format!("/manage/inventory/{variant_id}")>{stock}</a>
+                                {can_edit.then(|| view! {
+                                    {(n > 0).then(|| view! {
+                                        <ActionForm action=actions.reorder>
+                                            <input type="hidden" name="product_id" value=product_id />
+                                            <input type="hidden" name="variant_id" value=variant_id />
+                                            <input type="hidden" name="direction" value="up" />
+                                            <button type="submit" class=button aria-label=up>"Move up"</button>
+                                        </ActionForm>
+                                    })}
+                                    {(n + 1 < count).then(|| view! {
+                                        <ActionForm action=actions.reorder>
+                                            <input type="hidden" name="product_id" value=product_id />
+                                            <input type="hidden" name="variant_id" value=variant_id />
+                                            <input type="hidden" name="direction" value="down" />
+                                            <button type="submit" class=button aria-label=down>"Move down"</button>
+                                        </ActionForm>
+                                    })}
+                                    <ActionForm action=actions.remove>
+                                        <input type="hidden" name="product_id" value=product_id />
+                                        <input type="hidden" name="variant_id" value=variant_id />
+                                        <button type="submit" class="rounded-md border border-red-300 px-2 py-1.5 text-sm text-red-900 hover:bg-red-50"
+                                            aria-label=remove>"Remove"</button>
+                                    </ActionForm>
+                                })}
+                            </div>
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+            <FormFeedback action=actions.save success="Variant saved." />
+            <FormFeedback action=actions.reorder success="Variant moved." />
+            <FormFeedback action=actions.remove success="Variant removed." />
+            {can_edit.then(|| view! {
+                <ActionForm action=actions.save attr:class="mt-4 flex flex-wrap items-end gap-2 rounded-md border border-stone-200 p-3" attr:aria-label="Add a variant">
+                    <input type="hidden" name="product_id" value=product_id />
+                    {variant_fields("new", None, false)}
+                    <button type="submit" class=button>"Add variant"</button>
+                </ActionForm>
+            })}
+        </section>
     }
 }

@@ -8,6 +8,7 @@ pub mod editor_pages;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod repo;
+pub mod variants;
 
 use crate::error::AppError;
 use crate::money::Money;

@@ -1,6 +1,7 @@
 //! Products SQL for the back office, one text for both engines.
 
 use super::editor::{ProductDraft, VariantLine};
+use super::variants::{Direction, VariantDraft};
 use super::{CategoryChoice, CheckedFilters, ProductRow, ProductSort, ProductStatus, ProductStock};
 use crate::money::{Currency, Money};
 use crate::server::db::{Db, Tx};
@@ -213,6 +214,8 @@ struct VariantRow {
     title: String,
     price_minor: i64,
     currency: String,
+    compare_at_minor: Option<i64>,
+    low_stock_threshold: i32,
     on_hand: i32,
     reserved: i32,
 }
@@ -230,7 +233,8 @@ pub async fn editor(
         return Ok(None);
     };
     let variants: Vec<VariantRow> = on_db!(db, pool => sqlx::query_as(
-        "SELECT v.id, v.sku, v.title, v.price_minor, v.currency, i.on_hand, i.reserved
+        "SELECT v.id, v.sku, v.title, v.price_minor, v.currency, v.compare_at_minor,
+                i.low_stock_threshold, i.on_hand, i.reserved
          FROM product_variants v JOIN inventory i ON i.variant_id = v.id
          WHERE v.product_id = $1 ORDER BY v.position, v.id"
     ).bind(id).fetch_all(pool).await)?;
@@ -249,16 +253,18 @@ pub async fn editor(
     };
     let variants = variants
         .into_iter()
-        .map(|v| VariantLine {
-            id: v.id,
-            sku: v.sku,
-            title: v.title,
-            price: Money::new(
-                v.price_minor,
-                Currency::parse(&v.currency).unwrap_or(Currency::XXX),
-            ),
-            on_hand: v.on_hand,
-            reserved: v.reserved,
+        .map(|v| {
+            let currency = Currency::parse(&v.currency).unwrap_or(Currency::XXX);
+            VariantLine {
+                id: v.id,
+                sku: v.sku,
+                title: v.title,
+                price: Money::new(v.price_minor, currency),
+                compare_at: v.compare_at_minor.map(|was| Money::new(was, currency)),
+                low_stock_threshold: v.low_stock_threshold,
+                on_hand: v.on_hand,
+                reserved: v.reserved,
+            }
         })
         .collect();
     Ok(Some((draft, variants, ordered)))
@@ -361,4 +367,152 @@ pub async fn delete(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
             SELECT 1 FROM order_lines l JOIN product_variants v ON v.id = l.variant_id WHERE v.product_id = $1)"
     ).bind(id).execute(conn).await.map(|done| done.rows_affected()))?;
     Ok(deleted == 1)
+}
+
+/// A variant as the audit log records it, with what decides whether it may go.
+#[derive(sqlx::FromRow, Clone, Debug, serde::Serialize)]
+pub struct VariantState {
+    pub product_id: i64,
+    pub sku: String,
+    pub title: String,
+    pub price_minor: i64,
+    pub compare_at_minor: Option<i64>,
+    pub low_stock_threshold: i32,
+    pub reserved: i32,
+    pub ordered: bool,
+}
+
+pub async fn variant_state(
+    tx: &mut Tx,
+    variant_id: i64,
+) -> Result<Option<VariantState>, sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query_as(
+        "SELECT v.product_id, v.sku, v.title, v.price_minor, v.compare_at_minor, i.low_stock_threshold,
+                i.reserved, EXISTS (SELECT 1 FROM order_lines l WHERE l.variant_id = v.id) AS ordered
+         FROM product_variants v JOIN inventory i ON i.variant_id = v.id WHERE v.id = $1"
+    ).bind(variant_id).fetch_optional(conn).await)
+}
+
+/// The variant with `sku`, if any.
+pub async fn sku_holder(tx: &mut Tx, sku: &str) -> Result<Option<i64>, sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query_scalar("SELECT id FROM product_variants WHERE sku = $1")
+        .bind(sku).fetch_optional(conn).await)
+}
+
+/// Adds a variant at the end of the product's list, with nothing on hand yet.
+pub async fn insert_variant(
+    tx: &mut Tx,
+    product_id: i64,
+    draft: &VariantDraft,
+) -> Result<i64, sqlx::Error> {
+    let now = Utc::now();
+    let id: i64 = in_tx!(tx, conn => sqlx::query_scalar(
+        "INSERT INTO product_variants (product_id, sku, title, option1, price_minor, currency,
+                                       compare_at_minor, position, created_at, updated_at)
+         VALUES ($1, $2, $3, $3, $4, $5, $6,
+                 (SELECT COALESCE(MAX(position), -1) + 1 FROM product_variants WHERE product_id = $1), $7, $7)
+         RETURNING id"
+    )
+    .bind(product_id)
+    .bind(&draft.sku)
+    .bind(&draft.title)
+    .bind(draft.price.minor)
+    .bind(draft.price.currency.code())
+    .bind(draft.compare_at.map(|was| was.minor))
+    .bind(now)
+    .fetch_one(conn)
+    .await)?;
+    in_tx!(tx, conn => sqlx::query(
+        "INSERT INTO inventory (variant_id, on_hand, reserved, low_stock_threshold, updated_at)
+         VALUES ($1, 0, 0, $2, $3)"
+    ).bind(id).bind(draft.low_stock_threshold).bind(now).execute(conn).await.map(drop))?;
+    Ok(id)
+}
+
+pub async fn update_variant(
+    tx: &mut Tx,
+    variant_id: i64,
+    draft: &VariantDraft,
+) -> Result<(), sqlx::Error> {
+    let now = Utc::now();
+    in_tx!(tx, conn => sqlx::query(
+        "UPDATE product_variants SET sku = $1, title = $2, option1 = $2, price_minor = $3, currency = $4,
+                                     compare_at_minor = $5, updated_at = $6
+         WHERE id = $7"
+    )
+    .bind(&draft.sku)
+    .bind(&draft.title)
+    .bind(draft.price.minor)
+    .bind(draft.price.currency.code())
+    .bind(draft.compare_at.map(|was| was.minor))
+    .bind(now)
+    .bind(variant_id)
+    .execute(conn)
+    .await
+    .map(drop))?;
+    in_tx!(tx, conn => sqlx::query(
+        "UPDATE inventory SET low_stock_threshold = $1, updated_at = $2
+         WHERE variant_id = $3 AND low_stock_threshold <> $1"
+    ).bind(draft.low_stock_threshold).bind(now).bind(variant_id).execute(conn).await.map(drop))
+}
+
+/// Keeps the product's listing price its cheapest variant's (0 with none), in the same transaction
+/// as the change to its variants.
+pub async fn refresh_price(tx: &mut Tx, product_id: i64) -> Result<(), sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query(
+        "UPDATE products SET price_minor = COALESCE(
+             (SELECT MIN(price_minor) FROM product_variants WHERE product_id = $1), 0), updated_at = $2
+         WHERE id = $1 AND price_minor <> COALESCE(
+             (SELECT MIN(price_minor) FROM product_variants WHERE product_id = $1), 0)"
+    ).bind(product_id).bind(Utc::now()).execute(conn).await.map(drop))
+}
+
+/// Moves a variant one place up or down among its product's; false when it is already first or
+/// last. Positions are numbered afresh first, so ties from imported data order by id.
+pub async fn move_variant(
+    tx: &mut Tx,
+    product_id: i64,
+    variant_id: i64,
+    direction: Direction,
+) -> Result<bool, sqlx::Error> {
+    let mut order: Vec<i64> = in_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT id FROM product_variants WHERE product_id = $1 ORDER BY position, id"
+    ).bind(product_id).fetch_all(conn).await)?;
+    let Some(at) = order.iter().position(|id| *id == variant_id) else {
+        return Ok(false);
+    };
+    let to = match direction {
+        Direction::Up if at > 0 => at - 1,
+        Direction::Down if at + 1 < order.len() => at + 1,
+        _ => return Ok(false),
+    };
+    order.swap(at, to);
+    for (position, id) in order.iter().enumerate() {
+        in_tx!(tx, conn => sqlx::query(
+            "UPDATE product_variants SET position = $1 WHERE id = $2 AND position <> $1"
+        ).bind(position as i32).bind(id).execute(conn).await.map(drop))?;
+    }
+    Ok(true)
+}
+
+/// Removes a variant that was never ordered and holds no reservation (checked in the same
+/// statement), with its stock and ledger; false otherwise.
+pub async fn delete_variant(tx: &mut Tx, variant_id: i64) -> Result<bool, sqlx::Error> {
+    let deleted = in_tx!(tx, conn => sqlx::query(
+        "DELETE FROM product_variants WHERE id = $1
+           AND NOT EXISTS (SELECT 1 FROM order_lines WHERE variant_id = $1)
+           AND NOT EXISTS (SELECT 1 FROM inventory WHERE variant_id = $1 AND reserved > 0)"
+    ).bind(variant_id).execute(conn).await.map(|done| done.rows_affected()))?;
+    Ok(deleted == 1)
+}
+
+pub async fn exists(tx: &mut Tx, product_id: i64) -> Result<bool, sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM products WHERE id = $1)")
+        .bind(product_id).fetch_one(conn).await)
+}
+
+pub async fn is_active(tx: &mut Tx, product_id: i64) -> Result<bool, sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM products WHERE id = $1 AND status = 'active')"
+    ).bind(product_id).fetch_one(conn).await)
 }
