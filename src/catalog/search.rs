@@ -11,7 +11,13 @@ pub const MAX_TERMS: usize = 10;
 pub fn terms(text: &str) -> Vec<String> {
     let mut terms: Vec<String> = Vec::new();
     for word in text.split(|c: char| !c.is_alphanumeric()) {
-        let word = word.to_lowercase();
+        // Lower-casing can add a combining mark ("İ" becomes "i" and a dot above), which is not
+        // alphanumeric and must not reach a query.
+        let word: String = word
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect();
         if !word.is_empty() && !terms.contains(&word) {
             terms.push(word);
         }
