@@ -7,6 +7,7 @@ use crate::cart::pages::CartPage;
 use crate::catalog::pages::{CategoryPage, HomePage, ProductPage, ProductsPage};
 use crate::checkout::pages::CheckoutPage;
 use crate::components::{Footer, Header, NotFound, ShopResource, fetch_shop_info};
+use crate::manage::audit::pages::AuditLogPage;
 use crate::manage::pages::{ManageHome, ManageLayout, UserPage, UsersPage};
 use crate::manage::products::editor_pages::{NewProductPage, ProductEditorPage};
 use crate::manage::products::pages::ProductsTablePage;
@@ -84,6 +85,7 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("products"), StaticSegment("new")) view=NewProductPage />
                         <Route path=(StaticSegment("products"), ParamSegment("id")) view=ProductEditorPage />
                         <Route path=StaticSegment("inventory") view=StockPage />
+                        <Route path=StaticSegment("audit") view=AuditLogPage />
                         <Route path=(StaticSegment("inventory"), ParamSegment("variant_id")) view=VariantStockPage />
                     </ParentRoute>
                 </Routes>

@@ -13,6 +13,7 @@ use emporium::catalog::listing::ListingParams;
 use emporium::checkout::api as checkout;
 use emporium::components::FetchShopInfo;
 use emporium::manage::api as manage;
+use emporium::manage::audit::api as audit;
 use emporium::manage::products::api as products;
 use emporium::manage::stock::api as stock;
 use emporium::on_db;
@@ -392,6 +393,15 @@ fn cases() -> Vec<Case> {
             expect: [401, 403, 403, 403, 409, 409],
         },
         Case {
+            path: audit::FetchAuditLog::PATH,
+            body: |_, _| {
+                read(&audit::FetchAuditLog {
+                    filters: Default::default(),
+                })
+            },
+            expect: [401, 403, 403, 403, 200, 200],
+        },
+        Case {
             path: stock::ListStock::PATH,
             body: |_, _| {
                 read(&stock::ListStock {
@@ -535,6 +545,11 @@ fn pages(f: &Fixture) -> Vec<(&'static str, String, [&'static str; 6])> {
             STAFF_PAGE,
         ),
         ("/manage/inventory", "/manage/inventory".into(), STAFF_PAGE),
+        (
+            "/manage/audit",
+            "/manage/audit".into(),
+            ["302 /account/login", "403", "403", "403", "200", "200"],
+        ),
         (
             "/manage/inventory/{variant_id}",
             format!("/manage/inventory/{}", f.variant),

@@ -214,6 +214,19 @@ for (const javaScriptEnabled of [false, true]) {
       await expect(page.getByRole("status")).toContainText("Variant saved.");
       await page.goto(`/products?q=${encodeURIComponent(name)}`);
       await expect(page.getByTestId("product-card").filter({ hasText: name })).toContainText("€99.00");
+
+      // Each of those writes is in the audit log, under the one who made it.
+      await page.goto("/manage/audit");
+      await ready(page, javaScriptEnabled);
+      await noAxeViolations(page, javaScriptEnabled);
+      const filters = page.getByRole("search", { name: "Filter the audit log" });
+      await filters.getByLabel("Staff member").fill(admin);
+      await filters.getByLabel("Record", { exact: true }).selectOption("product");
+      await filters.getByRole("button", { name: "Filter" }).click();
+      await expect(page.getByTestId("audit-line")).toHaveCount(2);
+      await expect(page.getByTestId("audit-line").first()).toContainText("update_product");
+      await expect(page.getByTestId("audit-line").last()).toContainText("create_product");
+      await expect(page.getByTestId("audit-line").last()).toContainText(name);
     });
 
     test("a manager rewrites a product's description in Markdown and moves it to a new address", async ({ page }) => {

@@ -71,10 +71,11 @@ pub enum Resource {
     Refunds,
     Users,
     Settings,
+    Audit,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 7] = [
+    pub const ALL: [Resource; 8] = [
         Resource::Products,
         Resource::Categories,
         Resource::Inventory,
@@ -82,6 +83,7 @@ impl Resource {
         Resource::Refunds,
         Resource::Users,
         Resource::Settings,
+        Resource::Audit,
     ];
 
     pub fn name(&self) -> &'static str {
@@ -93,6 +95,7 @@ impl Resource {
             Resource::Refunds => "refunds",
             Resource::Users => "users",
             Resource::Settings => "settings",
+            Resource::Audit => "audit",
         }
     }
 }
@@ -174,6 +177,20 @@ pub enum AuditEntity {
 }
 
 impl AuditEntity {
+    pub const ALL: [AuditEntity; 3] = [
+        AuditEntity::User,
+        AuditEntity::Product,
+        AuditEntity::Variant,
+    ];
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            AuditEntity::User => "User",
+            AuditEntity::Product => "Product",
+            AuditEntity::Variant => "Variant",
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             AuditEntity::User => "user",

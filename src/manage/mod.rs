@@ -1,8 +1,9 @@
 //! The back office under `/manage`: one layout whose navigation follows the signed-in user's
-//! permissions, and the sections staff work in: products (`products`), stock (`stock`) and user
-//! administration.
+//! permissions, and the sections staff work in: products (`products`), stock (`stock`), user
+//! administration and the audit log (`audit`).
 
 pub mod api;
+pub mod audit;
 pub mod pages;
 pub mod products;
 pub mod stock;
@@ -26,6 +27,11 @@ pub const SECTIONS: &[(&str, &str, Permission)] = &[
         "Users",
         "/manage/users",
         Permission(Resource::Users, Action::Read),
+    ),
+    (
+        "Audit log",
+        "/manage/audit",
+        Permission(Resource::Audit, Action::Read),
     ),
 ];
 
