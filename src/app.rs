@@ -8,6 +8,7 @@ use crate::catalog::pages::{CategoryPage, HomePage, ProductPage, ProductsPage};
 use crate::checkout::pages::CheckoutPage;
 use crate::components::{Footer, Header, NotFound, ShopResource, fetch_shop_info};
 use crate::manage::audit::pages::AuditLogPage;
+use crate::manage::categories::pages::{CategoriesPage, CategoryEditorPage, NewCategoryPage};
 use crate::manage::pages::{ManageHome, ManageLayout, UserPage, UsersPage};
 use crate::manage::products::editor_pages::{NewProductPage, ProductEditorPage};
 use crate::manage::products::pages::ProductsTablePage;
@@ -84,6 +85,9 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("products") view=ProductsTablePage />
                         <Route path=(StaticSegment("products"), StaticSegment("new")) view=NewProductPage />
                         <Route path=(StaticSegment("products"), ParamSegment("id")) view=ProductEditorPage />
+                        <Route path=StaticSegment("categories") view=CategoriesPage />
+                        <Route path=(StaticSegment("categories"), StaticSegment("new")) view=NewCategoryPage />
+                        <Route path=(StaticSegment("categories"), ParamSegment("id")) view=CategoryEditorPage />
                         <Route path=StaticSegment("inventory") view=StockPage />
                         <Route path=StaticSegment("audit") view=AuditLogPage />
                         <Route path=(StaticSegment("inventory"), ParamSegment("variant_id")) view=VariantStockPage />

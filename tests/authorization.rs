@@ -14,6 +14,7 @@ use emporium::checkout::api as checkout;
 use emporium::components::FetchShopInfo;
 use emporium::manage::api as manage;
 use emporium::manage::audit::api as audit;
+use emporium::manage::categories::api as categories;
 use emporium::manage::products::api as products;
 use emporium::manage::stock::api as stock;
 use emporium::on_db;
@@ -40,6 +41,7 @@ struct Fixture {
     variant: i64,
     product_id: i64,
     product_slug: String,
+    category_id: i64,
     category_slug: String,
     /// Customer A's order, the first placed.
     order_number: String,
@@ -402,6 +404,41 @@ fn cases() -> Vec<Case> {
             expect: [401, 403, 403, 403, 200, 200],
         },
         Case {
+            path: categories::FetchCategoryTree::PATH,
+            body: |_, _| read(&categories::FetchCategoryTree {}),
+            expect: STAFF,
+        },
+        Case {
+            path: categories::FetchCategoryEditor::PATH,
+            body: |f, _| {
+                read(&categories::FetchCategoryEditor {
+                    id: Some(f.category_id),
+                })
+            },
+            expect: STAFF,
+        },
+        Case {
+            path: categories::SaveCategory::PATH,
+            body: |_, n| Body::Form(vec![("category[name]", format!("Matrix shelf {n}"))]),
+            expect: [401, 403, 403, 403, 200, 200],
+        },
+        // Refused after the permission check: no such direction, and products with nowhere to go.
+        Case {
+            path: categories::MoveCategory::PATH,
+            body: |f, _| {
+                form(&[
+                    ("id", &f.category_id.to_string()),
+                    ("direction", "sideways"),
+                ])
+            },
+            expect: [401, 403, 403, 403, 400, 400],
+        },
+        Case {
+            path: categories::DeleteCategory::PATH,
+            body: |f, _| form(&[("id", &f.category_id.to_string())]),
+            expect: [401, 403, 403, 403, 400, 400],
+        },
+        Case {
             path: stock::ListStock::PATH,
             body: |_, _| {
                 read(&stock::ListStock {
@@ -544,6 +581,21 @@ fn pages(f: &Fixture) -> Vec<(&'static str, String, [&'static str; 6])> {
             format!("/manage/products/{}", f.product_id),
             STAFF_PAGE,
         ),
+        (
+            "/manage/categories",
+            "/manage/categories".into(),
+            STAFF_PAGE,
+        ),
+        (
+            "/manage/categories/new",
+            "/manage/categories/new".into(),
+            ["302 /account/login", "403", "403", "403", "200", "200"],
+        ),
+        (
+            "/manage/categories/{id}",
+            format!("/manage/categories/{}", f.category_id),
+            STAFF_PAGE,
+        ),
         ("/manage/inventory", "/manage/inventory".into(), STAFF_PAGE),
         (
             "/manage/audit",
@@ -644,9 +696,9 @@ async fn every_server_function_and_page_answers_each_actor_as_decided() {
         tx.commit().await.unwrap();
         id
     };
-    let (variant, product_id, product_slug, category_slug): (i64, i64, String, String) =
+    let (variant, product_id, product_slug, category_id, category_slug): (i64, i64, String, i64, String) =
         on_db!(&app.db, pool => sqlx::query_as(
-        "SELECT v.id, p.id, p.slug, c.slug FROM product_variants v JOIN products p ON p.id = v.product_id
+        "SELECT v.id, p.id, p.slug, c.id, c.slug FROM product_variants v JOIN products p ON p.id = v.product_id
          JOIN categories c ON c.id = p.category_id JOIN inventory i ON i.variant_id = v.id
          WHERE p.status = 'active' AND i.on_hand - i.reserved > 10 ORDER BY v.id LIMIT 1"
     ).fetch_one(pool).await)
@@ -659,6 +711,7 @@ async fn every_server_function_and_page_answers_each_actor_as_decided() {
         variant,
         product_id,
         product_slug,
+        category_id,
         category_slug,
         order_number: format!("EM-{}-000001", chrono::Utc::now().format("%Y")),
     };

@@ -9,6 +9,7 @@ mod authorization;
 mod cache;
 mod cart;
 mod catalog;
+mod categories;
 mod checkout;
 mod clients;
 mod config;

@@ -229,6 +229,38 @@ for (const javaScriptEnabled of [false, true]) {
       await expect(page.getByTestId("audit-line").last()).toContainText(name);
     });
 
+    test("a manager adds a subcategory, finds it in the shop, then hides it", async ({ page }) => {
+      const stamp = Date.now();
+      const name = `Reading Lamps ${tag} ${stamp}`;
+      const slug = `reading-lamps-${tag}-${stamp}`;
+      const admin = `categories-${tag}-${stamp}@example.com`;
+      await signIn(page, javaScriptEnabled, admin, createAdmin(admin));
+      await page.goto("/manage");
+      await ready(page, javaScriptEnabled);
+      await page.getByRole("navigation", { name: "Back office" }).getByRole("link", { name: "Categories" }).click();
+      await expect(page).toHaveURL(/\/manage\/categories$/);
+      await ready(page, javaScriptEnabled);
+      await noAxeViolations(page, javaScriptEnabled);
+      await page.getByRole("link", { name: "New category" }).click();
+      await ready(page, javaScriptEnabled);
+      const details = page.getByRole("form", { name: "Category details" });
+      await details.getByLabel("Name").fill(name);
+      await details.getByLabel("Under").selectOption("home");
+      await page.getByRole("button", { name: "Create category" }).click();
+      await expect(page).toHaveURL(/\/manage\/categories\/\d+$/);
+      await ready(page, javaScriptEnabled);
+      await noAxeViolations(page, javaScriptEnabled);
+      await expect(details.getByLabel("Address")).toHaveValue(slug);
+      expect((await page.request.get(`/c/${slug}`)).status()).toBe(200);
+
+      await details.getByLabel("Hidden from the shop").check();
+      await page.getByRole("button", { name: "Save category" }).click();
+      await expect(page.getByRole("status")).toContainText("Category saved.");
+      expect((await page.request.get(`/c/${slug}`)).status()).toBe(404);
+      await page.goto("/manage/categories");
+      await expect(page.getByTestId("category-line").filter({ hasText: name })).toContainText("Hidden");
+    });
+
     test("a manager rewrites a product's description in Markdown and moves it to a new address", async ({ page }) => {
       const [name, slug] = javaScriptEnabled ? ["Studio Leather Cap", "studio-leather-cap"] : ["Studio Brass Brush Pen", "studio-brass-brush-pen"];
       const admin = `editor-admin-${tag}-${Date.now()}@example.com`;

@@ -140,6 +140,10 @@ pub enum AuditAction {
     UpdateVariant,
     MoveVariant,
     RemoveVariant,
+    CreateCategory,
+    UpdateCategory,
+    MoveCategory,
+    DeleteCategory,
 }
 
 impl AuditAction {
@@ -164,6 +168,10 @@ impl AuditAction {
             AuditAction::UpdateVariant => "update_variant",
             AuditAction::MoveVariant => "move_variant",
             AuditAction::RemoveVariant => "remove_variant",
+            AuditAction::CreateCategory => "create_category",
+            AuditAction::UpdateCategory => "update_category",
+            AuditAction::MoveCategory => "move_category",
+            AuditAction::DeleteCategory => "delete_category",
         }
     }
 }
@@ -172,13 +180,15 @@ impl AuditAction {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AuditEntity {
     User,
+    Category,
     Product,
     Variant,
 }
 
 impl AuditEntity {
-    pub const ALL: [AuditEntity; 3] = [
+    pub const ALL: [AuditEntity; 4] = [
         AuditEntity::User,
+        AuditEntity::Category,
         AuditEntity::Product,
         AuditEntity::Variant,
     ];
@@ -186,6 +196,7 @@ impl AuditEntity {
     pub fn label(&self) -> &'static str {
         match self {
             AuditEntity::User => "User",
+            AuditEntity::Category => "Category",
             AuditEntity::Product => "Product",
             AuditEntity::Variant => "Variant",
         }
@@ -194,6 +205,7 @@ impl AuditEntity {
     pub fn name(&self) -> &'static str {
         match self {
             AuditEntity::User => "user",
+            AuditEntity::Category => "category",
             AuditEntity::Product => "product",
             AuditEntity::Variant => "variant",
         }

@@ -443,7 +443,7 @@ pub async fn popular_categories(db: &Db, limit: i64) -> Result<Vec<CategoryNode>
         "SELECT top.slug, top.name FROM products p
          JOIN categories c ON c.id = p.category_id
          JOIN categories top ON top.id = COALESCE(c.parent_id, c.id)
-         WHERE p.status = 'active'
+         WHERE p.status = 'active' AND NOT top.hidden AND NOT c.hidden
          GROUP BY top.id, top.slug, top.name
          ORDER BY COUNT(*) DESC, top.id LIMIT $1"
     ).bind(limit).fetch_all(pool).await)?;
@@ -615,7 +615,9 @@ pub struct CategoryRecord {
 
 pub async fn category_by_slug(db: &Db, slug: &str) -> Result<Option<CategoryRecord>, sqlx::Error> {
     on_db!(db, pool => sqlx::query_as(
-        "SELECT slug, name, description FROM categories WHERE slug = $1"
+        "SELECT c.slug, c.name, c.description FROM categories c
+         LEFT JOIN categories parent ON parent.id = c.parent_id
+         WHERE c.slug = $1 AND NOT c.hidden AND NOT COALESCE(parent.hidden, FALSE)"
     ).bind(slug).fetch_optional(pool).await)
 }
 
@@ -635,7 +637,8 @@ pub async fn category_tree(db: &Db) -> Result<Vec<CategoryNode>, sqlx::Error> {
 
 async fn category_rows(db: &Db) -> Result<Vec<CategoryRow>, sqlx::Error> {
     on_db!(db, pool => sqlx::query_as(
-        "SELECT id, parent_id, slug, name FROM categories ORDER BY position, name"
+        // A hidden category's subcategories hang from nothing shown, so the tree leaves them out.
+        "SELECT id, parent_id, slug, name FROM categories WHERE NOT hidden ORDER BY position, name"
     ).fetch_all(pool).await)
 }
 

@@ -80,7 +80,10 @@ async fn sitemap_index(State(state): State<AppState>) -> Response {
 }
 
 async fn pages_sitemap(State(state): State<AppState>) -> Response {
-    let slugs: Vec<String> = match on_db!(&state.db, pool => sqlx::query_scalar("SELECT slug FROM categories ORDER BY id").fetch_all(pool).await)
+    let slugs: Vec<String> = match on_db!(&state.db, pool => sqlx::query_scalar(
+        "SELECT c.slug FROM categories c LEFT JOIN categories parent ON parent.id = c.parent_id
+         WHERE NOT c.hidden AND NOT COALESCE(parent.hidden, FALSE) ORDER BY c.id"
+    ).fetch_all(pool).await)
     {
         Ok(slugs) => slugs,
         Err(error) => return failed(error),

@@ -1,11 +1,13 @@
 //! The back office under `/manage`: one layout whose navigation follows the signed-in user's
-//! permissions, and the sections staff work in: products (`products`), stock (`stock`), user
-//! administration and the audit log (`audit`).
+//! permissions, and the sections staff work in: products (`products`), categories (`categories`),
+//! stock (`stock`), user administration and the audit log (`audit`).
 
 pub mod api;
 pub mod audit;
+pub mod categories;
 pub mod pages;
 pub mod products;
+pub mod slugs;
 pub mod stock;
 
 use crate::accounts::{Action, Permission, Resource, Role, SessionView};
@@ -17,6 +19,11 @@ pub const SECTIONS: &[(&str, &str, Permission)] = &[
         "Products",
         "/manage/products",
         Permission(Resource::Products, Action::Read),
+    ),
+    (
+        "Categories",
+        "/manage/categories",
+        Permission(Resource::Categories, Action::Read),
     ),
     (
         "Stock",

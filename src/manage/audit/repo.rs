@@ -54,6 +54,7 @@ pub async fn list(
         .map(|row| AuditLine {
             href: match row.entity_type.as_str() {
                 "user" => Some(format!("/manage/users/{}", row.entity_id)),
+                "category" => Some(format!("/manage/categories/{}", row.entity_id)),
                 "product" => Some(format!("/manage/products/{}", row.entity_id)),
                 "variant" => Some(format!("/manage/inventory/{}", row.entity_id)),
                 _ => None,

@@ -7,7 +7,6 @@ use crate::money::Money;
 use serde::{Deserialize, Serialize};
 
 pub const NAME_MAX: usize = 200;
-pub const SLUG_MAX: usize = 100;
 pub const DESCRIPTION_MAX: usize = 20_000;
 pub const SEO_TITLE_MAX: usize = 70;
 pub const SEO_DESCRIPTION_MAX: usize = 160;
@@ -69,29 +68,6 @@ pub struct ProductFields {
     pub seo_description: String,
 }
 
-/// An address made from a name: lower-case ASCII words joined by hyphens ("Crème Brûlée Set" →
-/// "creme-brulee-set").
-#[cfg(feature = "ssr")]
-pub fn slugify(name: &str) -> String {
-    let slug = slug::slugify(name);
-    match slug.char_indices().nth(SLUG_MAX) {
-        Some((cut, _)) => slug[..cut].trim_end_matches('-').to_owned(),
-        None => slug,
-    }
-}
-
-#[cfg(feature = "ssr")]
-fn is_slug(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= SLUG_MAX
-        && text.split('-').all(|word| {
-            !word.is_empty()
-                && word
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
-}
-
 /// One line of text: trimmed, within `max` characters, no control characters.
 #[cfg(feature = "ssr")]
 fn line(value: &str, what: &str, max: usize) -> Result<String, AppError> {
@@ -117,13 +93,14 @@ impl ProductFields {
             return Err(AppError::bad_request("Give the product a name."));
         }
         let slug = match self.slug.trim() {
-            "" => slugify(&name),
+            "" => crate::manage::slugs::slugify(&name),
             typed => typed.to_owned(),
         };
-        if !is_slug(&slug) {
+        if !crate::manage::slugs::is_slug(&slug) {
             return Err(AppError::bad_request(format!(
                 "Use lower-case letters, digits and single hyphens for the address, like \
-                 brass-desk-lamp, at most {SLUG_MAX} characters."
+                 brass-desk-lamp, at most {} characters.",
+                crate::manage::slugs::SLUG_MAX
             )));
         }
         let description = self.description.replace("\r\n", "\n");
@@ -184,7 +161,6 @@ mod tests {
         assert_eq!(draft.slug, "creme-brulee-set");
         assert_eq!(draft.description, "Two **ramekins**.\n\nOven safe.");
         assert_eq!(draft.seo_title, None);
-        assert_eq!(slugify(&"word ".repeat(40)).len(), SLUG_MAX - 1);
     }
 
     #[test]

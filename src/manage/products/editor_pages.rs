@@ -5,11 +5,11 @@ use super::api::{
     DeleteProduct, MoveVariant, RemoveVariant, SaveProduct, SaveVariant, fetch_product_editor,
 };
 use super::editor::{
-    DESCRIPTION_MAX, NAME_MAX, ProductEditor, SEO_DESCRIPTION_MAX, SEO_TITLE_MAX, SLUG_MAX,
-    VariantLine,
+    DESCRIPTION_MAX, NAME_MAX, ProductEditor, SEO_DESCRIPTION_MAX, SEO_TITLE_MAX, VariantLine,
 };
 use super::variants::{SKU_MAX, TITLE_MAX};
 use crate::components::{ErrorPanel, FormFeedback};
+use crate::manage::slugs::SLUG_MAX;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;

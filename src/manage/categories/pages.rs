@@ -1,0 +1,198 @@
+//! `/manage/categories`: the tree, and a category's editor.
+
+use super::api::{
+    DeleteCategory, MoveCategory, SaveCategory, fetch_category_editor, fetch_category_tree,
+};
+use super::{CategoryEditor, CategoryTree, DESCRIPTION_MAX, NAME_MAX};
+use crate::components::{ErrorPanel, FormFeedback};
+use crate::manage::slugs::SLUG_MAX;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+const INPUT: &str = "mt-1 w-full rounded-md border border-stone-300 px-3 py-2 text-stone-900";
+const LABEL: &str = "block text-sm font-medium text-stone-900";
+const SMALL_BUTTON: &str =
+    "rounded-md border border-stone-300 px-2 py-1 text-sm hover:bg-stone-100";
+
+/// `/manage/categories`
+#[component]
+pub fn CategoriesPage() -> impl IntoView {
+    let reorder = ServerAction::<MoveCategory>::new();
+    let tree = Resource::new(|| (), |()| fetch_category_tree());
+    view! {
+        <Title text="Categories" />
+        <div class="flex items-center justify-between gap-4">
+            <h1 class="text-3xl font-semibold text-stone-900">"Categories"</h1>
+            <a class="rounded-md border border-stone-300 px-3 py-2 text-sm font-medium hover:bg-stone-100" href="/manage/categories/new">"New category"</a>
+        </div>
+        <FormFeedback action=reorder success="Category moved." />
+        <Transition fallback=|| view! { <p class="py-4 text-stone-600">"Loading categories…"</p> }>
+            {move || Suspend::new(async move {
+                match tree.await {
+                    Ok(tree) => view! { <Tree tree reorder /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Tree(tree: CategoryTree, reorder: ServerAction<MoveCategory>) -> impl IntoView {
+    let can_edit = tree.can_edit;
+    view! {
+        <ol class="mt-6 divide-y divide-stone-200 text-sm" aria-label="Categories, in the shop's order">
+            {tree.lines.into_iter().map(|line| {
+                let (up, down) = (format!("Move up: {}", line.name), format!("Move down: {}", line.name));
+                let id = line.id;
+                view! {
+                    <li class=format!("flex flex-wrap items-center gap-3 py-2 {}", if line.depth > 0 { "pl-8" } else { "" }) data-testid="category-line">
+                        <a class="font-medium underline" href=format!("/manage/categories/{id}")>{line.name.clone()}</a>
+                        <code class="text-stone-600">{format!("/c/{}", line.slug)}</code>
+                        <span class="text-stone-600">{format!("{} products", line.products)}</span>
+                        {line.hidden.then(|| view! { <span class="rounded bg-stone-200 px-1.5 text-stone-800">"Hidden"</span> })}
+                        {can_edit.then(|| view! {
+                            <span class="ml-auto flex gap-2">
+                                {(!line.first).then(|| view! {
+                                    <ActionForm action=reorder>
+                                        <input type="hidden" name="id" value=id />
+                                        <input type="hidden" name="direction" value="up" />
+                                        <button type="submit" class=SMALL_BUTTON aria-label=up>"Move up"</button>
+                                    </ActionForm>
+                                })}
+                                {(!line.last).then(|| view! {
+                                    <ActionForm action=reorder>
+                                        <input type="hidden" name="id" value=id />
+                                        <input type="hidden" name="direction" value="down" />
+                                        <button type="submit" class=SMALL_BUTTON aria-label=down>"Move down"</button>
+                                    </ActionForm>
+                                })}
+                            </span>
+                        })}
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+    }
+}
+
+/// `/manage/categories/new`
+#[component]
+pub fn NewCategoryPage() -> impl IntoView {
+    view! { <Editor id=Signal::derive(|| None) /> }
+}
+
+/// `/manage/categories/{id}`
+#[component]
+pub fn CategoryEditorPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Signal::derive(move || {
+        Some(
+            params
+                .read()
+                .get("id")
+                .and_then(|id| id.parse::<i64>().ok())
+                .unwrap_or(0),
+        )
+    });
+    view! { <Editor id /> }
+}
+
+#[component]
+fn Editor(id: Signal<Option<i64>>) -> impl IntoView {
+    let save = ServerAction::<SaveCategory>::new();
+    let delete = ServerAction::<DeleteCategory>::new();
+    let editor = Resource::new(move || id.get(), fetch_category_editor);
+    view! {
+        <Transition fallback=|| view! { <p class="py-4 text-stone-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match editor.await {
+                    Ok(editor) => view! { <EditorForm editor save delete /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn EditorForm(
+    editor: CategoryEditor,
+    save: ServerAction<SaveCategory>,
+    delete: ServerAction<DeleteCategory>,
+) -> impl IntoView {
+    let heading = match editor.id {
+        Some(_) => editor.name.clone(),
+        None => "New category".to_owned(),
+    };
+    let disabled = !editor.can_edit;
+    let parent = editor.parent.clone();
+    view! {
+        <Title text=format!("Category: {heading}") />
+        <a class="text-sm underline" href="/manage/categories">"All categories"</a>
+        <h1 class="mt-2 text-3xl font-semibold text-stone-900">{heading}</h1>
+        <ActionForm action=save attr:class="mt-6 max-w-2xl space-y-4" attr:aria-label="Category details">
+            {editor.id.map(|id| view! { <input type="hidden" name="id" value=id /> })}
+            <div>
+                <label for="category-name" class=LABEL>"Name"</label>
+                <input id="category-name" name="category[name]" type="text" required maxlength=NAME_MAX
+                    value=editor.name.clone() disabled=disabled class=INPUT />
+            </div>
+            <div>
+                <label for="category-slug" class=LABEL>"Address"</label>
+                <input id="category-slug" name="category[slug]" type="text" maxlength=SLUG_MAX pattern="[a-z0-9]+(-[a-z0-9]+)*"
+                    value=editor.slug.clone() disabled=disabled aria-describedby="category-slug-hint" class=INPUT />
+                <p id="category-slug-hint" class="mt-1 text-sm text-stone-600">"The end of the category's address, /c/…; left blank, it is made from the name."</p>
+            </div>
+            <div>
+                <label for="category-description" class=LABEL>"Description"</label>
+                <textarea id="category-description" name="category[description]" rows="3" maxlength=DESCRIPTION_MAX
+                    disabled=disabled class=INPUT>{editor.description.clone()}</textarea>
+            </div>
+            <div>
+                <label for="category-parent" class=LABEL>"Under"</label>
+                <select id="category-parent" name="category[parent]" disabled=disabled class=INPUT>
+                    <option value="">"Nothing: a top-level category"</option>
+                    {editor.parents.iter().map(|option| view! {
+                        <option value=option.slug.clone() selected=parent.as_deref() == Some(option.slug.as_str())>{option.name.clone()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="flex items-center gap-2">
+                <input id="category-hidden" name="category[hidden]" type="checkbox" checked=editor.hidden disabled=disabled
+                    aria-describedby="category-hidden-hint" />
+                <label for="category-hidden" class="text-sm font-medium text-stone-900">"Hidden from the shop"</label>
+            </div>
+            <p id="category-hidden-hint" class="text-sm text-stone-600">"Left out of the menus, filters and sitemap, with its subcategories; its products stay in search."</p>
+            {editor.can_edit.then(|| view! {
+                <button type="submit" class="rounded-md bg-stone-900 px-5 py-2.5 font-medium text-white hover:bg-stone-700">
+                    {if editor.id.is_some() { "Save category" } else { "Create category" }}
+                </button>
+            })}
+        </ActionForm>
+        <FormFeedback action=save success="Category saved." />
+
+        {editor.id.filter(|_| editor.can_edit).map(|id| match editor.has_children {
+            true => view! { <p class="mt-10 text-sm text-stone-700">"It has subcategories: move or delete them before deleting it."</p> }.into_any(),
+            false => view! {
+                <ActionForm action=delete attr:class="mt-10 flex flex-wrap items-end gap-3" attr:aria-label="Delete category">
+                    <input type="hidden" name="id" value=id />
+                    {(editor.products > 0).then(|| view! {
+                        <div>
+                            <label for="category-move-to" class=LABEL>{format!("Its {} products go to", editor.products)}</label>
+                            <select id="category-move-to" name="move_to" required class=INPUT>
+                                <option value="">"Choose…"</option>
+                                {editor.others.iter().map(|option| view! {
+                                    <option value=option.slug.clone()>{option.name.clone()}</option>
+                                }).collect_view()}
+                            </select>
+                        </div>
+                    })}
+                    <button type="submit" class="rounded-md border border-red-300 px-3 py-2 text-sm text-red-900 hover:bg-red-50">"Delete category"</button>
+                </ActionForm>
+            }.into_any(),
+        })}
+        <FormFeedback action=delete />
+    }
+}

@@ -1,0 +1,167 @@
+//! Categories SQL for the back office, one text for both engines.
+
+use super::{CategoryDraft, CategoryLine, CategoryOption};
+use crate::server::db::{Db, Tx};
+use crate::{in_tx, on_db};
+use chrono::Utc;
+
+#[derive(sqlx::FromRow, Clone, Debug, serde::Serialize)]
+pub struct Stored {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub hidden: bool,
+    pub products: i64,
+}
+
+/// Every category, hidden ones included, in the shop's order, with its own product count.
+pub async fn all(db: &Db) -> Result<Vec<Stored>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT c.id, c.parent_id, c.slug, c.name, c.description, c.hidden,
+                CAST((SELECT COUNT(*) FROM products p WHERE p.category_id = c.id) AS BIGINT) AS products
+         FROM categories c ORDER BY c.position, c.name"
+    ).fetch_all(pool).await)
+}
+
+/// The tree as the back office lists it: each top-level category followed by its subcategories.
+pub fn lines(stored: &[Stored]) -> Vec<CategoryLine> {
+    let mut lines = Vec::with_capacity(stored.len());
+    let level = |parent: Option<i64>| stored.iter().filter(move |c| c.parent_id == parent);
+    let line = |category: &Stored, depth: usize, n: usize, count: usize| CategoryLine {
+        id: category.id,
+        name: category.name.clone(),
+        slug: category.slug.clone(),
+        depth,
+        hidden: category.hidden,
+        products: category.products,
+        first: n == 0,
+        last: n + 1 == count,
+    };
+    let tops: Vec<&Stored> = level(None).collect();
+    for (n, top) in tops.iter().enumerate() {
+        lines.push(line(top, 0, n, tops.len()));
+        let children: Vec<&Stored> = level(Some(top.id)).collect();
+        for (m, child) in children.iter().enumerate() {
+            lines.push(line(child, 1, m, children.len()));
+        }
+    }
+    lines
+}
+
+pub fn options<'a>(categories: impl Iterator<Item = &'a Stored>) -> Vec<CategoryOption> {
+    categories
+        .map(|c| CategoryOption {
+            slug: c.slug.clone(),
+            name: c.name.clone(),
+        })
+        .collect()
+}
+
+pub async fn find(tx: &mut Tx, id: i64) -> Result<Option<Stored>, sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query_as(
+        "SELECT c.id, c.parent_id, c.slug, c.name, c.description, c.hidden,
+                CAST((SELECT COUNT(*) FROM products p WHERE p.category_id = c.id) AS BIGINT) AS products
+         FROM categories c WHERE c.id = $1"
+    ).bind(id).fetch_optional(conn).await)
+}
+
+/// The id of the category with `slug`, and whether it is at the top.
+pub async fn by_slug(tx: &mut Tx, slug: &str) -> Result<Option<(i64, bool)>, sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query_as(
+        "SELECT id, parent_id IS NULL FROM categories WHERE slug = $1"
+    ).bind(slug).fetch_optional(conn).await)
+}
+
+pub async fn has_children(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM categories WHERE parent_id = $1)"
+    ).bind(id).fetch_one(conn).await)
+}
+
+/// Adds a category at the end of its level.
+pub async fn insert(
+    tx: &mut Tx,
+    draft: &CategoryDraft,
+    parent_id: Option<i64>,
+) -> Result<i64, sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query_scalar(
+        "INSERT INTO categories (parent_id, slug, name, description, hidden, position, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5,
+                 (SELECT COALESCE(MAX(position), -1) + 1 FROM categories WHERE parent_id IS NOT DISTINCT FROM $1),
+                 $6, $6)
+         RETURNING id"
+    )
+    .bind(parent_id)
+    .bind(&draft.slug)
+    .bind(&draft.name)
+    .bind(&draft.description)
+    .bind(draft.hidden)
+    .bind(Utc::now())
+    .fetch_one(conn)
+    .await)
+}
+
+/// Writes a category's fields; one that changes level goes to the end of its new level.
+pub async fn update(
+    tx: &mut Tx,
+    id: i64,
+    draft: &CategoryDraft,
+    parent_id: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query(
+        "UPDATE categories SET
+             position = CASE WHEN parent_id IS NOT DISTINCT FROM $1 THEN position
+                             ELSE (SELECT COALESCE(MAX(position), -1) + 1 FROM categories WHERE parent_id IS NOT DISTINCT FROM $1) END,
+             parent_id = $1, slug = $2, name = $3, description = $4, hidden = $5, updated_at = $6
+         WHERE id = $7"
+    )
+    .bind(parent_id)
+    .bind(&draft.slug)
+    .bind(&draft.name)
+    .bind(&draft.description)
+    .bind(draft.hidden)
+    .bind(Utc::now())
+    .bind(id)
+    .execute(conn)
+    .await
+    .map(drop))
+}
+
+/// Moves a category one place up or down among its siblings; false at the end of its level.
+pub async fn move_category(tx: &mut Tx, id: i64, up: bool) -> Result<bool, sqlx::Error> {
+    let mut order: Vec<i64> = in_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT id FROM categories
+         WHERE parent_id IS NOT DISTINCT FROM (SELECT parent_id FROM categories WHERE id = $1)
+         ORDER BY position, name"
+    ).bind(id).fetch_all(conn).await)?;
+    let Some(at) = order.iter().position(|sibling| *sibling == id) else {
+        return Ok(false);
+    };
+    let to = match up {
+        true if at > 0 => at - 1,
+        false if at + 1 < order.len() => at + 1,
+        _ => return Ok(false),
+    };
+    order.swap(at, to);
+    for (position, sibling) in order.iter().enumerate() {
+        in_tx!(tx, conn => sqlx::query(
+            "UPDATE categories SET position = $1 WHERE id = $2 AND position <> $1"
+        ).bind(position as i32).bind(sibling).execute(conn).await.map(drop))?;
+    }
+    Ok(true)
+}
+
+/// Moves every product of category `from` into `to`.
+pub async fn move_products(tx: &mut Tx, from: i64, to: i64) -> Result<u64, sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query(
+        "UPDATE products SET category_id = $1, updated_at = $2 WHERE category_id = $3"
+    ).bind(to).bind(Utc::now()).bind(from).execute(conn).await.map(|done| done.rows_affected()))
+}
+
+/// Deletes a category without subcategories or products (the foreign keys refuse otherwise).
+pub async fn delete(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query("DELETE FROM categories WHERE id = $1")
+        .bind(id).execute(conn).await.map(drop))
+}
