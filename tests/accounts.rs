@@ -25,6 +25,16 @@ pub async fn verified_user(app: &TestApp, email: &str, role: emporium::accounts:
     id
 }
 
+/// A browser signed in as a new, confirmed account with `role`.
+pub async fn signed_in_as(
+    app: &TestApp,
+    email: &str,
+    role: emporium::accounts::Role,
+) -> reqwest::Client {
+    verified_user(app, email, role).await;
+    signed_in_browser(app, email).await
+}
+
 async fn signed_in_browser(app: &TestApp, email: &str) -> reqwest::Client {
     let client = browser();
     sign_in(app, &client, email, PASSWORD).await;

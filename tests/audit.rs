@@ -1,7 +1,7 @@
 //! The audit log in the back office: every write there is listed, newest first, and found by who
 //! made it, what it was about and when.
 
-use crate::accounts::{PASSWORD, browser, sign_in, verified_user};
+use crate::accounts::signed_in_as;
 use crate::support::{SimpleProduct, TestApp, add_product};
 use emporium::accounts::Role;
 use emporium::manage::audit::api::FetchAuditLog;
@@ -15,29 +15,13 @@ async fn log(
     client: &reqwest::Client,
     filters: AuditFilters,
 ) -> (StatusCode, Option<AuditPage>) {
-    let query = serde_qs::to_string(&FetchAuditLog { filters }).unwrap();
-    let response = client
-        .get(format!("{}?{query}", app.url(FetchAuditLog::PATH)))
-        .send()
+    app.read(client, FetchAuditLog::PATH, &FetchAuditLog { filters })
         .await
-        .unwrap();
-    let status = response.status();
-    (
-        status,
-        serde_json::from_str(&response.text().await.unwrap()).ok(),
-    )
 }
 
 #[tokio::test]
 async fn the_log_lists_back_office_writes_by_who_what_and_when_a_page_at_a_time() {
-    let mut settings = crate::support::settings();
-    settings.limits.write_requests = 10_000;
-    settings.limits.render_requests = 10_000;
-    let app = TestApp::spawn_with(crate::support::Options {
-        settings: Some(settings),
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_unthrottled().await;
     let lamp = add_product(
         &app.db,
         &SimpleProduct {
@@ -51,16 +35,10 @@ async fn the_log_lists_back_office_writes_by_who_what_and_when_a_page_at_a_time(
         },
     )
     .await;
-    let mut clients = Vec::new();
-    for (email, role) in [
-        ("support@example.com", Role::Support),
-        ("manager@example.com", Role::Manager),
-    ] {
-        verified_user(&app, email, role).await;
-        let client = browser();
-        sign_in(&app, &client, email, PASSWORD).await;
-        clients.push(client);
-    }
+    let clients = [
+        signed_in_as(&app, "support@example.com", Role::Support).await,
+        signed_in_as(&app, "manager@example.com", Role::Manager).await,
+    ];
     let (support, manager) = (&clients[0], &clients[1]);
     for (client, n) in [(support, 60), (manager, 5)] {
         for _ in 0..n {
@@ -179,4 +157,26 @@ async fn the_log_lists_back_office_writes_by_who_what_and_when_a_page_at_a_time(
         ..AuditFilters::default()
     };
     assert_eq!(log(&app, manager, bad).await.0, StatusCode::BAD_REQUEST);
+
+    // What was done to an account shows only to those who may read accounts.
+    crate::support::execute(
+        &app.db,
+        "INSERT INTO audit_log (action, entity_type, entity_id, after_data, created_at)
+         VALUES ('change_role', 'user', '1', '{\"email\":\"someone@example.com\"}', '2026-12-01T00:00:00+00:00')",
+    )
+    .await;
+    let users = || AuditFilters {
+        entity: Some("user".into()),
+        ..AuditFilters::default()
+    };
+    assert!(
+        log(&app, manager, users())
+            .await
+            .1
+            .unwrap()
+            .lines
+            .is_empty()
+    );
+    let admin = signed_in_as(&app, "admin@example.com", Role::Admin).await;
+    assert_eq!(log(&app, &admin, users()).await.1.unwrap().lines.len(), 1);
 }

@@ -1,7 +1,7 @@
 //! Categories in the back office over HTTP: created, placed, reordered, hidden from the shop and
 //! deleted once their products have somewhere to go, each change audited.
 
-use crate::accounts::{PASSWORD, browser, sign_in, verified_user};
+use crate::accounts::signed_in_as;
 use crate::checkout::count;
 use crate::support::{SimpleProduct, TestApp, add_product};
 use emporium::accounts::Role;
@@ -29,17 +29,8 @@ async fn category_id(app: &TestApp, slug: &str) -> i64 {
 
 #[tokio::test]
 async fn a_manager_arranges_hides_and_deletes_categories_and_the_shop_follows() {
-    let mut settings = crate::support::settings();
-    settings.limits.write_requests = 10_000;
-    settings.limits.render_requests = 10_000;
-    let app = TestApp::spawn_with(crate::support::Options {
-        settings: Some(settings),
-        ..Default::default()
-    })
-    .await;
-    verified_user(&app, "manager@example.com", Role::Manager).await;
-    let manager = browser();
-    sign_in(&app, &manager, "manager@example.com", PASSWORD).await;
+    let app = TestApp::spawn_unthrottled().await;
+    let manager = signed_in_as(&app, "manager@example.com", Role::Manager).await;
     add_product(
         &app.db,
         &SimpleProduct {

@@ -203,7 +203,8 @@ async fn the_running_app_and_a_second_connection_see_the_same_rows() {
     let manager = permissions("manager").await;
     assert!(
         manager.contains(&"refunds:write".to_owned())
+            && manager.contains(&"audit:read".to_owned())
             && !manager.iter().any(|p| p.starts_with("users"))
     );
-    assert_eq!(permissions("admin").await.len(), 14);
+    assert_eq!(permissions("admin").await.len(), 15);
 }

@@ -1,7 +1,7 @@
 //! The products table of the back office over HTTP: filters, order and paging on both engines, and
 //! the actions on selected rows, all or nothing, each change audited and in the shop at once.
 
-use crate::accounts::{PASSWORD, browser, sign_in, verified_user};
+use crate::accounts::{browser, signed_in_as};
 use crate::checkout::count;
 use crate::support::{SimpleProduct, TestApp, add_product, execute};
 use emporium::accounts::Role;
@@ -9,17 +9,6 @@ use emporium::manage::products::api::{FetchProductTable, UpdateProducts};
 use emporium::manage::products::{ProductFilters, ProductStatus, ProductStock, ProductTable};
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
-
-async fn shop() -> TestApp {
-    let mut settings = crate::support::settings();
-    settings.limits.write_requests = 10_000;
-    settings.limits.render_requests = 10_000;
-    TestApp::spawn_with(crate::support::Options {
-        settings: Some(settings),
-        ..Default::default()
-    })
-    .await
-}
 
 /// Adds `name` in its own category `shelf`; answers the product's id.
 async fn product(app: &TestApp, shelf: &str, name: &str, price_minor: i64, on_hand: i32) -> i64 {
@@ -43,29 +32,17 @@ async fn product(app: &TestApp, shelf: &str, name: &str, price_minor: i64, on_ha
     .unwrap()
 }
 
-async fn staff(app: &TestApp, email: &str, role: Role) -> reqwest::Client {
-    verified_user(app, email, role).await;
-    let client = browser();
-    sign_in(app, &client, email, PASSWORD).await;
-    client
-}
-
 async fn table(
     app: &TestApp,
     client: &reqwest::Client,
     filters: ProductFilters,
 ) -> (StatusCode, Option<ProductTable>) {
-    let query = serde_qs::to_string(&FetchProductTable { filters }).unwrap();
-    let response = client
-        .get(format!("{}?{query}", app.url(FetchProductTable::PATH)))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (
-        status,
-        serde_json::from_str(&response.text().await.unwrap()).ok(),
+    app.read(
+        client,
+        FetchProductTable::PATH,
+        &FetchProductTable { filters },
     )
+    .await
 }
 
 fn names(table: &ProductTable) -> Vec<&str> {
@@ -93,8 +70,8 @@ async fn update(
 
 #[tokio::test]
 async fn the_table_filters_by_name_sku_category_status_and_stock_in_each_order_a_page_at_a_time() {
-    let app = shop().await;
-    let support = staff(&app, "support@example.com", Role::Support).await;
+    let app = TestApp::spawn_unthrottled().await;
+    let support = signed_in_as(&app, "support@example.com", Role::Support).await;
     let lamp = product(&app, "lamps", "Brass lamp", 4500, 20).await;
     product(&app, "mugs", "Clay mug", 1200, 2).await;
     product(&app, "bowls", "Ash bowl", 3000, 0).await;
@@ -187,8 +164,8 @@ async fn the_table_filters_by_name_sku_category_status_and_stock_in_each_order_a
 
 #[tokio::test]
 async fn a_manager_publishes_withdraws_archives_and_moves_selected_products_all_or_nothing() {
-    let app = shop().await;
-    let manager = staff(&app, "manager@example.com", Role::Manager).await;
+    let app = TestApp::spawn_unthrottled().await;
+    let manager = signed_in_as(&app, "manager@example.com", Role::Manager).await;
     let lamp = product(&app, "lamps", "Brass lamp", 4500, 20).await;
     let mug = product(&app, "mugs", "Clay mug", 1200, 8).await;
     let in_shop = async |path: &str| app.get(path).await.text().await.unwrap();
@@ -346,8 +323,8 @@ async fn save(
 
 #[tokio::test]
 async fn a_manager_creates_and_edits_a_product_whose_old_address_leads_to_the_new_one() {
-    let app = shop().await;
-    let manager = staff(&app, "manager@example.com", Role::Manager).await;
+    let app = TestApp::spawn_unthrottled().await;
+    let manager = signed_in_as(&app, "manager@example.com", Role::Manager).await;
     let lamp = product(&app, "lamps", "Brass lamp", 4500, 20).await;
     let fields = [
         ("name", "Crème Brûlée Set"),
@@ -487,8 +464,8 @@ async fn a_manager_creates_and_edits_a_product_whose_old_address_leads_to_the_ne
 #[tokio::test]
 async fn a_product_never_ordered_can_be_deleted_and_an_ordered_one_only_archived() {
     use emporium::manage::products::api::DeleteProduct;
-    let app = shop().await;
-    let manager = staff(&app, "manager@example.com", Role::Manager).await;
+    let app = TestApp::spawn_unthrottled().await;
+    let manager = signed_in_as(&app, "manager@example.com", Role::Manager).await;
     let lamp = product(&app, "lamps", "Brass lamp", 4500, 20).await;
     let mug = product(&app, "mugs", "Clay mug", 1200, 8).await;
     // The mug is in a shopper's order.
@@ -584,8 +561,8 @@ fn variant_form(
 #[tokio::test]
 async fn a_manager_adds_orders_reprices_and_removes_variants_and_the_shop_follows() {
     use emporium::manage::products::api::{MoveVariant, RemoveVariant, SaveVariant};
-    let app = shop().await;
-    let manager = staff(&app, "manager@example.com", Role::Manager).await;
+    let app = TestApp::spawn_unthrottled().await;
+    let manager = signed_in_as(&app, "manager@example.com", Role::Manager).await;
     let lamp = product(&app, "lamps", "Brass lamp", 4500, 20).await;
     let original: i64 = emporium::on_db!(&app.db, pool => sqlx::query_scalar(
         "SELECT id FROM product_variants WHERE product_id = $1"

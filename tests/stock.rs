@@ -2,7 +2,7 @@
 //! log with who made them, show in the shop at once, add up exactly when made at once, and are
 //! refused with a clear message and nothing written when they cannot be made.
 
-use crate::accounts::{PASSWORD, browser, sign_in, verified_user};
+use crate::accounts::signed_in_as;
 use crate::checkout::{count, stock};
 use crate::support::{SimpleProduct, TestApp, add_product, execute};
 use emporium::accounts::Role;
@@ -12,14 +12,7 @@ use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 
 async fn shop() -> (TestApp, i64) {
-    let mut settings = crate::support::settings();
-    settings.limits.write_requests = 10_000;
-    settings.limits.render_requests = 10_000;
-    let app = TestApp::spawn_with(crate::support::Options {
-        settings: Some(settings),
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn_unthrottled().await;
     let variant = add_product(
         &app.db,
         &SimpleProduct {
@@ -34,13 +27,6 @@ async fn shop() -> (TestApp, i64) {
     )
     .await;
     (app, variant)
-}
-
-async fn staff(app: &TestApp, email: &str, role: Role) -> reqwest::Client {
-    verified_user(app, email, role).await;
-    let client = browser();
-    sign_in(app, &client, email, PASSWORD).await;
-    client
 }
 
 async fn adjust(
@@ -71,20 +57,15 @@ async fn read<T: serde::de::DeserializeOwned>(
     path: &str,
     arguments: &impl serde::Serialize,
 ) -> T {
-    let query = serde_qs::to_string(arguments).unwrap();
-    let response = client
-        .get(format!("{}?{query}", app.url(path)))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "{path}?{query}");
-    serde_json::from_str(&response.text().await.unwrap()).unwrap()
+    let (status, answer) = app.read(client, path, arguments).await;
+    assert_eq!(status, StatusCode::OK, "{path}");
+    answer.expect("the answer reads")
 }
 
 #[tokio::test]
 async fn an_adjustment_lands_in_the_ledger_and_audit_log_and_shows_in_the_shop_at_once() {
     let (app, lamp) = shop().await;
-    let support = staff(&app, "support@example.com", Role::Support).await;
+    let support = signed_in_as(&app, "support@example.com", Role::Support).await;
     // The shop's pages are kept while nothing changes.
     let shown = async |path: &str| app.get(path).await.text().await.unwrap();
     assert!(
@@ -169,7 +150,7 @@ async fn an_adjustment_lands_in_the_ledger_and_audit_log_and_shows_in_the_shop_a
 #[tokio::test]
 async fn a_bad_adjustment_gets_a_clear_message_and_changes_nothing() {
     let (app, lamp) = shop().await;
-    let manager = staff(&app, "manager@example.com", Role::Manager).await;
+    let manager = signed_in_as(&app, "manager@example.com", Role::Manager).await;
     // Four are held by unpaid orders.
     execute(
         &app.db,
@@ -273,7 +254,7 @@ async fn a_bad_adjustment_gets_a_clear_message_and_changes_nothing() {
 #[tokio::test]
 async fn twenty_adjustments_at_once_add_up_exactly() {
     let (app, lamp) = shop().await;
-    let support = staff(&app, "support@example.com", Role::Support).await;
+    let support = signed_in_as(&app, "support@example.com", Role::Support).await;
     let deltas: Vec<i32> = (0..20).map(|n| if n % 4 == 0 { -3 } else { n }).collect();
     let mut adjusting = tokio::task::JoinSet::new();
     for delta in &deltas {
@@ -303,7 +284,7 @@ async fn twenty_adjustments_at_once_add_up_exactly() {
 #[tokio::test]
 async fn the_stock_list_finds_by_name_or_sku_shows_what_runs_low_and_pages() {
     let (app, lamp) = shop().await;
-    let support = staff(&app, "support@example.com", Role::Support).await;
+    let support = signed_in_as(&app, "support@example.com", Role::Support).await;
     for n in 0..55 {
         add_product(
             &app.db,

@@ -92,3 +92,95 @@ pub struct UserDetail {
     /// The admin is looking at their own account, which they may not demote, disable or delete.
     pub is_self: bool,
 }
+
+/// Which way a variant or a category moves among its siblings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+impl Direction {
+    #[cfg(feature = "ssr")]
+    pub fn parse(name: &str) -> Result<Direction, crate::error::AppError> {
+        match name {
+            "up" => Ok(Direction::Up),
+            "down" => Ok(Direction::Down),
+            _ => Err(crate::error::AppError::bad_request("Move it up or down.")),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        }
+    }
+
+    /// `order` with `id` moved one place this way; none when it is not there or already at that
+    /// end.
+    pub fn apply(self, mut order: Vec<i64>, id: i64) -> Option<Vec<i64>> {
+        let at = order.iter().position(|item| *item == id)?;
+        let to = match self {
+            Direction::Up if at > 0 => at - 1,
+            Direction::Down if at + 1 < order.len() => at + 1,
+            _ => return None,
+        };
+        order.swap(at, to);
+        Some(order)
+    }
+}
+
+/// Records a back-office change in the audit log, against `record`, and commits the transaction
+/// that made it.
+#[cfg(feature = "ssr")]
+pub async fn commit_audited(
+    mut tx: crate::server::db::Tx,
+    actor_user_id: i64,
+    record: (crate::accounts::AuditEntity, i64),
+    action: crate::accounts::AuditAction,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<(), crate::error::AppError> {
+    use crate::accounts::repo::{AuditEntry, audit};
+    let client = crate::accounts::auth::client().await;
+    let (entity_type, id) = record;
+    audit(
+        &mut tx,
+        AuditEntry {
+            actor_user_id: Some(actor_user_id),
+            action,
+            entity_type,
+            entity_id: id.to_string(),
+            before,
+            after,
+            ip: Some(&client.ip),
+        },
+    )
+    .await?;
+    Ok(tx.commit().await?)
+}
+
+/// A write refused by a unique constraint (another save took the same SKU or address between this
+/// one's check and its write) as `taken`; any other failure as it is.
+#[cfg(feature = "ssr")]
+pub fn taken_or(error: sqlx::Error, taken: &str) -> crate::error::AppError {
+    match crate::accounts::repo::is_unique_violation(&error) {
+        true => crate::error::AppError::Conflict(taken.to_owned()),
+        false => error.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Direction;
+
+    #[test]
+    fn a_move_swaps_with_the_neighbour_and_stops_at_the_ends() {
+        assert_eq!(Direction::Up.apply(vec![1, 2, 3], 3), Some(vec![1, 3, 2]));
+        assert_eq!(Direction::Down.apply(vec![1, 2, 3], 1), Some(vec![2, 1, 3]));
+        assert_eq!(Direction::Up.apply(vec![1, 2, 3], 1), None);
+        assert_eq!(Direction::Down.apply(vec![1, 2, 3], 3), None);
+        assert_eq!(Direction::Up.apply(vec![1, 2, 3], 9), None);
+    }
+}

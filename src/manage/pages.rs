@@ -13,6 +13,21 @@ use leptos_meta::Title;
 use leptos_router::components::Outlet;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+/// The record number in a back-office page's address (`/manage/…/{id}`); 0, which no record has,
+/// when it is not a number.
+pub fn record_id() -> Signal<Option<i64>> {
+    let params = use_params_map();
+    Signal::derive(move || {
+        Some(
+            params
+                .read()
+                .get("id")
+                .and_then(|id| id.parse::<i64>().ok())
+                .unwrap_or(0),
+        )
+    })
+}
+
 /// Every `/manage` page sits in this layout, which only staff can open.
 #[component]
 pub fn ManageLayout() -> impl IntoView {

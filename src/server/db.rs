@@ -276,6 +276,10 @@ pub enum Locked {
     GuestCart,
     /// An order, before its payments.
     Order,
+    /// A product, before the back office checks and changes it or its variants.
+    Product,
+    /// A category, before the back office checks and changes where it sits.
+    Category,
 }
 
 /// How long to wait before listening again after the announcements' connection failed.
@@ -323,6 +327,8 @@ impl Tx {
             Locked::Cart => "SELECT 1 FROM carts WHERE id = $1",
             Locked::GuestCart => "SELECT 1 FROM carts WHERE id = $1 AND user_id IS NULL",
             Locked::Order => "SELECT 1 FROM orders WHERE id = $1",
+            Locked::Product => "SELECT 1 FROM products WHERE id = $1",
+            Locked::Category => "SELECT 1 FROM categories WHERE id = $1",
         };
         let found: Option<i32> = match &mut self.inner {
             EngineTx::Sqlite(tx) => {

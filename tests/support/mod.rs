@@ -129,6 +129,35 @@ impl TestApp {
         .await
     }
 
+    /// A server whose per-client write and render limits are out of the way: every request of a
+    /// test comes from one address.
+    pub async fn spawn_unthrottled() -> TestApp {
+        Self::spawn_with_settings(|settings| {
+            settings.limits.write_requests = 10_000;
+            settings.limits.render_requests = 10_000;
+        })
+        .await
+    }
+
+    /// Calls a reading server function (a GET) with `arguments`, its generated argument struct:
+    /// the status, and the answer when it is a `T`.
+    pub async fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        arguments: &impl serde::Serialize,
+    ) -> (reqwest::StatusCode, Option<T>) {
+        let query = serde_qs::to_string(arguments).expect("arguments encode");
+        let response = client
+            .get(format!("{}?{query}", self.url(path)))
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status();
+        let text = response.text().await.expect("answer read");
+        (status, serde_json::from_str(&text).ok())
+    }
+
     pub async fn spawn_with(options: Options) -> TestApp {
         let media_dir = scratch_dir("media");
         let database_url = match options.database_url {

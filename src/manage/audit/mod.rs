@@ -38,6 +38,8 @@ pub struct CheckedAuditFilters {
     /// The end of the last day: entries before it.
     pub until: Option<chrono::DateTime<chrono::Utc>>,
     pub before: Option<i64>,
+    /// Leaves out entries about accounts.
+    pub without_users: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -56,8 +58,11 @@ impl AuditFilters {
             match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
                 None => Ok(None),
                 Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                    .ok()
+                    // Years both engines store, and whose next day exists.
+                    .filter(|date| (1970..=9999).contains(&chrono::Datelike::year(date)))
                     .map(Some)
-                    .map_err(|_| {
+                    .ok_or_else(|| {
                         AppError::bad_request("Give dates as year-month-day, like 2026-12-01.")
                     }),
             }
@@ -89,6 +94,7 @@ impl AuditFilters {
             from: from.and_then(start_of),
             until: to.and_then(|to| to.succ_opt()).and_then(start_of),
             before: self.before,
+            without_users: false,
         })
     }
 }
@@ -159,6 +165,14 @@ mod tests {
         for filters in [
             AuditFilters {
                 from: Some("1/12/2026".into()),
+                ..Default::default()
+            },
+            AuditFilters {
+                to: Some("+262143-12-31".into()),
+                ..Default::default()
+            },
+            AuditFilters {
+                from: Some("0001-01-01".into()),
                 ..Default::default()
             },
             AuditFilters {

@@ -37,6 +37,7 @@ pub async fn list(
            AND ($4 IS NULL OR a.created_at >= $4)
            AND ($5 IS NULL OR a.created_at < $5)
            AND ($6 IS NULL OR a.id < $6)
+           AND NOT ($8 AND a.entity_type = 'user')
          ORDER BY a.id DESC
          LIMIT $7"
     )
@@ -47,6 +48,7 @@ pub async fn list(
     .bind(filters.until)
     .bind(filters.before)
     .bind(limit as i64)
+    .bind(filters.without_users)
     .fetch_all(pool)
     .await)?;
     Ok(rows

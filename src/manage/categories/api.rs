@@ -64,39 +64,6 @@ pub async fn fetch_category_editor(id: Option<i64>) -> Result<CategoryEditor, Ap
     })
 }
 
-/// Audits a change to category `id` and commits; an address taken meanwhile is told as such.
-#[cfg(feature = "ssr")]
-async fn audit_and_commit(
-    mut tx: crate::server::db::Tx,
-    user_id: i64,
-    action: AuditAction,
-    id: i64,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> Result<(), AppError> {
-    use crate::accounts::repo::{AuditEntry, audit, is_unique_violation};
-    let client = crate::accounts::auth::client().await;
-    audit(
-        &mut tx,
-        AuditEntry {
-            actor_user_id: Some(user_id),
-            action,
-            entity_type: crate::accounts::AuditEntity::Category,
-            entity_id: id.to_string(),
-            before,
-            after,
-            ip: Some(&client.ip),
-        },
-    )
-    .await?;
-    tx.commit()
-        .await
-        .map_err(|error| match is_unique_violation(&error) {
-            true => AppError::Conflict("That address is taken by another category.".into()),
-            false => error.into(),
-        })
-}
-
 /// Creates a category (`id` absent) or saves one. It goes under a top-level category or at the
 /// top; one with subcategories stays at the top.
 #[server]
@@ -108,7 +75,28 @@ pub async fn save_category(
     let user = crate::accounts::auth::require(WRITE).await?;
     let draft = category.check()?;
     let state = crate::server::state()?;
+    let taken = format!(
+        "The address /c/{} is taken by another category; choose another.",
+        draft.slug
+    );
     let mut tx = state.db.begin().await?;
+    // This category and its new parent are locked (in id order) before where they sit is checked,
+    // so two moves at once can make neither a loop nor a third level.
+    let parent = match &draft.parent {
+        Some(slug) => Some(
+            repo::by_slug(&mut tx, slug)
+                .await?
+                .ok_or_else(|| AppError::not_found("That parent category"))?
+                .0,
+        ),
+        None => None,
+    };
+    let mut locked: Vec<i64> = id.into_iter().chain(parent).collect();
+    locked.sort_unstable();
+    for category in locked {
+        tx.lock_row(crate::server::db::Locked::Category, category)
+            .await?;
+    }
     let before = match id {
         Some(id) => Some(
             repo::find(&mut tx, id)
@@ -120,10 +108,7 @@ pub async fn save_category(
     if let Some((holder, _)) = repo::by_slug(&mut tx, &draft.slug).await?
         && Some(holder) != id
     {
-        return Err(AppError::Conflict(format!(
-            "The address /c/{} is taken by another category; choose another.",
-            draft.slug
-        )));
+        return Err(AppError::Conflict(taken));
     }
     let parent_id = match &draft.parent {
         None => None,
@@ -148,20 +133,24 @@ pub async fn save_category(
     };
     let (saved, action) = match id {
         Some(id) => {
-            repo::update(&mut tx, id, &draft, parent_id).await?;
+            repo::update(&mut tx, id, &draft, parent_id)
+                .await
+                .map_err(|error| crate::manage::taken_or(error, &taken))?;
             (id, AuditAction::UpdateCategory)
         }
         None => (
-            repo::insert(&mut tx, &draft, parent_id).await?,
+            repo::insert(&mut tx, &draft, parent_id)
+                .await
+                .map_err(|error| crate::manage::taken_or(error, &taken))?,
             AuditAction::CreateCategory,
         ),
     };
     let before = before.map(|b| serde_json::json!(b));
-    audit_and_commit(
+    crate::manage::commit_audited(
         tx,
         user.id,
+        (crate::accounts::AuditEntity::Category, saved),
         action,
-        saved,
         before,
         Some(serde_json::json!(draft)),
     )
@@ -176,28 +165,25 @@ pub async fn save_category(
 #[server]
 pub async fn move_category(id: i64, direction: String) -> Result<(), AppError> {
     let user = crate::accounts::auth::require(WRITE).await?;
-    let up = match direction.as_str() {
-        "up" => true,
-        "down" => false,
-        _ => return Err(AppError::bad_request("Move a category up or down.")),
-    };
+    use crate::manage::Direction;
+    let direction = Direction::parse(&direction)?;
     let state = crate::server::state()?;
     let mut tx = state.db.begin().await?;
     super::repo::find(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("That category"))?;
-    if !super::repo::move_category(&mut tx, id, up).await? {
-        return Err(AppError::bad_request(match up {
-            true => "That category is already first.",
-            false => "That category is already last.",
+    if !super::repo::move_category(&mut tx, id, direction).await? {
+        return Err(AppError::bad_request(match direction {
+            Direction::Up => "That category is already first.",
+            Direction::Down => "That category is already last.",
         }));
     }
-    let moved = serde_json::json!({ "moved": direction });
-    audit_and_commit(
+    let moved = serde_json::json!({ "moved": direction.name() });
+    crate::manage::commit_audited(
         tx,
         user.id,
+        (crate::accounts::AuditEntity::Category, id),
         AuditAction::MoveCategory,
-        id,
         None,
         Some(moved),
     )
@@ -215,6 +201,8 @@ pub async fn delete_category(
     let user = crate::accounts::auth::require(WRITE).await?;
     let state = crate::server::state()?;
     let mut tx = state.db.begin().await?;
+    // A subcategory being added under it waits for this, and is then refused its parent.
+    tx.lock_row(crate::server::db::Locked::Category, id).await?;
     let before = repo::find(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("That category"))?;
@@ -241,13 +229,27 @@ pub async fn delete_category(
             Some(slug)
         }
     };
-    repo::delete(&mut tx, id).await?;
+    repo::delete(&mut tx, id)
+        .await
+        .map_err(|error| {
+            match error {
+        sqlx::Error::Database(db)
+            if db.kind() == sqlx::error::ErrorKind::ForeignKeyViolation =>
+        {
+            AppError::Conflict(
+                "A product was just put in this category; delete it again to move that one too."
+                    .into(),
+            )
+        }
+        other => other.into(),
+    }
+        })?;
     let after = moved.map(|slug| serde_json::json!({ "products_moved_to": slug }));
-    audit_and_commit(
+    crate::manage::commit_audited(
         tx,
         user.id,
+        (crate::accounts::AuditEntity::Category, id),
         AuditAction::DeleteCategory,
-        id,
         Some(serde_json::json!(before)),
         after,
     )

@@ -8,7 +8,6 @@ use crate::components::{ErrorPanel, FormFeedback};
 use crate::manage::slugs::SLUG_MAX;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 const INPUT: &str = "mt-1 w-full rounded-md border border-stone-300 px-3 py-2 text-stone-900";
 const LABEL: &str = "block text-sm font-medium text-stone-900";
@@ -86,17 +85,7 @@ pub fn NewCategoryPage() -> impl IntoView {
 /// `/manage/categories/{id}`
 #[component]
 pub fn CategoryEditorPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Signal::derive(move || {
-        Some(
-            params
-                .read()
-                .get("id")
-                .and_then(|id| id.parse::<i64>().ok())
-                .unwrap_or(0),
-        )
-    });
-    view! { <Editor id /> }
+    view! { <Editor id=crate::manage::pages::record_id() /> }
 }
 
 #[component]

@@ -130,21 +130,19 @@ pub async fn update(
 }
 
 /// Moves a category one place up or down among its siblings; false at the end of its level.
-pub async fn move_category(tx: &mut Tx, id: i64, up: bool) -> Result<bool, sqlx::Error> {
-    let mut order: Vec<i64> = in_tx!(tx, conn => sqlx::query_scalar(
+pub async fn move_category(
+    tx: &mut Tx,
+    id: i64,
+    direction: crate::manage::Direction,
+) -> Result<bool, sqlx::Error> {
+    let order: Vec<i64> = in_tx!(tx, conn => sqlx::query_scalar(
         "SELECT id FROM categories
          WHERE parent_id IS NOT DISTINCT FROM (SELECT parent_id FROM categories WHERE id = $1)
          ORDER BY position, name"
     ).bind(id).fetch_all(conn).await)?;
-    let Some(at) = order.iter().position(|sibling| *sibling == id) else {
+    let Some(order) = direction.apply(order, id) else {
         return Ok(false);
     };
-    let to = match up {
-        true if at > 0 => at - 1,
-        false if at + 1 < order.len() => at + 1,
-        _ => return Ok(false),
-    };
-    order.swap(at, to);
     for (position, sibling) in order.iter().enumerate() {
         in_tx!(tx, conn => sqlx::query(
             "UPDATE categories SET position = $1 WHERE id = $2 AND position <> $1"

@@ -66,6 +66,10 @@ pub async fn update_products(
     let state = crate::server::state()?;
     let client = crate::accounts::auth::client().await;
     let mut tx = state.db.begin().await?;
+    // In id order, so two actions on overlapping rows take turns rather than deadlock.
+    for id in &ids {
+        tx.lock_row(crate::server::db::Locked::Product, *id).await?;
+    }
     let before = super::repo::placements(&mut tx, &ids).await?;
     if before.len() != ids.len() {
         return Err(AppError::not_found(
@@ -178,31 +182,33 @@ pub async fn save_product(
     product: ProductFields,
 ) -> Result<i64, AppError> {
     use super::repo::{self, SlugHolder};
-    use crate::accounts::repo::{AuditEntry, audit};
     use crate::accounts::{AuditAction, AuditEntity};
     let user = crate::accounts::auth::require(WRITE).await?;
     let draft = product.check()?;
     let state = crate::server::state()?;
-    let client = crate::accounts::auth::client().await;
+    let taken = format!(
+        "The address /p/{} is taken by another product; choose another.",
+        draft.slug
+    );
+    let mut tx = state.db.begin().await?;
+    // Locked before it is read, so a concurrent save or variant removal waits for this one.
     let before = match id {
-        Some(id) => Some(
-            repo::editor(&state.db, id)
-                .await?
-                .ok_or_else(|| AppError::not_found("That product"))?
-                .0,
-        ),
+        Some(id) => {
+            tx.lock_row(crate::server::db::Locked::Product, id).await?;
+            Some(
+                repo::draft_in(&mut tx, id)
+                    .await?
+                    .ok_or_else(|| AppError::not_found("That product"))?,
+            )
+        }
         None => None,
     };
-    let mut tx = state.db.begin().await?;
     let category_id = repo::category_id(&mut tx, &draft.category)
         .await?
         .ok_or_else(|| AppError::not_found("That category"))?;
     match repo::slug_holder(&mut tx, &draft.slug).await? {
         Some(SlugHolder::Product(other) | SlugHolder::FormerlyOf(other)) if Some(other) != id => {
-            return Err(AppError::Conflict(format!(
-                "The address /p/{} is taken by another product; choose another.",
-                draft.slug
-            )));
+            return Err(AppError::Conflict(taken));
         }
         _ => {}
     }
@@ -215,7 +221,9 @@ pub async fn save_product(
                     "A product without variants cannot be published; add one first.",
                 ));
             }
-            repo::update(&mut tx, id, before, &draft, category_id).await?;
+            repo::update(&mut tx, id, before, &draft, category_id)
+                .await
+                .map_err(|error| crate::manage::taken_or(error, &taken))?;
             id
         }
         _ => {
@@ -224,7 +232,9 @@ pub async fn save_product(
                     "Save the product as a draft first: it needs a variant before it is published.",
                 ));
             }
-            repo::insert(&mut tx, &draft, category_id, state.settings.shop.currency).await?
+            repo::insert(&mut tx, &draft, category_id, state.settings.shop.currency)
+                .await
+                .map_err(|error| crate::manage::taken_or(error, &taken))?
         }
     };
     let snapshot = |d: &super::editor::ProductDraft| {
@@ -233,32 +243,19 @@ pub async fn save_product(
             "description": d.description, "seo_title": d.seo_title, "seo_description": d.seo_description,
         })
     };
-    audit(
-        &mut tx,
-        AuditEntry {
-            actor_user_id: Some(user.id),
-            action: match before {
-                Some(_) => AuditAction::UpdateProduct,
-                None => AuditAction::CreateProduct,
-            },
-            entity_type: AuditEntity::Product,
-            entity_id: saved.to_string(),
-            before: before.as_ref().map(snapshot),
-            after: Some(snapshot(&draft)),
-            ip: Some(&client.ip),
-        },
+    let action = match before {
+        Some(_) => AuditAction::UpdateProduct,
+        None => AuditAction::CreateProduct,
+    };
+    crate::manage::commit_audited(
+        tx,
+        user.id,
+        (AuditEntity::Product, saved),
+        action,
+        before.as_ref().map(snapshot),
+        Some(snapshot(&draft)),
     )
     .await?;
-    if let Err(error) = tx.commit().await {
-        // Another save took the address between the check and the commit.
-        if crate::accounts::repo::is_unique_violation(&error) {
-            return Err(AppError::Conflict(format!(
-                "The address /p/{} is taken by another product; choose another.",
-                draft.slug
-            )));
-        }
-        return Err(error.into());
-    }
     if id.is_none() {
         leptos_axum::redirect(&format!("/manage/products/{saved}"));
     }
@@ -269,40 +266,34 @@ pub async fn save_product(
 /// their lines.
 #[server]
 pub async fn delete_product(id: i64) -> Result<(), AppError> {
-    use crate::accounts::repo::{AuditEntry, audit};
     use crate::accounts::{AuditAction, AuditEntity};
+    use crate::server::db::Locked;
     let user = crate::accounts::auth::require(WRITE).await?;
     let state = crate::server::state()?;
-    let client = crate::accounts::auth::client().await;
-    let (before, _, ordered) = super::repo::editor(&state.db, id)
+    let mut tx = state.db.begin().await?;
+    if !tx.lock_row(Locked::Product, id).await? {
+        return Err(AppError::not_found("That product"));
+    }
+    // A checkout holding its stock commits before the check below looks for its order.
+    let variants = super::repo::variant_ids(&mut tx, id).await?;
+    tx.lock_inventory(&variants).await?;
+    let before = super::repo::draft_in(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("That product"))?;
-    if ordered {
+    if !super::repo::delete(&mut tx, id).await? {
         return Err(AppError::Conflict(
             "This product has been ordered, so it stays for its orders: archive it instead.".into(),
         ));
     }
-    let mut tx = state.db.begin().await?;
-    if !super::repo::delete(&mut tx, id).await? {
-        return Err(AppError::Conflict(
-            "This product has just been ordered, so it stays for its orders: archive it instead."
-                .into(),
-        ));
-    }
-    audit(
-        &mut tx,
-        AuditEntry {
-            actor_user_id: Some(user.id),
-            action: AuditAction::DeleteProduct,
-            entity_type: AuditEntity::Product,
-            entity_id: id.to_string(),
-            before: Some(serde_json::json!({ "name": before.name, "slug": before.slug })),
-            after: None,
-            ip: Some(&client.ip),
-        },
+    crate::manage::commit_audited(
+        tx,
+        user.id,
+        (AuditEntity::Product, id),
+        AuditAction::DeleteProduct,
+        Some(serde_json::json!({ "name": before.name, "slug": before.slug })),
+        None,
     )
     .await?;
-    tx.commit().await?;
     leptos_axum::redirect("/manage/products");
     Ok(())
 }
@@ -320,40 +311,6 @@ async fn variant_of(
         .ok_or_else(|| AppError::not_found("That variant"))
 }
 
-/// Writes an audit entry about variant `variant_id` and commits; a SKU taken meanwhile by another
-/// save is told as such.
-#[cfg(feature = "ssr")]
-async fn audit_and_commit(
-    mut tx: crate::server::db::Tx,
-    user_id: i64,
-    action: crate::accounts::AuditAction,
-    variant_id: i64,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> Result<(), AppError> {
-    use crate::accounts::repo::{AuditEntry, audit, is_unique_violation};
-    let client = crate::accounts::auth::client().await;
-    audit(
-        &mut tx,
-        AuditEntry {
-            actor_user_id: Some(user_id),
-            action,
-            entity_type: crate::accounts::AuditEntity::Variant,
-            entity_id: variant_id.to_string(),
-            before,
-            after,
-            ip: Some(&client.ip),
-        },
-    )
-    .await?;
-    tx.commit()
-        .await
-        .map_err(|error| match is_unique_violation(&error) {
-            true => AppError::Conflict("That SKU is taken by another variant.".into()),
-            false => error.into(),
-        })
-}
-
 /// Adds a variant to product `product_id` (`variant_id` absent) or saves one of its variants.
 /// The product's listing price follows its cheapest variant in the same transaction.
 #[server]
@@ -367,21 +324,24 @@ pub async fn save_variant(
     let state = crate::server::state()?;
     let draft = variant.check(state.settings.shop.currency)?;
     let mut tx = state.db.begin().await?;
-    if !super::repo::exists(&mut tx, product_id).await? {
+    if !tx
+        .lock_row(crate::server::db::Locked::Product, product_id)
+        .await?
+    {
         return Err(AppError::not_found("That product"));
     }
+    let taken = format!("The SKU {} is taken by another variant.", draft.sku);
     if let Some(holder) = super::repo::sku_holder(&mut tx, &draft.sku).await?
         && Some(holder) != variant_id
     {
-        return Err(AppError::Conflict(format!(
-            "The SKU {} is taken by another variant.",
-            draft.sku
-        )));
+        return Err(AppError::Conflict(taken));
     }
     let (id, action, before) = match variant_id {
         Some(id) => {
             let before = variant_of(&mut tx, product_id, id).await?;
-            super::repo::update_variant(&mut tx, id, &draft).await?;
+            super::repo::update_variant(&mut tx, id, &draft)
+                .await
+                .map_err(|error| crate::manage::taken_or(error, &taken))?;
             (
                 id,
                 AuditAction::UpdateVariant,
@@ -389,17 +349,19 @@ pub async fn save_variant(
             )
         }
         None => (
-            super::repo::insert_variant(&mut tx, product_id, &draft).await?,
+            super::repo::insert_variant(&mut tx, product_id, &draft)
+                .await
+                .map_err(|error| crate::manage::taken_or(error, &taken))?,
             AuditAction::AddVariant,
             None,
         ),
     };
     super::repo::refresh_price(&mut tx, product_id).await?;
-    audit_and_commit(
+    crate::manage::commit_audited(
         tx,
         user.id,
+        (crate::accounts::AuditEntity::Variant, id),
         action,
-        id,
         before,
         Some(serde_json::json!(draft)),
     )
@@ -413,15 +375,13 @@ pub async fn move_variant(
     variant_id: i64,
     direction: String,
 ) -> Result<(), AppError> {
-    use super::variants::Direction;
+    use crate::manage::Direction;
     let user = crate::accounts::auth::require(WRITE).await?;
-    let direction = match direction.as_str() {
-        "up" => Direction::Up,
-        "down" => Direction::Down,
-        _ => return Err(AppError::bad_request("Move a variant up or down.")),
-    };
+    let direction = Direction::parse(&direction)?;
     let state = crate::server::state()?;
     let mut tx = state.db.begin().await?;
+    tx.lock_row(crate::server::db::Locked::Product, product_id)
+        .await?;
     variant_of(&mut tx, product_id, variant_id).await?;
     if !super::repo::move_variant(&mut tx, product_id, variant_id, direction).await? {
         return Err(AppError::bad_request(match direction {
@@ -429,13 +389,12 @@ pub async fn move_variant(
             Direction::Down => "That variant is already last.",
         }));
     }
-    let moved =
-        serde_json::json!({ "moved": if direction == Direction::Up { "up" } else { "down" } });
-    audit_and_commit(
+    let moved = serde_json::json!({ "moved": direction.name() });
+    crate::manage::commit_audited(
         tx,
         user.id,
+        (crate::accounts::AuditEntity::Variant, variant_id),
         crate::accounts::AuditAction::MoveVariant,
-        variant_id,
         None,
         Some(moved),
     )
@@ -449,6 +408,10 @@ pub async fn remove_variant(product_id: i64, variant_id: i64) -> Result<(), AppE
     let user = crate::accounts::auth::require(WRITE).await?;
     let state = crate::server::state()?;
     let mut tx = state.db.begin().await?;
+    tx.lock_row(crate::server::db::Locked::Product, product_id)
+        .await?;
+    // A checkout holding this variant commits before the checks below look for its order.
+    tx.lock_inventory(&[variant_id]).await?;
     let before = variant_of(&mut tx, product_id, variant_id).await?;
     if before.ordered {
         return Err(AppError::Conflict(
@@ -469,11 +432,11 @@ pub async fn remove_variant(product_id: i64, variant_id: i64) -> Result<(), AppE
         ));
     }
     super::repo::refresh_price(&mut tx, product_id).await?;
-    audit_and_commit(
+    crate::manage::commit_audited(
         tx,
         user.id,
+        (crate::accounts::AuditEntity::Variant, variant_id),
         crate::accounts::AuditAction::RemoveVariant,
-        variant_id,
         Some(serde_json::json!(before)),
         None,
     )

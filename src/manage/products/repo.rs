@@ -1,8 +1,9 @@
 //! Products SQL for the back office, one text for both engines.
 
 use super::editor::{ProductDraft, VariantLine};
-use super::variants::{Direction, VariantDraft};
+use super::variants::VariantDraft;
 use super::{CategoryChoice, CheckedFilters, ProductRow, ProductSort, ProductStatus, ProductStock};
+use crate::manage::Direction;
 use crate::money::{Currency, Money};
 use crate::server::db::{Db, Tx};
 use crate::{in_tx, on_db};
@@ -112,25 +113,20 @@ pub async fn list(
         .collect())
 }
 
-/// Every category, in tree order, with its depth.
+/// Every category, hidden ones included (and marked), in tree order, with its depth.
 pub async fn category_choices(db: &Db) -> Result<Vec<CategoryChoice>, sqlx::Error> {
-    fn walk(nodes: &[crate::catalog::CategoryNode], depth: usize, out: &mut Vec<CategoryChoice>) {
-        for node in nodes {
-            out.push(CategoryChoice {
-                slug: node.slug.clone(),
-                name: node.name.clone(),
-                depth,
-            });
-            walk(&node.children, depth + 1, out);
-        }
-    }
-    let mut choices = Vec::new();
-    walk(
-        &crate::catalog::repo::category_tree(db).await?,
-        0,
-        &mut choices,
-    );
-    Ok(choices)
+    use crate::manage::categories::repo;
+    Ok(repo::lines(&repo::all(db).await?)
+        .into_iter()
+        .map(|line| CategoryChoice {
+            name: match line.hidden {
+                true => format!("{} (hidden)", line.name),
+                false => line.name,
+            },
+            slug: line.slug,
+            depth: line.depth,
+        })
+        .collect())
 }
 
 /// A product's status and category, as the audit log records them.
@@ -207,6 +203,20 @@ struct EditorRow {
     seo_description: Option<String>,
 }
 
+impl EditorRow {
+    fn into_draft(self) -> ProductDraft {
+        ProductDraft {
+            name: self.name,
+            slug: self.slug,
+            description: self.description,
+            category: self.category,
+            status: ProductStatus::parse(&self.status).unwrap_or(ProductStatus::Draft),
+            seo_title: self.seo_title,
+            seo_description: self.seo_description,
+        }
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct VariantRow {
     id: i64,
@@ -242,15 +252,7 @@ pub async fn editor(
         "SELECT EXISTS (SELECT 1 FROM order_lines l JOIN product_variants v ON v.id = l.variant_id
                         WHERE v.product_id = $1)"
     ).bind(id).fetch_one(pool).await)?;
-    let draft = ProductDraft {
-        name: row.name,
-        slug: row.slug,
-        description: row.description,
-        category: row.category,
-        status: ProductStatus::parse(&row.status).unwrap_or(ProductStatus::Draft),
-        seo_title: row.seo_title,
-        seo_description: row.seo_description,
-    };
+    let draft = row.into_draft();
     let variants = variants
         .into_iter()
         .map(|v| {
@@ -268,6 +270,15 @@ pub async fn editor(
         })
         .collect();
     Ok(Some((draft, variants, ordered)))
+}
+
+/// A product's own fields, read in the caller's transaction.
+pub async fn draft_in(tx: &mut Tx, id: i64) -> Result<Option<ProductDraft>, sqlx::Error> {
+    let row: Option<EditorRow> = in_tx!(tx, conn => sqlx::query_as(
+        "SELECT p.name, p.slug, p.description, c.slug AS category, p.status, p.seo_title, p.seo_description
+         FROM products p JOIN categories c ON c.id = p.category_id WHERE p.id = $1"
+    ).bind(id).fetch_optional(conn).await)?;
+    Ok(row.map(EditorRow::into_draft))
 }
 
 /// Who has `slug` now: a product under it, or one it used to name (a redirect).
@@ -475,18 +486,12 @@ pub async fn move_variant(
     variant_id: i64,
     direction: Direction,
 ) -> Result<bool, sqlx::Error> {
-    let mut order: Vec<i64> = in_tx!(tx, conn => sqlx::query_scalar(
+    let order: Vec<i64> = in_tx!(tx, conn => sqlx::query_scalar(
         "SELECT id FROM product_variants WHERE product_id = $1 ORDER BY position, id"
     ).bind(product_id).fetch_all(conn).await)?;
-    let Some(at) = order.iter().position(|id| *id == variant_id) else {
+    let Some(order) = direction.apply(order, variant_id) else {
         return Ok(false);
     };
-    let to = match direction {
-        Direction::Up if at > 0 => at - 1,
-        Direction::Down if at + 1 < order.len() => at + 1,
-        _ => return Ok(false),
-    };
-    order.swap(at, to);
     for (position, id) in order.iter().enumerate() {
         in_tx!(tx, conn => sqlx::query(
             "UPDATE product_variants SET position = $1 WHERE id = $2 AND position <> $1"
@@ -506,9 +511,10 @@ pub async fn delete_variant(tx: &mut Tx, variant_id: i64) -> Result<bool, sqlx::
     Ok(deleted == 1)
 }
 
-pub async fn exists(tx: &mut Tx, product_id: i64) -> Result<bool, sqlx::Error> {
-    in_tx!(tx, conn => sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM products WHERE id = $1)")
-        .bind(product_id).fetch_one(conn).await)
+/// A product's variants, for locking their stock.
+pub async fn variant_ids(tx: &mut Tx, product_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query_scalar("SELECT id FROM product_variants WHERE product_id = $1")
+        .bind(product_id).fetch_all(conn).await)
 }
 
 pub async fn is_active(tx: &mut Tx, product_id: i64) -> Result<bool, sqlx::Error> {

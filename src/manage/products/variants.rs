@@ -102,13 +102,6 @@ impl VariantFields {
     }
 }
 
-/// Which way a variant moves in the product's list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    Up,
-    Down,
-}
-
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;

@@ -95,7 +95,7 @@ impl Adjustment {
                 "A change of 0 changes nothing; enter how many came in (12) or went (-3).",
             ));
         }
-        if delta.abs() > MAX_CHANGE {
+        if !(-MAX_CHANGE..=MAX_CHANGE).contains(&delta) {
             return Err(AppError::bad_request(format!(
                 "One change moves at most {MAX_CHANGE} units either way."
             )));
@@ -268,6 +268,7 @@ mod tests {
             ("1000001", "count", ""),
             ("-1000001", "count", ""),
             ("99999999999", "count", ""),
+            ("-2147483648", "count", ""),
             ("3", "adjustment", ""),
             ("3", "sale", ""),
             ("3", "count", "line\nbreak"),
