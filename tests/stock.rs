@@ -346,3 +346,54 @@ async fn the_stock_list_finds_by_name_or_sku_shows_what_runs_low_and_pages() {
     assert_eq!(skus(&out), ["LAMP-1", "MUG_00"], "nothing left to sell");
     assert_eq!(out.rows[0].available(), 0);
 }
+
+#[tokio::test]
+async fn staff_writes_are_counted_apart_from_the_shoppers_and_against_a_limit_of_their_own() {
+    use emporium::cart::api::AddToCart;
+    let app = TestApp::spawn_with_settings(|settings| {
+        settings.limits.write_requests = 3;
+        settings.limits.staff_write_requests = 5;
+    })
+    .await;
+    let lamp = add_product(
+        &app.db,
+        &SimpleProduct {
+            category_slug: "lamps",
+            slug: "brass-lamp",
+            name: "Brass lamp",
+            sku: "LAMP-1",
+            price_minor: 1250,
+            on_hand: 20,
+            low_stock_threshold: 5,
+        },
+    )
+    .await;
+    // Signing in is an authentication request, counted apart from both.
+    let support = signed_in_as(&app, "support@example.com", Role::Support).await;
+    for n in 0..5 {
+        let (status, body) = adjust(&app, &support, lamp, "1", "count", "").await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "adjustment {n}, past the shoppers' 3: {body}"
+        );
+    }
+    let (status, _) = adjust(&app, &support, lamp, "1", "count", "").await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the staff's own limit"
+    );
+    // A shopper behind the same address still has the shoppers' whole allowance.
+    let shopper = reqwest::Client::new();
+    for n in 0..3 {
+        let status = shopper
+            .post(app.url(AddToCart::PATH))
+            .form(&[("variant_id", lamp.to_string()), ("quantity", "1".into())])
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, StatusCode::OK, "shopper's write {n}");
+    }
+}

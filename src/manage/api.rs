@@ -105,7 +105,7 @@ mod admin {
 }
 
 /// The back-office layout's data; refuses anyone who is not staff.
-#[server(input = GetUrl)]
+#[server(prefix = "/api/manage", input = GetUrl)]
 pub async fn fetch_manage_access() -> Result<ManageAccess, AppError> {
     let user = crate::accounts::auth::require_user().await?;
     if !user.is_staff() {
@@ -126,7 +126,7 @@ pub async fn fetch_manage_access() -> Result<ManageAccess, AppError> {
     })
 }
 
-#[server(input = GetUrl)]
+#[server(prefix = "/api/manage", input = GetUrl)]
 pub async fn list_users(q: Option<String>, before: Option<i64>) -> Result<UserList, AppError> {
     use crate::accounts::repo;
     const USERS_PER_PAGE: i64 = 50;
@@ -158,7 +158,7 @@ pub async fn list_users(q: Option<String>, before: Option<i64>) -> Result<UserLi
     })
 }
 
-#[server(input = GetUrl)]
+#[server(prefix = "/api/manage", input = GetUrl)]
 pub async fn fetch_user(user_id: i64) -> Result<UserDetail, AppError> {
     use crate::accounts::repo;
     let admin = crate::accounts::auth::require(admin::READ).await?;
@@ -199,7 +199,7 @@ pub async fn fetch_user(user_id: i64) -> Result<UserDetail, AppError> {
 
 /// Creates a staff (or customer) account and emails its owner a link to choose a password. The
 /// admin types their own password again.
-#[server]
+#[server(prefix = "/api/manage")]
 pub async fn create_user(
     email: String,
     display_name: String,
@@ -259,7 +259,7 @@ pub async fn create_user(
 
 /// A new role takes effect at once: the user's sessions end, so they sign in again under it. The
 /// admin types their own password again.
-#[server]
+#[server(prefix = "/api/manage")]
 pub async fn change_role(
     user_id: i64,
     role: String,
@@ -284,7 +284,7 @@ pub async fn change_role(
     .await
 }
 
-#[server]
+#[server(prefix = "/api/manage")]
 pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), AppError> {
     let admin = crate::accounts::auth::require(admin::WRITE).await?;
     let state = crate::server::state()?;
@@ -308,7 +308,7 @@ pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), AppEr
 
 /// Deletes a user by anonymising them: their orders stay, nothing identifies them any more. It
 /// cannot be undone, so the admin types their own password again.
-#[server]
+#[server(prefix = "/api/manage")]
 pub async fn delete_user(user_id: i64, current_password: String) -> Result<(), AppError> {
     let admin =
         crate::accounts::auth::require_with_password(admin::WRITE, current_password).await?;
@@ -328,7 +328,7 @@ pub async fn delete_user(user_id: i64, current_password: String) -> Result<(), A
     Ok(())
 }
 
-#[server]
+#[server(prefix = "/api/manage")]
 pub async fn send_password_reset(user_id: i64) -> Result<(), AppError> {
     let admin = crate::accounts::auth::require(admin::WRITE).await?;
     let state = crate::server::state()?;
@@ -356,7 +356,7 @@ pub async fn send_password_reset(user_id: i64) -> Result<(), AppError> {
 }
 
 /// Ends one of a user's sessions by handle, or all of them without one.
-#[server]
+#[server(prefix = "/api/manage")]
 pub async fn end_user_sessions(user_id: i64, handle: Option<String>) -> Result<(), AppError> {
     use crate::accounts::repo;
     let admin = crate::accounts::auth::require(admin::WRITE).await?;

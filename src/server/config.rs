@@ -512,6 +512,9 @@ pub struct LimitSettings {
     /// Every other request that is not a GET.
     pub write_requests: u32,
     pub write_window_minutes: u64,
+    /// Writes to the back office (`/api/manage/…`), counted apart from the shoppers'.
+    pub staff_write_requests: u32,
+    pub staff_write_window_minutes: u64,
     /// Pages rendered for a client: every page request the shared page cache does not answer.
     pub render_requests: u32,
     pub render_window_minutes: u64,
@@ -571,9 +574,11 @@ impl Settings {
         let limits = &settings.limits;
         if limits.auth_requests == 0
             || limits.write_requests == 0
+            || limits.staff_write_requests == 0
             || limits.render_requests == 0
             || limits.auth_window_minutes == 0
             || limits.write_window_minutes == 0
+            || limits.staff_write_window_minutes == 0
             || limits.render_window_minutes == 0
         {
             return Err("limits: every count and window must be positive".into());
@@ -582,6 +587,7 @@ impl Settings {
         let longest = limits
             .auth_window_minutes
             .max(limits.write_window_minutes)
+            .max(limits.staff_write_window_minutes)
             .max(limits.render_window_minutes);
         if longest > 7 * 24 * 60 {
             return Err("limits: windows are at most a week (10080 minutes)".into());

@@ -25,6 +25,10 @@ use std::time::Duration;
 
 /// Server functions under this prefix are the authentication endpoints.
 pub const AUTH_PREFIX: &str = "/api/auth";
+/// Server functions under this prefix are the back office's: staff writes there are counted
+/// apart from the shoppers' (an office behind one address must not use up the shop's allowance),
+/// against a limit of their own.
+pub const MANAGE_PREFIX: &str = "/api/manage";
 
 /// Whether a path is a server function's (every one is under `/api/`) rather than a page's.
 pub fn is_server_fn(path: &str) -> bool {
@@ -38,6 +42,8 @@ const MAX_CLIENTS: usize = 100_000;
 pub enum Kind {
     Auth,
     Write,
+    /// A write to the back office.
+    Staff,
     Render,
 }
 
@@ -53,6 +59,7 @@ type Keyed<C> = governor::RateLimiter<
 pub struct RateLimiter<C: Clock = DefaultClock> {
     auth: Keyed<C>,
     write: Keyed<C>,
+    staff: Keyed<C>,
     render: Keyed<C>,
     clock: C,
     /// When a full limiter was last swept, so a flood of addresses sweeps once a minute, not on
@@ -65,6 +72,7 @@ impl std::fmt::Debug for RateLimiter {
         f.debug_struct("RateLimiter")
             .field("auth_clients", &self.auth.len())
             .field("write_clients", &self.write.len())
+            .field("staff_clients", &self.staff.len())
             .field("render_clients", &self.render.len())
             .finish()
     }
@@ -84,6 +92,10 @@ impl<C: Clock + Clone> RateLimiter<C> {
         RateLimiter {
             auth: keyed(limits.auth_requests, limits.auth_window_minutes),
             write: keyed(limits.write_requests, limits.write_window_minutes),
+            staff: keyed(
+                limits.staff_write_requests,
+                limits.staff_write_window_minutes,
+            ),
             render: keyed(limits.render_requests, limits.render_window_minutes),
             clock,
             last_sweep: std::sync::Mutex::new(None),
@@ -95,6 +107,7 @@ impl<C: Clock + Clone> RateLimiter<C> {
         let limiter = match kind {
             Kind::Auth => &self.auth,
             Kind::Write => &self.write,
+            Kind::Staff => &self.staff,
             Kind::Render => &self.render,
         };
         if limiter.len() >= MAX_CLIENTS && self.may_sweep() {
@@ -123,7 +136,7 @@ impl<C: Clock + Clone> RateLimiter<C> {
 
     /// Forgets the clients back at their full allowance; run by the cleanup task.
     pub fn forget_idle(&self) {
-        for limiter in [&self.auth, &self.write, &self.render] {
+        for limiter in [&self.auth, &self.write, &self.staff, &self.render] {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
@@ -200,6 +213,8 @@ pub async fn guard_writes(
     let path = request.uri().path();
     let kind = if path.starts_with(AUTH_PREFIX) {
         Kind::Auth
+    } else if path.starts_with(MANAGE_PREFIX) {
+        Kind::Staff
     } else {
         Kind::Write
     };
@@ -325,6 +340,8 @@ mod tests {
             auth_window_minutes: 15,
             write_requests: 5,
             write_window_minutes: 10,
+            staff_write_requests: 4,
+            staff_write_window_minutes: 10,
             render_requests: 2,
             render_window_minutes: 1,
         };
@@ -348,6 +365,10 @@ mod tests {
         assert!(
             limiter.check(Kind::Write, a).is_ok(),
             "writes have their own count"
+        );
+        assert!(
+            limiter.check(Kind::Staff, a).is_ok(),
+            "and the back office's writes theirs"
         );
         assert!(
             limiter.check(Kind::Render, a).is_ok() && limiter.check(Kind::Render, a).is_ok(),

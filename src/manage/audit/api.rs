@@ -5,7 +5,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
-#[server(input = GetUrl)]
+#[server(prefix = "/api/manage", input = GetUrl)]
 pub async fn fetch_audit_log(
     #[server(default)] filters: AuditFilters,
 ) -> Result<AuditPage, AppError> {

@@ -13,7 +13,7 @@ const READ: Permission = Permission(Resource::Categories, Action::Read);
 #[cfg(feature = "ssr")]
 const WRITE: Permission = Permission(Resource::Categories, Action::Write);
 
-#[server(input = GetUrl)]
+#[server(prefix = "/api/manage", input = GetUrl)]
 pub async fn fetch_category_tree() -> Result<CategoryTree, AppError> {
     let user = crate::accounts::auth::require(READ).await?;
     let state = crate::server::state()?;
@@ -25,7 +25,7 @@ pub async fn fetch_category_tree() -> Result<CategoryTree, AppError> {
 }
 
 /// The editor of category `id`, or a blank one for a new category (which needs `categories` write).
-#[server(input = GetUrl)]
+#[server(prefix = "/api/manage", input = GetUrl)]
 pub async fn fetch_category_editor(id: Option<i64>) -> Result<CategoryEditor, AppError> {
     let user = crate::accounts::auth::require(READ).await?;
     let can_edit = user.can(WRITE);
@@ -66,7 +66,7 @@ pub async fn fetch_category_editor(id: Option<i64>) -> Result<CategoryEditor, Ap
 
 /// Creates a category (`id` absent) or saves one. It goes under a top-level category or at the
 /// top; one with subcategories stays at the top.
-#[server]
+#[server(prefix = "/api/manage")]
 pub async fn save_category(
     #[server(default)] id: Option<i64>,
     category: CategoryFields,
@@ -162,7 +162,7 @@ pub async fn save_category(
 }
 
 /// Moves a category one place up or down among its siblings.
-#[server]
+#[server(prefix = "/api/manage")]
 pub async fn move_category(id: i64, direction: String) -> Result<(), AppError> {
     let user = crate::accounts::auth::require(WRITE).await?;
     use crate::manage::Direction;
@@ -192,7 +192,7 @@ pub async fn move_category(id: i64, direction: String) -> Result<(), AppError> {
 
 /// Deletes a category without subcategories; its products move to `move_to` first, which is
 /// required when it has any.
-#[server]
+#[server(prefix = "/api/manage")]
 pub async fn delete_category(
     id: i64,
     #[server(default)] move_to: Option<String>,

@@ -15,7 +15,7 @@ const READ: Permission = Permission(Resource::Products, Action::Read);
 const WRITE: Permission = Permission(Resource::Products, Action::Write);
 
 /// A page of the products table for its filters, with the categories to filter and move by.
-#[server(input = GetUrl)]
+#[server(prefix = "/api/manage", input = GetUrl)]
 pub async fn fetch_product_table(
     #[server(default)] filters: ProductFilters,
 ) -> Result<ProductTable, AppError> {
@@ -40,7 +40,7 @@ pub async fn fetch_product_table(
 
 /// Publishes, withdraws, archives or moves the selected products, all or none, each change in the
 /// audit log. Publishing needs a variant to sell.
-#[server]
+#[server(prefix = "/api/manage")]
 pub async fn update_products(
     action: String,
     #[server(default)] ids: Vec<i64>,
@@ -130,7 +130,7 @@ pub async fn update_products(
 }
 
 /// The editor of product `id`, or a blank one for a new product (which needs `products` write).
-#[server(input = GetUrl)]
+#[server(prefix = "/api/manage", input = GetUrl)]
 pub async fn fetch_product_editor(id: Option<i64>) -> Result<ProductEditor, AppError> {
     let user = crate::accounts::auth::require(READ).await?;
     let can_edit = user.can(WRITE);
@@ -176,7 +176,7 @@ pub async fn fetch_product_editor(id: Option<i64>) -> Result<ProductEditor, AppE
 
 /// Creates a product (`id` absent) or saves its fields, with an audit entry; a new product goes on
 /// to its editor. An address another product has, or had, is refused.
-#[server]
+#[server(prefix = "/api/manage")]
 pub async fn save_product(
     #[server(default)] id: Option<i64>,
     product: ProductFields,
@@ -264,7 +264,7 @@ pub async fn save_product(
 
 /// Deletes a product that was never ordered; one that was is archived instead, so its orders keep
 /// their lines.
-#[server]
+#[server(prefix = "/api/manage")]
 pub async fn delete_product(id: i64) -> Result<(), AppError> {
     use crate::accounts::{AuditAction, AuditEntity};
     use crate::server::db::Locked;
@@ -313,7 +313,7 @@ async fn variant_of(
 
 /// Adds a variant to product `product_id` (`variant_id` absent) or saves one of its variants.
 /// The product's listing price follows its cheapest variant in the same transaction.
-#[server]
+#[server(prefix = "/api/manage")]
 pub async fn save_variant(
     product_id: i64,
     #[server(default)] variant_id: Option<i64>,
@@ -369,7 +369,7 @@ pub async fn save_variant(
 }
 
 /// Moves a variant one place up or down in its product's list.
-#[server]
+#[server(prefix = "/api/manage")]
 pub async fn move_variant(
     product_id: i64,
     variant_id: i64,
@@ -403,7 +403,7 @@ pub async fn move_variant(
 
 /// Removes a variant that was never ordered and holds no reservation, with its stock and ledger.
 /// A published product keeps at least one variant.
-#[server]
+#[server(prefix = "/api/manage")]
 pub async fn remove_variant(product_id: i64, variant_id: i64) -> Result<(), AppError> {
     let user = crate::accounts::auth::require(WRITE).await?;
     let state = crate::server::state()?;

@@ -13,7 +13,7 @@ const READ: Permission = Permission(Resource::Inventory, Action::Read);
 const WRITE: Permission = Permission(Resource::Inventory, Action::Write);
 
 /// A page of variants with their stock: search by product name or SKU, filter by state.
-#[server(input = GetUrl)]
+#[server(prefix = "/api/manage", input = GetUrl)]
 pub async fn list_stock(
     q: Option<String>,
     show: Option<String>,
@@ -39,7 +39,7 @@ pub async fn list_stock(
 }
 
 /// One variant's stock and its newest ledger rows.
-#[server(input = GetUrl)]
+#[server(prefix = "/api/manage", input = GetUrl)]
 pub async fn fetch_variant_stock(variant_id: i64) -> Result<VariantStock, AppError> {
     let user = crate::accounts::auth::require(READ).await?;
     let state = crate::server::state()?;
@@ -60,7 +60,7 @@ pub async fn fetch_variant_stock(variant_id: i64) -> Result<VariantStock, AppErr
 /// Adds `delta` (negative takes away) to a variant's stock, with a reason and a note: a ledger
 /// row and an audit entry in the same transaction. Refused with nothing written when it would
 /// leave less on hand than is reserved for unpaid orders.
-#[server]
+#[server(prefix = "/api/manage")]
 pub async fn adjust_stock(
     variant_id: i64,
     delta: String,
