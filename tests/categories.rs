@@ -225,6 +225,42 @@ async fn a_manager_arranges_hides_and_deletes_categories_and_the_shop_follows() 
         "SELECT action FROM audit_log WHERE entity_type = 'category' ORDER BY id"
     ).fetch_all(pool).await)
     .unwrap();
+    // A new address leaves the old one leading to it; nobody else may take the old one.
+    let garden = category_id(&app, "garden").await.to_string();
+    let (status, body) = post(
+        &app,
+        &manager,
+        SaveCategory::PATH,
+        &[
+            ("id", &garden),
+            ("category[name]", "Garden"),
+            ("category[slug]", "outdoor-garden"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let moved = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/c/garden?sort=price_asc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), StatusCode::MOVED_PERMANENTLY);
+    // The query as the shop writes its own addresses.
+    assert_eq!(
+        moved.headers()["location"],
+        "/c/outdoor-garden?sort=price%5Fasc"
+    );
+    let (status, _) = post(
+        &app,
+        &manager,
+        SaveCategory::PATH,
+        &[("category[name]", "Garden"), ("category[slug]", "garden")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(
         actions,
         [

@@ -123,13 +123,15 @@ test("closing the tab right after paying still ends in a paid order", async ({ b
   const confirmed = page.waitForResponse((response) => response.url().includes("/confirm") && response.ok());
   await payWith(page, "4242 4242 4242 4242");
   await confirmed;
-  await page.close();
+  // The whole browser window goes, not only the tab, so nothing of it is left to wait on.
+  await context.close();
 
   // Later, from the link, in a browser that never saw the return page.
-  const later = await browser.newPage();
+  const elsewhere = await browser.newContext();
+  const later = await elsewhere.newPage();
   await later.goto(url);
   await expect(later.getByTestId("order-status")).toHaveText("Paid");
-  await context.close();
+  await elsewhere.close();
 });
 
 test.describe("JavaScript off", () => {

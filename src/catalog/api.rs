@@ -129,17 +129,31 @@ pub async fn fetch_category(
             "Liked products are listed on the products page, not a category's.",
         ));
     }
-    let key = super::cache::Key::Category(slug.clone(), cache_key(&params)?);
     let in_stock_only = params.in_stock_only()?;
-    let mut category = state
-        .catalog_cache
-        .get_or_load(
-            &state.db,
-            key,
-            load_category(&state, slug, params),
-            |category| page_shows(&category.page, in_stock_only),
-        )
-        .await?;
+    let load = async |slug: &str| {
+        state
+            .catalog_cache
+            .get_or_load(
+                &state.db,
+                super::cache::Key::Category(slug.to_owned(), cache_key(&params)?),
+                load_category(&state, slug.to_owned(), params.clone()),
+                |category| page_shows(&category.page, in_stock_only),
+            )
+            .await
+    };
+    let mut category = match load(&slug).await {
+        // An address the category had before its slug changed leads to its address now, for good.
+        Err(AppError::NotFound(what)) => {
+            let Some(moved_to) = super::repo::category_slug_redirect(&state.db, &slug).await?
+            else {
+                return Err(AppError::NotFound(what));
+            };
+            let category = load(&moved_to).await?;
+            crate::server::moved_permanently(&format!("/c/{moved_to}{}", params.to_query_string()));
+            category
+        }
+        other => other?,
+    };
     let cards = card_likes(&mut category.page.products);
     super::likes::fill(&state.db, shopper().await?, cards).await?;
     Ok(category)

@@ -605,6 +605,17 @@ pub async fn slug_redirect(db: &Db, old_slug: &str) -> Result<Option<String>, sq
     ).bind(old_slug).fetch_optional(pool).await)
 }
 
+/// The slug a category has now, for a slug it had before.
+pub async fn category_slug_redirect(
+    db: &Db,
+    old_slug: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_scalar(
+        "SELECT c.slug FROM category_slug_redirects r JOIN categories c ON c.id = r.category_id
+         WHERE r.old_slug = $1"
+    ).bind(old_slug).fetch_optional(pool).await)
+}
+
 /// A category as its page shows it.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct CategoryRecord {

@@ -105,7 +105,7 @@ pub async fn save_category(
         ),
         None => None,
     };
-    if let Some((holder, _)) = repo::by_slug(&mut tx, &draft.slug).await?
+    if let Some(holder) = repo::slug_holder(&mut tx, &draft.slug).await?
         && Some(holder) != id
     {
         return Err(AppError::Conflict(taken));
@@ -136,6 +136,9 @@ pub async fn save_category(
             repo::update(&mut tx, id, &draft, parent_id)
                 .await
                 .map_err(|error| crate::manage::taken_or(error, &taken))?;
+            if let Some(before) = before.as_ref().filter(|b| b.slug != draft.slug) {
+                repo::redirect_slug(&mut tx, id, &before.slug, &draft.slug).await?;
+            }
             (id, AuditAction::UpdateCategory)
         }
         None => (

@@ -129,6 +129,33 @@ pub async fn update(
     .map(drop))
 }
 
+/// The category that has `slug`, or had it before (a redirect).
+pub async fn slug_holder(tx: &mut Tx, slug: &str) -> Result<Option<i64>, sqlx::Error> {
+    if let Some((id, _)) = by_slug(tx, slug).await? {
+        return Ok(Some(id));
+    }
+    in_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT category_id FROM category_slug_redirects WHERE old_slug = $1"
+    ).bind(slug).fetch_optional(conn).await)
+}
+
+/// Keeps `old_slug` leading to category `id` after its slug changed to `new_slug`, which, if it
+/// was one of the category's own old ones, leads nowhere any more.
+pub async fn redirect_slug(
+    tx: &mut Tx,
+    id: i64,
+    old_slug: &str,
+    new_slug: &str,
+) -> Result<(), sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query(
+        "DELETE FROM category_slug_redirects WHERE old_slug = $1 AND category_id = $2"
+    ).bind(new_slug).bind(id).execute(conn).await.map(drop))?;
+    in_tx!(tx, conn => sqlx::query(
+        "INSERT INTO category_slug_redirects (old_slug, category_id, created_at) VALUES ($1, $2, $3)
+         ON CONFLICT (old_slug) DO UPDATE SET category_id = excluded.category_id"
+    ).bind(old_slug).bind(id).bind(Utc::now()).execute(conn).await.map(drop))
+}
+
 /// Moves a category one place up or down among its siblings; false at the end of its level.
 pub async fn move_category(
     tx: &mut Tx,
