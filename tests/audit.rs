@@ -2,7 +2,7 @@
 //! made it, what it was about and when.
 
 use crate::accounts::signed_in_as;
-use crate::support::{SimpleProduct, TestApp, add_product};
+use crate::support::{BRASS_LAMP, TestApp, add_product};
 use emporium::accounts::Role;
 use emporium::manage::audit::api::FetchAuditLog;
 use emporium::manage::audit::{AuditFilters, AuditPage};
@@ -22,19 +22,7 @@ async fn log(
 #[tokio::test]
 async fn the_log_lists_back_office_writes_by_who_what_and_when_a_page_at_a_time() {
     let app = TestApp::spawn_unthrottled().await;
-    let lamp = add_product(
-        &app.db,
-        &SimpleProduct {
-            category_slug: "lamps",
-            slug: "brass-lamp",
-            name: "Brass lamp",
-            sku: "LAMP-1",
-            price_minor: 1250,
-            on_hand: 20,
-            low_stock_threshold: 5,
-        },
-    )
-    .await;
+    let lamp = add_product(&app.db, &BRASS_LAMP).await;
     let clients = [
         signed_in_as(&app, "support@example.com", Role::Support).await,
         signed_in_as(&app, "manager@example.com", Role::Manager).await,

@@ -1,7 +1,7 @@
 //! The catalog cache over HTTP: pages come from memory while nothing changed, and show a new price,
 //! stock level or category name on the very next request after a change, whichever way it was made.
 
-use crate::support::{SimpleProduct, TestApp, add_product};
+use crate::support::{BRASS_LAMP, SimpleProduct, TestApp, add_product};
 use emporium::catalog::api::FetchProducts;
 use emporium::catalog::listing::ListingParams;
 use emporium::catalog::repo;
@@ -28,19 +28,7 @@ async fn shop_with_one_product() -> (TestApp, i64) {
 
 /// `app` with that one product.
 async fn with_one_product(app: TestApp) -> (TestApp, i64) {
-    let variant = add_product(
-        &app.db,
-        &SimpleProduct {
-            category_slug: "lamps",
-            slug: "brass-lamp",
-            name: "Brass lamp",
-            sku: "LAMP-1",
-            price_minor: 1250,
-            on_hand: 20,
-            low_stock_threshold: 5,
-        },
-    )
-    .await;
+    let variant = add_product(&app.db, &BRASS_LAMP).await;
     (app, variant)
 }
 

@@ -3,7 +3,7 @@
 
 use crate::accounts::signed_in_as;
 use crate::checkout::count;
-use crate::support::{SimpleProduct, TestApp, add_product};
+use crate::support::{BRASS_LAMP, SimpleProduct, TestApp, add_product};
 use emporium::accounts::Role;
 use emporium::manage::categories::api::{DeleteCategory, MoveCategory, SaveCategory};
 use leptos::server_fn::ServerFn;
@@ -35,12 +35,7 @@ async fn a_manager_arranges_hides_and_deletes_categories_and_the_shop_follows() 
         &app.db,
         &SimpleProduct {
             category_slug: "lighting",
-            slug: "brass-lamp",
-            name: "Brass lamp",
-            sku: "LAMP-1",
-            price_minor: 1250,
-            on_hand: 20,
-            low_stock_threshold: 5,
+            ..BRASS_LAMP
         },
     )
     .await;

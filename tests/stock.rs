@@ -4,7 +4,7 @@
 
 use crate::accounts::signed_in_as;
 use crate::checkout::{count, stock};
-use crate::support::{SimpleProduct, TestApp, add_product, execute};
+use crate::support::{BRASS_LAMP, SimpleProduct, TestApp, add_product, execute};
 use emporium::accounts::Role;
 use emporium::manage::stock::api::{AdjustStock, FetchVariantStock, ListStock};
 use emporium::manage::stock::{StockList, VariantStock};
@@ -13,19 +13,7 @@ use reqwest::StatusCode;
 
 async fn shop() -> (TestApp, i64) {
     let app = TestApp::spawn_unthrottled().await;
-    let variant = add_product(
-        &app.db,
-        &SimpleProduct {
-            category_slug: "lamps",
-            slug: "brass-lamp",
-            name: "Brass lamp",
-            sku: "LAMP-1",
-            price_minor: 1250,
-            on_hand: 20,
-            low_stock_threshold: 5,
-        },
-    )
-    .await;
+    let variant = add_product(&app.db, &BRASS_LAMP).await;
     (app, variant)
 }
 
@@ -355,19 +343,7 @@ async fn staff_writes_are_counted_apart_from_the_shoppers_and_against_a_limit_of
         settings.limits.staff_write_requests = 5;
     })
     .await;
-    let lamp = add_product(
-        &app.db,
-        &SimpleProduct {
-            category_slug: "lamps",
-            slug: "brass-lamp",
-            name: "Brass lamp",
-            sku: "LAMP-1",
-            price_minor: 1250,
-            on_hand: 20,
-            low_stock_threshold: 5,
-        },
-    )
-    .await;
+    let lamp = add_product(&app.db, &BRASS_LAMP).await;
     // Signing in is an authentication request, counted apart from both.
     let support = signed_in_as(&app, "support@example.com", Role::Support).await;
     for n in 0..5 {

@@ -253,6 +253,17 @@ pub struct SimpleProduct<'a> {
     pub low_stock_threshold: i32,
 }
 
+/// The product many tests start from: a brass lamp in "lamps", €12.50, 20 in stock, low at 5.
+pub const BRASS_LAMP: SimpleProduct<'static> = SimpleProduct {
+    category_slug: "lamps",
+    slug: "brass-lamp",
+    name: "Brass lamp",
+    sku: "LAMP-1",
+    price_minor: 1250,
+    on_hand: 20,
+    low_stock_threshold: 5,
+};
+
 /// Adds the product, active, with one variant; answers the variant's id.
 pub async fn add_product(db: &Db, product: &SimpleProduct<'_>) -> i64 {
     use emporium::catalog::repo::{self, NewCategory, NewProduct, NewVariant};
