@@ -15,8 +15,7 @@ async fn post(
     path: &str,
     form: &[(&str, &str)],
 ) -> (StatusCode, String) {
-    let response = client.post(app.url(path)).form(form).send().await.unwrap();
-    (response.status(), response.text().await.unwrap())
+    app.submit(client, path, &form).await
 }
 
 async fn category_id(app: &TestApp, slug: &str) -> i64 {

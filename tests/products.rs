@@ -59,13 +59,7 @@ async fn update(
     let mut form: Vec<(&str, String)> =
         vec![("action", action.into()), ("category", category.into())];
     form.extend(ids.iter().map(|id| ("ids[]", id.to_string())));
-    let response = client
-        .post(app.url(UpdateProducts::PATH))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.text().await.unwrap())
+    app.submit(client, UpdateProducts::PATH, &form).await
 }
 
 #[tokio::test]
@@ -312,13 +306,7 @@ async fn save(
         .map(|(name, value)| (format!("product[{name}]"), (*value).to_owned()))
         .collect();
     form.extend(id.map(|id| ("id".to_owned(), id.to_string())));
-    let response = client
-        .post(app.url(SaveProduct::PATH))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.text().await.unwrap())
+    app.submit(client, SaveProduct::PATH, &form).await
 }
 
 #[tokio::test]
@@ -534,8 +522,7 @@ async fn post(
     path: &str,
     form: &[(&str, String)],
 ) -> (StatusCode, String) {
-    let response = client.post(app.url(path)).form(form).send().await.unwrap();
-    (response.status(), response.text().await.unwrap())
+    app.submit(client, path, &form).await
 }
 
 fn variant_form(

@@ -25,18 +25,14 @@ async fn adjust(
     reason: &str,
     note: &str,
 ) -> (StatusCode, String) {
-    let response = client
-        .post(app.url(AdjustStock::PATH))
-        .form(&[
-            ("variant_id", variant.to_string().as_str()),
-            ("delta", delta),
-            ("reason", reason),
-            ("note", note),
-        ])
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.text().await.unwrap())
+    let variant = variant.to_string();
+    let form = [
+        ("variant_id", variant.as_str()),
+        ("delta", delta),
+        ("reason", reason),
+        ("note", note),
+    ];
+    app.submit(client, AdjustStock::PATH, &form).await
 }
 
 async fn read<T: serde::de::DeserializeOwned>(

@@ -158,6 +158,26 @@ impl TestApp {
         (status, serde_json::from_str(&text).ok())
     }
 
+    /// Posts `form` to a writing server function as a client without JavaScript would, minus the
+    /// redirect: the status and the answer's text.
+    pub async fn submit(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        form: &impl serde::Serialize,
+    ) -> (reqwest::StatusCode, String) {
+        let response = client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("request sent");
+        (
+            response.status(),
+            response.text().await.expect("answer read"),
+        )
+    }
+
     pub async fn spawn_with(options: Options) -> TestApp {
         let media_dir = scratch_dir("media");
         let database_url = match options.database_url {
