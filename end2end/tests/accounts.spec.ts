@@ -1,9 +1,5 @@
-import { execFileSync } from "node:child_process";
 import { type Browser, expect, type Page, test } from "@playwright/test";
-
-async function ready(page: Page, javaScriptEnabled: boolean) {
-  if (javaScriptEnabled) await expect(page.locator("html[data-hydrated=true]")).toBeAttached();
-}
+import { createAdmin, noAxeViolations, ready } from "../support/journeys";
 
 /// Opens the newest mail to `to` in the development mailbox and follows its button link.
 async function followMailLink(page: Page, to: string, subject: RegExp, button: string) {
@@ -25,15 +21,6 @@ async function signIn(page: Page, javaScriptEnabled: boolean, email: string, pas
 async function otherDevice(browser: Browser, javaScriptEnabled: boolean) {
   const context = await browser.newContext({ javaScriptEnabled });
   return { context, page: await context.newPage() };
-}
-
-/// An admin made with the shop's own command, as an operator would on a new shop.
-function createAdmin(email: string): string {
-  const output = execFileSync("target/debug/emporium", ["create-admin", email], {
-    cwd: "..",
-    env: { ...process.env, DATABASE_URL: "sqlite://target/e2e/shop.db", SETTINGS_FILE: "target/e2e/settings.toml", RUST_LOG: "error" },
-  }).toString();
-  return output.match(/password \(shown once\): (\S+)/)![1];
 }
 
 for (const javaScriptEnabled of [false, true]) {
@@ -149,6 +136,7 @@ for (const javaScriptEnabled of [false, true]) {
       await page.getByRole("navigation", { name: "Back office" }).getByRole("link", { name: "Users" }).click();
       await expect(page).toHaveURL(/\/manage\/users$/);
       await ready(page, javaScriptEnabled);
+      await noAxeViolations(page, javaScriptEnabled);
 
       const staff = `support-${tag}-${Date.now()}@example.com`;
       await page.getByRole("form", { name: "Create an account" }).getByLabel("Name").fill("Sam Support");
@@ -159,6 +147,7 @@ for (const javaScriptEnabled of [false, true]) {
       await expect(page).toHaveURL(/\/manage\/users\/\d+$/);
       await ready(page, javaScriptEnabled);
       await expect(page.getByTestId("user-role")).toHaveText("Customer");
+      await noAxeViolations(page, javaScriptEnabled);
 
       await page.goto(`/manage/users?q=${encodeURIComponent(staff)}`);
       await ready(page, javaScriptEnabled);

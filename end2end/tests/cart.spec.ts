@@ -1,11 +1,8 @@
-import { expect, type Page, test } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { ready } from "../support/journeys";
 
 function euros(text: string | null): number {
   return Number((text ?? "").replace(/[^0-9.]/g, ""));
-}
-
-async function ready(page: Page, javaScriptEnabled: boolean) {
-  if (javaScriptEnabled) await expect(page.locator("html[data-hydrated=true]")).toBeAttached();
 }
 
 for (const javaScriptEnabled of [false, true]) {

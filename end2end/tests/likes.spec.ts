@@ -1,10 +1,7 @@
 import { type Browser, expect, type Page, test } from "@playwright/test";
+import { ready } from "../support/journeys";
 
 const PASSWORD = "a long and lovely passphrase";
-
-async function ready(page: Page, javaScriptEnabled: boolean) {
-  if (javaScriptEnabled) await expect(page.locator("html[data-hydrated=true]")).toBeAttached();
-}
 
 /// A confirmed account, made through the shop's own sign-up and mailbox in a separate browser.
 async function account(browser: Browser, email: string) {

@@ -1,10 +1,5 @@
-import { execFileSync } from "node:child_process";
-import AxeBuilder from "@axe-core/playwright";
 import { expect, type Page, test } from "@playwright/test";
-
-async function ready(page: Page, javaScriptEnabled: boolean) {
-  if (javaScriptEnabled) await expect(page.locator("html[data-hydrated=true]")).toBeAttached();
-}
+import { createAdmin, noAxeViolations, ready } from "../support/journeys";
 
 async function signIn(page: Page, javaScriptEnabled: boolean, email: string, password: string) {
   await page.goto("/account/login");
@@ -13,22 +8,6 @@ async function signIn(page: Page, javaScriptEnabled: boolean, email: string, pas
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/account$/);
-}
-
-/// axe-core runs in the page, so only where JavaScript does.
-async function noAxeViolations(page: Page, javaScriptEnabled: boolean) {
-  if (!javaScriptEnabled) return;
-  const results = await new AxeBuilder({ page }).analyze();
-  expect(results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)).toEqual([]);
-}
-
-/// An admin made with the shop's own command, as an operator would on a new shop.
-function createAdmin(email: string): string {
-  const output = execFileSync("target/debug/emporium", ["create-admin", email], {
-    cwd: "..",
-    env: { ...process.env, DATABASE_URL: "sqlite://target/e2e/shop.db", SETTINGS_FILE: "target/e2e/settings.toml", RUST_LOG: "error" },
-  }).toString();
-  return output.match(/password \(shown once\): (\S+)/)![1];
 }
 
 for (const javaScriptEnabled of [false, true]) {
@@ -254,7 +233,10 @@ for (const javaScriptEnabled of [false, true]) {
       expect((await page.request.get(`/c/${slug}`)).status()).toBe(200);
 
       await details.getByLabel("Hidden from the shop").check();
+      // The note from creating it is still on the page: wait for this save's own answer.
+      const saved = page.waitForResponse((response) => response.url().includes("/api/manage/save_category"));
       await page.getByRole("button", { name: "Save category" }).click();
+      await saved;
       await expect(page.getByRole("status")).toContainText("Category saved.");
       expect((await page.request.get(`/c/${slug}`)).status()).toBe(404);
       await page.goto("/manage/categories");

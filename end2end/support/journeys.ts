@@ -1,0 +1,24 @@
+import { execFileSync } from "node:child_process";
+import AxeBuilder from "@axe-core/playwright";
+import { expect, type Page } from "@playwright/test";
+
+/// Waits for the islands to hydrate when JavaScript runs; a page without it is ready as served.
+export async function ready(page: Page, javaScriptEnabled: boolean) {
+  if (javaScriptEnabled) await expect(page.locator("html[data-hydrated=true]")).toBeAttached();
+}
+
+/// axe-core runs in the page, so only where JavaScript does.
+export async function noAxeViolations(page: Page, javaScriptEnabled: boolean) {
+  if (!javaScriptEnabled) return;
+  const results = await new AxeBuilder({ page }).analyze();
+  expect(results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)).toEqual([]);
+}
+
+/// An admin made with the shop's own command, as an operator would on a new shop; its password.
+export function createAdmin(email: string): string {
+  const output = execFileSync("target/debug/emporium", ["create-admin", email], {
+    cwd: "..",
+    env: { ...process.env, DATABASE_URL: "sqlite://target/e2e/shop.db", SETTINGS_FILE: "target/e2e/settings.toml", RUST_LOG: "error" },
+  }).toString();
+  return output.match(/password \(shown once\): (\S+)/)![1];
+}
