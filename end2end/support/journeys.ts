@@ -22,3 +22,14 @@ export function createAdmin(email: string): string {
   }).toString();
   return output.match(/password \(shown once\): (\S+)/)![1];
 }
+
+/// Signs in through the sign-in form and lands on the account page.
+export async function signIn(page: Page, javaScriptEnabled: boolean, email: string, password: string) {
+  await page.goto("/account/login");
+  await ready(page, javaScriptEnabled);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByText(`Signed in as ${email}`)).toBeVisible();
+}

@@ -1,21 +1,11 @@
 import { type Browser, expect, type Page, test } from "@playwright/test";
-import { createAdmin, noAxeViolations, ready } from "../support/journeys";
+import { createAdmin, noAxeViolations, ready, signIn } from "../support/journeys";
 
 /// Opens the newest mail to `to` in the development mailbox and follows its button link.
 async function followMailLink(page: Page, to: string, subject: RegExp, button: string) {
   await page.goto("/dev/mailbox");
   await page.getByRole("listitem").filter({ hasText: `to ${to}` }).filter({ hasText: subject }).first().getByRole("link").click();
   await page.getByRole("link", { name: button }).click();
-}
-
-async function signIn(page: Page, javaScriptEnabled: boolean, email: string, password: string) {
-  await page.goto("/account/login");
-  await ready(page, javaScriptEnabled);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/account$/);
-  await expect(page.getByText(`Signed in as ${email}`)).toBeVisible();
 }
 
 async function otherDevice(browser: Browser, javaScriptEnabled: boolean) {

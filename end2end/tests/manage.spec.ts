@@ -1,14 +1,5 @@
-import { expect, type Page, test } from "@playwright/test";
-import { createAdmin, noAxeViolations, ready } from "../support/journeys";
-
-async function signIn(page: Page, javaScriptEnabled: boolean, email: string, password: string) {
-  await page.goto("/account/login");
-  await ready(page, javaScriptEnabled);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/account$/);
-}
+import { expect, test } from "@playwright/test";
+import { createAdmin, noAxeViolations, ready, signIn } from "../support/journeys";
 
 for (const javaScriptEnabled of [false, true]) {
   test.describe(`JavaScript ${javaScriptEnabled ? "on" : "off"}`, () => {

@@ -5,6 +5,11 @@ use crate::server::db::{Db, Tx};
 use crate::{in_tx, on_db};
 use chrono::Utc;
 
+/// A category with its own product count, as [`Stored`].
+const STORED: &str = "SELECT c.id, c.parent_id, c.slug, c.name, c.description, c.hidden,
+        CAST((SELECT COUNT(*) FROM products p WHERE p.category_id = c.id) AS BIGINT) AS products
+    FROM categories c";
+
 #[derive(sqlx::FromRow, Clone, Debug, serde::Serialize)]
 pub struct Stored {
     pub id: i64,
@@ -19,9 +24,7 @@ pub struct Stored {
 /// Every category, hidden ones included, in the shop's order, with its own product count.
 pub async fn all(db: &Db) -> Result<Vec<Stored>, sqlx::Error> {
     on_db!(db, pool => sqlx::query_as(
-        "SELECT c.id, c.parent_id, c.slug, c.name, c.description, c.hidden,
-                CAST((SELECT COUNT(*) FROM products p WHERE p.category_id = c.id) AS BIGINT) AS products
-         FROM categories c ORDER BY c.position, c.name"
+        &format!("{STORED} ORDER BY c.position, c.name")
     ).fetch_all(pool).await)
 }
 
@@ -61,9 +64,7 @@ pub fn options<'a>(categories: impl Iterator<Item = &'a Stored>) -> Vec<Category
 
 pub async fn find(tx: &mut Tx, id: i64) -> Result<Option<Stored>, sqlx::Error> {
     in_tx!(tx, conn => sqlx::query_as(
-        "SELECT c.id, c.parent_id, c.slug, c.name, c.description, c.hidden,
-                CAST((SELECT COUNT(*) FROM products p WHERE p.category_id = c.id) AS BIGINT) AS products
-         FROM categories c WHERE c.id = $1"
+        &format!("{STORED} WHERE c.id = $1")
     ).bind(id).fetch_optional(conn).await)
 }
 

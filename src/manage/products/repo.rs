@@ -192,6 +192,12 @@ pub async fn set_category(tx: &mut Tx, product_id: i64, slug: &str) -> Result<bo
     Ok(moved == 1)
 }
 
+/// A product's own fields, as the editor edits them.
+const DRAFT: &str =
+    "SELECT p.name, p.slug, p.description, c.slug AS category, p.status, p.seo_title,
+        p.seo_description
+    FROM products p JOIN categories c ON c.id = p.category_id WHERE p.id = $1";
+
 #[derive(sqlx::FromRow)]
 struct EditorRow {
     name: String,
@@ -236,8 +242,7 @@ pub async fn editor(
     id: i64,
 ) -> Result<Option<(ProductDraft, Vec<VariantLine>, bool)>, sqlx::Error> {
     let row: Option<EditorRow> = on_db!(db, pool => sqlx::query_as(
-        "SELECT p.name, p.slug, p.description, c.slug AS category, p.status, p.seo_title, p.seo_description
-         FROM products p JOIN categories c ON c.id = p.category_id WHERE p.id = $1"
+        DRAFT
     ).bind(id).fetch_optional(pool).await)?;
     let Some(row) = row else {
         return Ok(None);
@@ -275,8 +280,7 @@ pub async fn editor(
 /// A product's own fields, read in the caller's transaction.
 pub async fn draft_in(tx: &mut Tx, id: i64) -> Result<Option<ProductDraft>, sqlx::Error> {
     let row: Option<EditorRow> = in_tx!(tx, conn => sqlx::query_as(
-        "SELECT p.name, p.slug, p.description, c.slug AS category, p.status, p.seo_title, p.seo_description
-         FROM products p JOIN categories c ON c.id = p.category_id WHERE p.id = $1"
+        DRAFT
     ).bind(id).fetch_optional(conn).await)?;
     Ok(row.map(EditorRow::into_draft))
 }
