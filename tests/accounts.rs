@@ -20,7 +20,8 @@ pub async fn verified_user(app: &TestApp, email: &str, role: emporium::accounts:
     let mut tx = app.db.begin().await.unwrap();
     let id = emporium::accounts::repo::insert_verified_user(&mut tx, email, "Someone", &hash, role)
         .await
-        .unwrap();
+        .unwrap()
+        .expect("a new address");
     tx.commit().await.unwrap();
     id
 }
@@ -1241,7 +1242,8 @@ async fn an_admin_changes_roles_disables_and_deletes_with_an_audit_trail() {
     let mut tx = app.db.begin().await.unwrap();
     repo::insert_verified_user(&mut tx, "root@example.com", "Root", &hash, Role::Admin)
         .await
-        .unwrap();
+        .unwrap()
+        .expect("a new address");
     tx.commit().await.unwrap();
     let admin = browser();
     sign_in(&app, &admin, "root@example.com", PASSWORD).await;

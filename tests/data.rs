@@ -4,7 +4,7 @@ use crate::support::{TestApp, fresh_database_url};
 use emporium::catalog::repo::{self, NewProduct, NewVariant};
 use emporium::money::{Currency, Money};
 use emporium::server::config::DatabaseUrl;
-use emporium::server::db::Db;
+use emporium::server::db::{Constraint, Db};
 use emporium::server::sessions::Store;
 use emporium::{in_tx, on_db};
 use tower_sessions::session::{Id, Record};
@@ -74,12 +74,20 @@ async fn a_product_is_written_whole_or_not_at_all() {
     let mut tx = db.begin().await.unwrap();
     repo::insert_product(&mut tx, &mug(category_id, "A1", 3))
         .await
-        .unwrap();
+        .unwrap()
+        .expect("a product with variants");
     // The second product reuses a SKU, so its transaction fails part-way and must leave nothing behind.
     let mut clash = mug(category_id, "B1", 1);
     clash.variants[1].sku = "A1-S".into();
     clash.slug = "b1".into();
-    assert!(repo::insert_product(&mut tx, &clash).await.is_err());
+    let error = repo::insert_product(&mut tx, &clash)
+        .await
+        .expect_err("a SKU is unique");
+    assert_eq!(
+        Constraint::broken_by(&error),
+        Some(Constraint::Unique),
+        "{error}"
+    );
     drop(tx);
     assert_eq!(
         repo::count_products(&db).await.unwrap(),
@@ -90,7 +98,8 @@ async fn a_product_is_written_whole_or_not_at_all() {
     let mut tx = db.begin().await.unwrap();
     repo::insert_product(&mut tx, &mug(category_id, "A1", 2))
         .await
-        .unwrap();
+        .unwrap()
+        .expect("a product with variants");
     tx.commit().await.unwrap();
     let cards = repo::featured(&db, 10).await.unwrap();
     assert_eq!(cards.len(), 1);
@@ -106,6 +115,18 @@ async fn a_product_is_written_whole_or_not_at_all() {
     );
     let ledger: i64 = on_db!(&db, pool => sqlx::query_scalar("SELECT CAST(SUM(delta) AS BIGINT) FROM stock_movements").fetch_one(pool).await).unwrap();
     assert_eq!(ledger, 2, "opening stock is in the ledger");
+}
+
+#[tokio::test]
+async fn a_product_without_variants_is_not_written() {
+    let db = empty_db().await;
+    let category_id = category(&db).await;
+    let mut bare = mug(category_id, "D1", 1);
+    bare.variants.clear();
+    let mut tx = db.begin().await.unwrap();
+    assert_eq!(repo::insert_product(&mut tx, &bare).await.unwrap(), None);
+    tx.commit().await.unwrap();
+    assert_eq!(repo::count_products(&db).await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -131,8 +152,9 @@ async fn the_database_refuses_to_reserve_more_than_is_on_hand() {
     };
     reserve(2).await.expect("two of two can be reserved");
     let error = reserve(1).await.expect_err("a third cannot");
-    assert!(
-        matches!(error, sqlx::Error::Database(ref e) if e.kind() == sqlx::error::ErrorKind::CheckViolation),
+    assert_eq!(
+        Constraint::broken_by(&error),
+        Some(Constraint::Check),
         "{error}"
     );
 }

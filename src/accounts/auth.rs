@@ -6,7 +6,7 @@
 //! change) deletes the row, and the session is signed out on its next request.
 
 use super::repo;
-use super::{CurrentUser, Permission, Role};
+use super::{CurrentUser, Permission};
 use crate::error::AppError;
 use crate::server::db::Locked;
 use crate::server::sessions::SessionState;
@@ -113,17 +113,13 @@ pub async fn resolve_shopper(
     let now = Utc::now();
     let live = match repo::signed_in_with_permissions(&state.db, &sign_in).await? {
         Some((row, permissions)) => {
-            let role = Role::parse(&row.role).map_err(|_| AppError::Internal)?;
-            let (idle, absolute) = state.settings.sessions.lifetimes(role.is_staff());
-            (now - row.signed_in_at < absolute && now - row.last_seen_at < idle).then_some((
-                row,
-                role,
-                permissions,
-            ))
+            let (idle, absolute) = state.settings.sessions.lifetimes(row.role.is_staff());
+            (now - row.signed_in_at < absolute && now - row.last_seen_at < idle)
+                .then_some((row, permissions))
         }
         None => None,
     };
-    let Some((row, role, permissions)) = live else {
+    let Some((row, permissions)) = live else {
         // Ended elsewhere, idle or too old, or the account was disabled: forget the whole session, so
         // neither the sign-in nor the account's cart stays reachable from it.
         repo::end_session(&state.db, &sign_in).await?;
@@ -139,7 +135,7 @@ pub async fn resolve_shopper(
             id: row.user_id,
             email: row.email,
             display_name: row.display_name,
-            role,
+            role: row.role,
             permissions,
         }),
         cart_id,

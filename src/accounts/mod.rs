@@ -61,6 +61,23 @@ impl Role {
     }
 }
 
+/// A role as the database stores it. A name the code does not know fails the whole read, logged as a
+/// database error, rather than standing in for some other role.
+impl TryFrom<String> for Role {
+    type Error = UnknownRole;
+
+    fn try_from(name: String) -> Result<Role, UnknownRole> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.name() == name)
+            .ok_or(UnknownRole(name))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the database holds a role this build does not know: {0:?}")]
+pub struct UnknownRole(String);
+
 /// What a permission is about; the rows in `permissions` are these × [`Action`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Resource {
@@ -429,6 +446,15 @@ pub fn describe_device(user_agent: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn stored_roles_are_read_as_named_and_an_unknown_one_is_an_error() {
+        for role in Role::ALL {
+            assert_eq!(Role::try_from(role.name().to_owned()).unwrap(), role);
+        }
+        assert!(Role::try_from("auditor".to_owned()).is_err());
+        assert!(Role::try_from("Admin".to_owned()).is_err());
+    }
 
     #[test]
     fn display_names_are_one_line_of_ordinary_characters() {

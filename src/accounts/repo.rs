@@ -2,15 +2,10 @@
 //! sign-ins, addresses and the audit log.
 
 use super::{AddressKind, AddressView, AuditAction, AuditEntity, Permission, Role};
-use crate::server::db::{Db, Tx};
+use crate::server::db::{Constraint, Db, Tx};
 use crate::{in_tx, on_db};
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
-
-/// True when the error is a unique-constraint violation, on either engine.
-pub fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::UniqueViolation)
-}
 
 /// 32 random bytes as hex: one-time tokens and sign-in ids.
 pub fn random_token() -> String {
@@ -37,7 +32,8 @@ pub struct UserRecord {
     pub email: String,
     pub display_name: String,
     pub password_hash: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub email_verified_at: Option<DateTime<Utc>>,
     pub disabled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -88,17 +84,16 @@ pub async fn insert_user(
     .await)
 }
 
-/// Creates a user with an already verified email; used for staff accounts made by the shop itself.
+/// Creates a user with an already verified email, for staff accounts made by the shop itself; `None`
+/// when the email is taken.
 pub async fn insert_verified_user(
     tx: &mut Tx,
     email: &str,
     display_name: &str,
     password_hash: &str,
     role: Role,
-) -> Result<i64, sqlx::Error> {
-    insert_user(tx, email, display_name, password_hash, role, true)
-        .await?
-        .ok_or(sqlx::Error::RowNotFound)
+) -> Result<Option<i64>, sqlx::Error> {
+    insert_user(tx, email, display_name, password_hash, role, true).await
 }
 
 pub async fn set_password(tx: &mut Tx, user_id: i64, hash: &str) -> Result<(), sqlx::Error> {
@@ -129,7 +124,7 @@ pub async fn set_email(tx: &mut Tx, user_id: i64, email: &str) -> Result<bool, s
     ).bind(email).bind(now).bind(user_id).execute(conn).await.map(drop));
     match result {
         Ok(_) => Ok(true),
-        Err(error) if is_unique_violation(&error) => Ok(false),
+        Err(error) if Constraint::broken_by(&error) == Some(Constraint::Unique) => Ok(false),
         Err(error) => Err(error),
     }
 }
@@ -178,7 +173,8 @@ pub struct UserListRow {
     pub id: i64,
     pub email: String,
     pub display_name: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub disabled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
@@ -323,7 +319,8 @@ pub struct SignedIn {
     pub user_id: i64,
     pub email: String,
     pub display_name: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub signed_in_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
 }

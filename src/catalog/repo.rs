@@ -714,8 +714,9 @@ pub struct NewProduct {
 }
 
 /// Inserts an active product with its variants, their opening stock (recorded in the ledger) and its
-/// images, inside the caller's transaction. The product's listing price is its cheapest variant's.
-pub async fn insert_product(tx: &mut Tx, product: &NewProduct) -> Result<i64, sqlx::Error> {
+/// images, inside the caller's transaction. The product's listing price is its cheapest variant's, so
+/// a product without variants cannot be inserted: `None`, and nothing is written.
+pub async fn insert_product(tx: &mut Tx, product: &NewProduct) -> Result<Option<i64>, sqlx::Error> {
     // Both engines keep microseconds, so a listing cursor made from this time finds it again exactly.
     let created_at = product.created_at.trunc_subsecs(6);
     let cheapest = product
@@ -724,9 +725,7 @@ pub async fn insert_product(tx: &mut Tx, product: &NewProduct) -> Result<i64, sq
         .map(|v| v.price)
         .min_by_key(|price| price.minor);
     let Some(price) = cheapest else {
-        return Err(sqlx::Error::Protocol(
-            "a product needs at least one variant".into(),
-        ));
+        return Ok(None);
     };
     let product_id: i64 = in_tx!(tx, conn => sqlx::query_scalar(
         "INSERT INTO products (slug, name, description, category_id, status, featured, price_minor, currency,
@@ -801,7 +800,7 @@ pub async fn insert_product(tx: &mut Tx, product: &NewProduct) -> Result<i64, sq
         .await
         .map(|done| done.rows_affected()))?;
     }
-    Ok(product_id)
+    Ok(Some(product_id))
 }
 
 /// Sets a variant's price, inside the caller's transaction, and keeps its product's listing price at

@@ -11,7 +11,7 @@ use crate::accounts::AddressView;
 use crate::accounts::emails::Letterhead;
 use crate::money::{Currency, Money};
 use crate::orders::OrderStatus;
-use crate::server::db::{Db, Locked, Tx};
+use crate::server::db::{Constraint, Db, Locked, Tx};
 use crate::{in_tx, on_db};
 use chrono::{DateTime, Datelike, Duration, Utc};
 
@@ -98,7 +98,7 @@ pub async fn insert_promo(db: &Db, promo: &NewPromo) -> Result<Option<i64>, sqlx
     .fetch_one(pool).await);
     match inserted {
         Ok(id) => Ok(Some(id)),
-        Err(error) if crate::accounts::repo::is_unique_violation(&error) => Ok(None),
+        Err(error) if Constraint::broken_by(&error) == Some(Constraint::Unique) => Ok(None),
         Err(error) => Err(error),
     }
 }

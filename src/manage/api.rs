@@ -11,7 +11,7 @@ mod admin {
     use super::super::{AuditView, UserSummary};
     use crate::accounts::repo::{self, AuditEntry, UserRecord};
     use crate::accounts::{
-        Action, AuditAction, AuditEntity, CurrentUser, Permission, Resource, Role, auth,
+        Action, AuditAction, AuditEntity, CurrentUser, Permission, Resource, auth,
     };
     use crate::error::AppError;
     use crate::server::AppState;
@@ -24,7 +24,7 @@ mod admin {
             id: record.id,
             email: record.email.clone(),
             display_name: record.display_name.clone(),
-            role: Role::parse(&record.role).unwrap_or(Role::Customer),
+            role: record.role,
             disabled: record.disabled_at.is_some(),
             created_at: record.created_at.format("%Y-%m-%d").to_string(),
         }
@@ -34,7 +34,7 @@ mod admin {
         serde_json::json!({
             "email": record.email,
             "display_name": record.display_name,
-            "role": record.role,
+            "role": record.role.name(),
             "disabled": record.disabled_at.is_some(),
         })
     }
@@ -148,8 +148,7 @@ pub async fn list_users(q: Option<String>, before: Option<i64>) -> Result<UserLi
                 id: row.id,
                 email: row.email,
                 display_name: row.display_name,
-                role: crate::accounts::Role::parse(&row.role)
-                    .unwrap_or(crate::accounts::Role::Customer),
+                role: row.role,
                 disabled: row.disabled_at.is_some(),
                 created_at: row.created_at.format("%Y-%m-%d").to_string(),
             })

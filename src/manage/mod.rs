@@ -161,16 +161,6 @@ pub async fn commit_audited(
     Ok(tx.commit().await?)
 }
 
-/// A write refused by a unique constraint (another save took the same SKU or address between this
-/// one's check and its write) as `taken`; any other failure as it is.
-#[cfg(feature = "ssr")]
-pub fn taken_or(error: sqlx::Error, taken: &str) -> crate::error::AppError {
-    match crate::accounts::repo::is_unique_violation(&error) {
-        true => crate::error::AppError::Conflict(taken.to_owned()),
-        false => error.into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::Direction;

@@ -391,3 +391,50 @@ pub fn contains_pattern(text: &str) -> String {
         .replace('_', "\\_");
     format!("%{escaped}%")
 }
+
+/// The constraint a failed write broke, named alike on both engines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Constraint {
+    Unique,
+    Check,
+    ForeignKey,
+}
+
+impl Constraint {
+    pub fn broken_by(error: &sqlx::Error) -> Option<Constraint> {
+        let sqlx::Error::Database(error) = error else {
+            return None;
+        };
+        match error.kind() {
+            sqlx::error::ErrorKind::UniqueViolation => Some(Constraint::Unique),
+            sqlx::error::ErrorKind::CheckViolation => Some(Constraint::Check),
+            sqlx::error::ErrorKind::ForeignKeyViolation => Some(Constraint::ForeignKey),
+            _ => None,
+        }
+    }
+}
+
+/// Turns the constraint a write was expected to meet into its user-safe refusal: a race between two
+/// saves (the same SKU taken between one's check and its write) answers as the check would have.
+pub trait OnConstraint<T> {
+    fn on_constraint(
+        self,
+        constraint: Constraint,
+        refusal: impl FnOnce() -> crate::error::AppError,
+    ) -> Result<T, crate::error::AppError>;
+}
+
+impl<T> OnConstraint<T> for Result<T, sqlx::Error> {
+    fn on_constraint(
+        self,
+        constraint: Constraint,
+        refusal: impl FnOnce() -> crate::error::AppError,
+    ) -> Result<T, crate::error::AppError> {
+        self.map_err(
+            |error| match Constraint::broken_by(&error) == Some(constraint) {
+                true => refusal(),
+                false => error.into(),
+            },
+        )
+    }
+}

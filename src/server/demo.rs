@@ -18,6 +18,12 @@ pub enum DemoError {
     Media(#[from] std::io::Error),
     #[error(transparent)]
     Password(#[from] password::HashError),
+    #[error("the demo product {0} has no variants")]
+    NoVariants(String),
+    #[error("the shop has categories, but none of the demo ones to fill")]
+    NoDemoCategories,
+    #[error("the demo manager's address {0} is taken")]
+    ManagerTaken(&'static str),
 }
 
 pub const MANAGER_EMAIL: &str = "manager@emporium.test";
@@ -366,7 +372,9 @@ pub async fn load_if_empty(
                 currency,
                 now,
             });
-            catalog::insert_product(&mut tx, &product).await?;
+            catalog::insert_product(&mut tx, &product)
+                .await?
+                .ok_or_else(|| DemoError::NoVariants(product.slug.clone()))?;
             products += 1;
         }
     }
@@ -377,7 +385,8 @@ pub async fn load_if_empty(
         &password_hash,
         Role::Manager,
     )
-    .await?;
+    .await?
+    .ok_or(DemoError::ManagerTaken(MANAGER_EMAIL))?;
     tx.commit().await?;
     Ok(Some(DemoCredentials {
         email: MANAGER_EMAIL.into(),
@@ -449,7 +458,9 @@ pub async fn generate_catalog(
                 currency: settings.shop.currency,
                 now: now - Duration::seconds(i64::try_from(count - made).unwrap_or(0)),
             });
-            catalog::insert_product(&mut tx, &product).await?;
+            catalog::insert_product(&mut tx, &product)
+                .await?
+                .ok_or_else(|| DemoError::NoVariants(product.slug.clone()))?;
             made += 1;
         }
         tx.commit().await?;
@@ -581,7 +592,7 @@ async fn insert_categories(
 /// The demo subcategories as they already exist in the database.
 async fn find_categories(
     tx: &mut Tx,
-) -> Result<Vec<(i64, &'static TopCategory, &'static Subcategory)>, sqlx::Error> {
+) -> Result<Vec<(i64, &'static TopCategory, &'static Subcategory)>, DemoError> {
     let rows: Vec<(i64, String)> = crate::in_tx!(tx, conn => sqlx::query_as("SELECT id, slug FROM categories WHERE parent_id IS NOT NULL").fetch_all(conn).await)?;
     let found: Vec<_> = CATALOG
         .iter()
@@ -592,12 +603,10 @@ async fn find_categories(
                 .map(|(id, _)| (*id, top, sub))
         })
         .collect();
-    if found.is_empty() {
-        return Err(sqlx::Error::Protocol(
-            "the shop has categories, but none of the demo ones to fill".into(),
-        ));
+    match found.is_empty() {
+        true => Err(DemoError::NoDemoCategories),
+        false => Ok(found),
     }
-    Ok(found)
 }
 
 fn position(index: usize) -> i32 {

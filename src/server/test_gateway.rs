@@ -8,7 +8,7 @@
 
 use super::AppState;
 use super::config::{Secret, StripeKeys};
-use super::db::Db;
+use super::db::{Constraint, Db};
 use super::mail::escape;
 use crate::on_db;
 use axum::Router;
@@ -224,7 +224,7 @@ async fn create_intent(State(state): State<AppState>, headers: HeaderMap, body: 
     match inserted {
         Ok(()) => retrieve(&state, &id).await,
         // Two requests with one idempotency key at once: the other one made it.
-        Err(e) if crate::accounts::repo::is_unique_violation(&e) => match idempotency_key {
+        Err(e) if Constraint::broken_by(&e) == Some(Constraint::Unique) => match idempotency_key {
             Some(key) => {
                 let id: Result<String, _> = on_db!(&state.db, pool => sqlx::query_scalar(
                     "SELECT id FROM test_gateway_intents WHERE idempotency_key = $1"

@@ -330,7 +330,8 @@ pub async fn add_product(db: &Db, product: &SimpleProduct<'_>) -> i64 {
         },
     )
     .await
-    .unwrap();
+    .unwrap()
+    .expect("a product with a variant");
     tx.commit().await.unwrap();
     emporium::on_db!(db, pool => sqlx::query_scalar(
         "SELECT id FROM product_variants WHERE product_id = $1"

@@ -9,6 +9,8 @@ use leptos::server_fn::codec::GetUrl;
 #[cfg(feature = "ssr")]
 use crate::accounts::{Action, AuditAction, Permission, Resource};
 #[cfg(feature = "ssr")]
+use crate::server::db::{Constraint, OnConstraint};
+#[cfg(feature = "ssr")]
 const READ: Permission = Permission(Resource::Categories, Action::Read);
 #[cfg(feature = "ssr")]
 const WRITE: Permission = Permission(Resource::Categories, Action::Write);
@@ -135,7 +137,7 @@ pub async fn save_category(
         Some(id) => {
             repo::update(&mut tx, id, &draft, parent_id)
                 .await
-                .map_err(|error| crate::manage::taken_or(error, &taken))?;
+                .on_constraint(Constraint::Unique, || AppError::Conflict(taken.clone()))?;
             if let Some(before) = before.as_ref().filter(|b| b.slug != draft.slug) {
                 repo::redirect_slug(&mut tx, id, &before.slug, &draft.slug).await?;
             }
@@ -144,7 +146,7 @@ pub async fn save_category(
         None => (
             repo::insert(&mut tx, &draft, parent_id)
                 .await
-                .map_err(|error| crate::manage::taken_or(error, &taken))?,
+                .on_constraint(Constraint::Unique, || AppError::Conflict(taken.clone()))?,
             AuditAction::CreateCategory,
         ),
     };

@@ -10,6 +10,8 @@ use leptos::server_fn::codec::GetUrl;
 #[cfg(feature = "ssr")]
 use crate::accounts::{Action, Permission, Resource};
 #[cfg(feature = "ssr")]
+use crate::server::db::{Constraint, OnConstraint};
+#[cfg(feature = "ssr")]
 const READ: Permission = Permission(Resource::Products, Action::Read);
 #[cfg(feature = "ssr")]
 const WRITE: Permission = Permission(Resource::Products, Action::Write);
@@ -223,7 +225,7 @@ pub async fn save_product(
             }
             repo::update(&mut tx, id, before, &draft, category_id)
                 .await
-                .map_err(|error| crate::manage::taken_or(error, &taken))?;
+                .on_constraint(Constraint::Unique, || AppError::Conflict(taken.clone()))?;
             id
         }
         _ => {
@@ -234,7 +236,7 @@ pub async fn save_product(
             }
             repo::insert(&mut tx, &draft, category_id, state.settings.shop.currency)
                 .await
-                .map_err(|error| crate::manage::taken_or(error, &taken))?
+                .on_constraint(Constraint::Unique, || AppError::Conflict(taken.clone()))?
         }
     };
     let snapshot = |d: &super::editor::ProductDraft| {
@@ -341,7 +343,7 @@ pub async fn save_variant(
             let before = variant_of(&mut tx, product_id, id).await?;
             super::repo::update_variant(&mut tx, id, &draft)
                 .await
-                .map_err(|error| crate::manage::taken_or(error, &taken))?;
+                .on_constraint(Constraint::Unique, || AppError::Conflict(taken.clone()))?;
             (
                 id,
                 AuditAction::UpdateVariant,
@@ -351,7 +353,7 @@ pub async fn save_variant(
         None => (
             super::repo::insert_variant(&mut tx, product_id, &draft)
                 .await
-                .map_err(|error| crate::manage::taken_or(error, &taken))?,
+                .on_constraint(Constraint::Unique, || AppError::Conflict(taken.clone()))?,
             AuditAction::AddVariant,
             None,
         ),
