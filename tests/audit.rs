@@ -1,7 +1,7 @@
 //! The audit log in the back office: every write there is listed, newest first, and found by who
 //! made it, what it was about and when.
 
-use crate::accounts::signed_in_as;
+use crate::support::browser::signed_in_as;
 use crate::support::{BRASS_LAMP, TestApp, add_product};
 use emporium::accounts::Role;
 use emporium::manage::audit::api::FetchAuditLog;

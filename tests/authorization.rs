@@ -2,7 +2,7 @@
 //! with the outcome each must get. A server function or page without a row fails the test, so
 //! nothing new ships without a decision about who may use it.
 
-use crate::accounts::{PASSWORD, browser, sign_in, verified_user as user};
+use crate::support::browser::{PASSWORD, browser, sign_in, verified_user as user};
 use crate::support::{Options, TestApp};
 use emporium::accounts::api as accounts;
 use emporium::accounts::{Role, repo};
@@ -749,6 +749,35 @@ async fn every_server_function_and_page_answers_each_actor_as_decided() {
                 wrong.push(format!(
                     "{} as {}: {status}, expected {expected}",
                     case.path, ACTORS[index]
+                ));
+            }
+        }
+    }
+
+    // A write a page of another site makes is refused before it runs, whoever is signed in: with an
+    // Origin, and without one (a browser that sends none still says the request is cross-site).
+    let admin = actor(&app, ACTORS.len() - 1).await;
+    for case in &cases {
+        let Body::Form(pairs) = (case.body)(&fixture, ACTORS.len() - 1) else {
+            continue;
+        };
+        for (name, value) in [
+            ("origin", "https://evil.example"),
+            ("sec-fetch-site", "cross-site"),
+        ] {
+            let status = admin
+                .post(app.url(case.path))
+                .header(name, value)
+                .form(&pairs)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16();
+            if status != 403 {
+                wrong.push(format!(
+                    "{} from another site ({name}): {status}, expected 403",
+                    case.path
                 ));
             }
         }

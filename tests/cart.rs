@@ -1,6 +1,6 @@
 //! The cart through its server functions, as the browser calls them, on the engine under test.
 
-use crate::accounts::page_text;
+use crate::support::browser::page_text;
 use crate::support::{Options, TestApp};
 use emporium::cart::api::{AddToCart, RemoveCartLine, UpdateCartLine};
 use emporium::on_db;

@@ -1,8 +1,8 @@
 //! Categories in the back office over HTTP: created, placed, reordered, hidden from the shop and
 //! deleted once their products have somewhere to go, each change audited.
 
-use crate::accounts::signed_in_as;
-use crate::checkout::count;
+use crate::support::browser::signed_in_as;
+use crate::support::orders::count;
 use crate::support::{BRASS_LAMP, SimpleProduct, TestApp, add_product};
 use emporium::accounts::Role;
 use emporium::manage::categories::api::{DeleteCategory, MoveCategory, SaveCategory};

@@ -41,7 +41,7 @@ async fn the_mailbox_answers_only_this_machine_unless_the_demo_is_public() {
         .form(&[
             ("email", "ada@example.com"),
             ("display_name", "Ada"),
-            ("password", crate::accounts::PASSWORD),
+            ("password", crate::support::browser::PASSWORD),
         ])
         .send()
         .await

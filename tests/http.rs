@@ -342,16 +342,35 @@ async fn header_cart_count_is_zero_for_a_new_visitor_and_sets_no_cookie() {
 
 #[tokio::test]
 async fn a_panicking_handler_answers_with_the_error_page() {
-    let response =
-        emporium::server::http::internal_error_page(Box::new("index out of bounds".to_owned()));
+    use tower::ServiceExt;
+    // A route that panics, behind the same layers every route of the shop has.
+    let router = emporium::server::http::every_response(
+        axum::Router::new().route(
+            "/boom",
+            axum::routing::get(|| async {
+                let lines: Vec<&str> = Vec::new();
+                lines[3].to_owned()
+            }),
+        ),
+        &crate::support::settings().http,
+    );
+    let response = router
+        .oneshot(
+            axum::http::Request::get("/boom")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
     assert_eq!(response.status(), 500);
+    assert!(response.headers().contains_key("x-request-id"));
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
     let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
         .await
         .unwrap();
     let html = String::from_utf8_lossy(&body);
-    assert!(
-        html.contains("Something went wrong on our side") && !html.contains("index out of bounds")
-    );
+    assert!(html.contains("Something went wrong on our side"), "{html}");
+    assert!(!html.contains("index out of bounds"), "{html}");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Likes through their server function and pages, as a browser uses them, on the engine under test.
 
-use crate::accounts::{PASSWORD, browser, customer, location, page_text, post, sign_in};
+use crate::support::browser::{PASSWORD, browser, customer, location, page_text, post, sign_in};
 use crate::support::{Options, TestApp};
 use emporium::accounts::api::SignIn;
 use emporium::catalog::api::{FetchProduct, FetchProducts};

@@ -3,9 +3,9 @@
 //! to `/stripe/webhook`: duplicates, reordering, forged and stale signatures, unknown types, and
 //! never a double effect.
 
-use crate::accounts::{browser, page_text};
-use crate::checkout::{add, count, new_key, order_form, place, shop_with_lamps_and, stock};
+use crate::support::browser::{browser, page_text};
 use crate::support::fake_stripe::{self, FakeStripe};
+use crate::support::orders::{add, count, new_key, order_form, place, shop_with_lamps_and, stock};
 use crate::support::{Options, STRIPE_KEYS, TestApp};
 use chrono::{Duration, Utc};
 use emporium::orders::api::StartPayment;

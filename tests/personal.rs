@@ -1,8 +1,8 @@
 //! Shared catalog pages as shoppers with a session get them: the page kept for everyone with their
 //! own account menu, cart count and hearts put in, never another shopper's.
 
-use crate::accounts::{PASSWORD, browser, sign_in, verified_user};
-use crate::checkout::add;
+use crate::support::browser::{PASSWORD, browser, sign_in, verified_user};
+use crate::support::orders::add;
 use crate::support::{SimpleProduct, TestApp, add_product};
 use emporium::accounts::Role;
 use emporium::cart::api::AddToCart;

@@ -1,8 +1,8 @@
 //! The products table of the back office over HTTP: filters, order and paging on both engines, and
 //! the actions on selected rows, all or nothing, each change audited and in the shop at once.
 
-use crate::accounts::{browser, signed_in_as};
-use crate::checkout::count;
+use crate::support::browser::{browser, signed_in_as};
+use crate::support::orders::count;
 use crate::support::{SimpleProduct, TestApp, add_product, execute};
 use emporium::accounts::Role;
 use emporium::manage::products::api::{FetchProductTable, UpdateProducts};
@@ -462,11 +462,11 @@ async fn a_product_never_ordered_can_be_deleted_and_an_ordered_one_only_archived
         "SELECT id FROM product_variants WHERE product_id = $1"
     ).bind(mug).fetch_one(pool).await)
     .unwrap();
-    crate::checkout::add(&app, &shopper, variant, 1).await;
-    let (status, _) = crate::checkout::place(
+    crate::support::orders::add(&app, &shopper, variant, 1).await;
+    let (status, _) = crate::support::orders::place(
         &app,
         &shopper,
-        &crate::checkout::order_form(&crate::checkout::new_key(), None),
+        &crate::support::orders::order_form(&crate::support::orders::new_key(), None),
     )
     .await;
     assert_eq!(status, StatusCode::OK);

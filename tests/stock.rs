@@ -2,8 +2,8 @@
 //! log with who made them, show in the shop at once, add up exactly when made at once, and are
 //! refused with a clear message and nothing written when they cannot be made.
 
-use crate::accounts::signed_in_as;
-use crate::checkout::{count, stock};
+use crate::support::browser::signed_in_as;
+use crate::support::orders::{count, stock};
 use crate::support::{BRASS_LAMP, SimpleProduct, TestApp, add_product, execute};
 use emporium::accounts::Role;
 use emporium::manage::stock::api::{AdjustStock, FetchVariantStock, ListStock};

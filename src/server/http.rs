@@ -306,7 +306,7 @@ fn router(state: AppState) -> Router {
         &state.settings.sessions,
     );
 
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(crate::catalog::seo::routes())
@@ -351,45 +351,55 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::client_ip::identify,
-        ))
-        .layer(
-            tower::ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(request_span))
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-                .layer(CatchPanicLayer::custom(internal_error_page))
-                // What is compressed here is compressed for every response, so cheaply: gzip at
-                // level 4. Brotli at the same level took a fifth of a rendered listing's throughput
-                // for a page 3 % smaller (docs/performance.md). Shared pages and assets come with
-                // brotli already.
-                .layer(
-                    CompressionLayer::new()
-                        .no_br()
-                        .quality(CompressionLevel::Precise(4)),
-                )
-                .layer(RequestBodyLimitLayer::new(settings.http.body_limit_bytes))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    Duration::from_secs(settings.http.request_timeout_secs),
-                ))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    HeaderName::from_static("x-content-type-options"),
-                    HeaderValue::from_static("nosniff"),
-                ))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    HeaderName::from_static("referrer-policy"),
-                    HeaderValue::from_static("strict-origin-when-cross-origin"),
-                ))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    HeaderName::from_static("x-frame-options"),
-                    HeaderValue::from_static("DENY"),
-                ))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    CONTENT_SECURITY_POLICY,
-                    HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-                )),
-        )
-        .with_state(state)
+        ));
+    every_response(app, &settings.http).with_state(state)
+}
+
+/// The layers every answer passes through, whichever route made it: request ids and tracing, a
+/// panic turned into the error page, compression, the body limit, the timeout and the security
+/// headers a route did not set itself.
+pub fn every_response<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    http: &super::config::HttpSettings,
+) -> Router<S> {
+    router.layer(
+        tower::ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            // What is compressed here is compressed for every response, so cheaply: gzip at
+            // level 4. Brotli at the same level took a fifth of a rendered listing's throughput
+            // for a page 3 % smaller (docs/performance.md). Shared pages and assets come with
+            // brotli already.
+            .layer(
+                CompressionLayer::new()
+                    .no_br()
+                    .quality(CompressionLevel::Precise(4)),
+            )
+            .layer(RequestBodyLimitLayer::new(http.body_limit_bytes))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Duration::from_secs(http.request_timeout_secs),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                HeaderName::from_static("x-content-type-options"),
+                HeaderValue::from_static("nosniff"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                HeaderName::from_static("referrer-policy"),
+                HeaderValue::from_static("strict-origin-when-cross-origin"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                HeaderName::from_static("x-frame-options"),
+                HeaderValue::from_static("DENY"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+            ))
+            // Innermost, so the error page gets the headers and compression of any other answer.
+            .layer(CatchPanicLayer::custom(internal_error_page)),
+    )
 }
 
 /// The routes of the build's files (`/pkg`): with hashed names, the files there at start are served
@@ -658,7 +668,7 @@ async fn public_file_or_not_found(State(state): State<AppState>, request: Reques
 
 /// A bug must not take the connection down with it: the shopper gets a plain apology page with a 500,
 /// and the panic is logged inside the request's span.
-pub fn internal_error_page(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+fn internal_error_page(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     let message = panic
         .downcast_ref::<String>()
         .map(String::as_str)

@@ -1,7 +1,9 @@
 //! Gives a test its own server and database in one line: `let app = TestApp::spawn().await;`.
 
+pub mod browser;
 pub mod fake_smtp;
 pub mod fake_stripe;
+pub mod orders;
 
 use emporium::server::config::{Config, Settings, leptos_options};
 use emporium::server::db::Db;
