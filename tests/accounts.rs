@@ -254,14 +254,15 @@ async fn lock_seconds(app: &TestApp, subject: &str) -> Option<i64> {
     ).bind(subject).fetch_optional(pool).await)
     .unwrap()
     .flatten();
-    until.map(|until| (until - chrono::Utc::now()).num_seconds() + 1)
+    until.map(|until| (until - app.db.now()).num_seconds() + 1)
 }
 
-/// Lets time pass for the account: its lock ends now.
+/// Lets the shop's time pass until the subject's lock has ended.
 async fn expire_lock(app: &TestApp, subject: &str) {
-    let past = chrono::Utc::now() - chrono::Duration::seconds(1);
-    on_db!(&app.db, pool => sqlx::query("UPDATE sign_in_failures SET locked_until = $1 WHERE subject = $2")
-        .bind(past).bind(subject).execute(pool).await.map(drop)).unwrap();
+    let seconds = lock_seconds(app, subject)
+        .await
+        .expect("the subject is locked");
+    app.db.clock().advance(chrono::Duration::seconds(seconds));
 }
 
 /// Signs in through the test's trusted proxy, as a client at `ip`.
@@ -437,11 +438,8 @@ async fn guessing_from_many_addresses_cannot_keep_the_owner_out() {
         n += 1;
     }
     assert_eq!(failures(&app, &unknown).await, 21);
-    // Held there, as after many more guesses: a new address is refused, even with the password,
-    // and its refusal does not count against that address.
-    on_db!(&app.db, pool => sqlx::query("UPDATE sign_in_failures SET locked_until = $1 WHERE subject = $2")
-        .bind(chrono::Utc::now() + chrono::Duration::minutes(15)).bind(&unknown).execute(pool).await.map(drop))
-    .unwrap();
+    // While it holds, a new address is refused, even with the password, and its refusal does not
+    // count against that address.
     let elsewhere = sign_in_from(&app, &browser(), "198.51.100.1", email, PASSWORD).await;
     assert_eq!(elsewhere.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(failures(&app, &subjects(email, "198.51.100.1").ip).await, 0);
@@ -1036,15 +1034,11 @@ async fn staff_sign_ins_end_sooner_than_shoppers() {
     verified_user(&app, "shopper@example.com", Role::Customer).await;
     let staff = signed_in_browser(&app, "staff@example.com").await;
     let shopper = signed_in_browser(&app, "shopper@example.com").await;
-    let age = async |column: &str, by: chrono::Duration| {
-        let sql = format!("UPDATE user_sessions SET {column} = $1");
-        on_db!(&app.db, pool => sqlx::query(&sql).bind(chrono::Utc::now() - by).execute(pool).await.map(drop))
-            .unwrap();
-    };
+    let clock = app.db.clock();
 
-    age("last_seen_at", staff_idle - chrono::Duration::minutes(2)).await;
+    clock.advance(staff_idle - chrono::Duration::minutes(2));
     assert_eq!(page_status(&app, &staff, "/manage").await, StatusCode::OK);
-    age("last_seen_at", staff_idle + chrono::Duration::minutes(1)).await;
+    clock.advance(staff_idle + chrono::Duration::minutes(1));
     assert_eq!(
         page_status(&app, &staff, "/manage").await,
         StatusCode::FOUND,
@@ -1057,8 +1051,19 @@ async fn staff_sign_ins_end_sooner_than_shoppers() {
         "a shopper idle as long is still in"
     );
 
+    // Never idle for long, a staff sign-in still ends when it has lasted its whole lifetime.
     let staff = signed_in_browser(&app, "staff@example.com").await;
-    age("created_at", staff_absolute + chrono::Duration::minutes(1)).await;
+    let step = staff_idle - chrono::Duration::minutes(1);
+    let mut lasted = chrono::Duration::zero();
+    while lasted + step < staff_absolute {
+        clock.advance(step);
+        lasted += step;
+        assert!(
+            signed_in_email(&app, &staff).await.is_some(),
+            "active after {lasted}"
+        );
+    }
+    clock.advance(step);
     assert_eq!(signed_in_email(&app, &staff).await, None, "however active");
     assert_eq!(
         signed_in_email(&app, &shopper).await.as_deref(),

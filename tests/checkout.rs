@@ -242,33 +242,28 @@ async fn reservations_that_run_out_release_their_stock_and_cancel_the_order() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(stock(&app, lamp).await, (10, 3, true));
 
-    let expire = emporium::orders::repo::expire_reservations;
+    app.advance(Duration::minutes(29)).await;
     assert_eq!(
-        expire(&app.db, Utc::now() + Duration::minutes(29))
-            .await
-            .unwrap()
-            .len(),
-        0
+        stock(&app, lamp).await,
+        (10, 3, true),
+        "held for 30 minutes"
     );
-    assert_eq!(
-        expire(&app.db, Utc::now() + Duration::minutes(31))
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        expire(&app.db, Utc::now() + Duration::minutes(31))
-            .await
-            .unwrap()
-            .len(),
-        0,
-        "once"
-    );
+    app.advance(Duration::minutes(2)).await;
     assert_eq!(stock(&app, lamp).await, (10, 0, true));
     let page = page_text(&app, &shopper, &location).await;
     assert!(page.contains("Cancelled") && page.contains("Not paid in time"));
     assert!(!page.contains("Your items are held"));
+    // Released once: later runs find nothing more to do.
+    app.advance(Duration::hours(1)).await;
+    assert_eq!(stock(&app, lamp).await, (10, 0, true));
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM order_status_history WHERE to_status = 'cancelled'"
+        )
+        .await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -338,9 +333,7 @@ async fn promo_codes_apply_within_their_limits_and_a_cancelled_order_gives_its_u
     }
     assert_eq!(count(&app, "SELECT COUNT(*) FROM orders").await, 1);
 
-    emporium::orders::repo::expire_reservations(&app.db, Utc::now() + Duration::hours(1))
-        .await
-        .unwrap();
+    app.advance(Duration::hours(1)).await;
     let (status, _) = place(
         &app,
         &second,
@@ -461,9 +454,7 @@ async fn holding_stock_notes_a_stock_change_only_when_shoppers_would_see_a_diffe
         place(&app, &shopper, &order_form(&new_key(), None)).await.0,
         StatusCode::OK
     );
-    emporium::orders::repo::expire_reservations(&app.db, Utc::now() + Duration::hours(1))
-        .await
-        .unwrap();
+    app.advance(Duration::hours(1)).await;
     assert_eq!(stock(&app, lamp).await, (10, 0, true));
     assert_eq!(
         count(&app, stock_version).await,

@@ -495,9 +495,7 @@ async fn refunds_in_any_order_end_refunded_and_disputes_flag_the_order() {
 #[tokio::test]
 async fn a_payment_after_the_reservation_ran_out_is_flagged_for_a_refund_and_sells_nothing() {
     let p = paying().await;
-    emporium::orders::repo::expire_reservations(&p.app.db, Utc::now() + Duration::hours(1))
-        .await
-        .unwrap();
+    p.app.advance(Duration::hours(1)).await;
     let success = intent_event(
         "evt_1",
         "payment_intent.succeeded",

@@ -15,7 +15,7 @@ pub(crate) mod flow {
     use crate::error::AppError;
     use crate::server::AppState;
     use crate::server::mail::enqueue;
-    use chrono::{Duration, Utc};
+    use chrono::Duration;
 
     pub use super::super::safe_next;
 
@@ -126,7 +126,7 @@ pub(crate) mod flow {
         state: &AppState,
         user: &repo::UserRecord,
     ) -> Result<(), AppError> {
-        let since = Utc::now() - Duration::hours(24);
+        let since = state.db.now() - Duration::hours(24);
         if repo::tokens_since(&state.db, user.id, TokenPurpose::VerifyEmail, since).await? >= 3 {
             return Ok(());
         }
@@ -157,7 +157,7 @@ pub(crate) mod flow {
         if user.disabled_at.is_some() {
             return Ok(());
         }
-        let since = Utc::now() - Duration::hours(RESET_WINDOW_HOURS);
+        let since = state.db.now() - Duration::hours(RESET_WINDOW_HOURS);
         if repo::tokens_since(&state.db, user.id, TokenPurpose::ResetPassword, since).await?
             >= RESETS_PER_WINDOW
         {

@@ -9,6 +9,7 @@ use super::repo;
 use super::{CurrentUser, Permission};
 use crate::error::AppError;
 use crate::server::db::Locked;
+use crate::server::jobs::{Job, Schedule};
 use crate::server::sessions::SessionState;
 use crate::server::{AppState, session_error};
 use chrono::{DateTime, Duration, Utc};
@@ -110,7 +111,7 @@ pub async fn resolve_shopper(
             cart_id,
         });
     };
-    let now = Utc::now();
+    let now = state.db.now();
     let live = match repo::signed_in_with_permissions(&state.db, &sign_in).await? {
         Some((row, permissions)) => {
             let (idle, absolute) = state.settings.sessions.lifetimes(row.role.is_staff());
@@ -327,7 +328,7 @@ pub async fn count_attempt(state: &AppState, subjects: &Subjects) -> Result<(), 
             if subject != &subjects.ip {
                 repo::give_back_attempt(&state.db, &subjects.ip).await?;
             }
-            let now = Utc::now();
+            let now = state.db.now();
             let until = repo::failures(&state.db, subject)
                 .await?
                 .and_then(|f| f.locked_until)
@@ -372,5 +373,32 @@ mod tests {
             "the waits lead straight into the lock"
         );
         assert_eq!(rule.lock.num_minutes(), 15);
+    }
+}
+
+// What sign-in leaves behind is cleared as often as expired sessions are: failures older than a day,
+// clients unseen for 90 days, and sign-ins past their idle or absolute lifetime.
+inventory::submit! {
+    Job {
+        name: "forget stale sign-in records",
+        schedule: Schedule::Every(|state| state.settings.sessions.cleanup_interval()),
+        run: |state| Box::pin(forget_stale(state)),
+    }
+}
+
+async fn forget_stale(state: AppState) {
+    if let Err(error) = repo::forget_old_failures(&state.db).await {
+        tracing::warn!(%error, "old sign-in failures could not be cleared");
+    }
+    if let Err(error) = repo::forget_old_clients(&state.db).await {
+        tracing::warn!(%error, "old known clients could not be cleared");
+    }
+    let sessions = &state.settings.sessions;
+    let (idle, absolute) = (
+        Duration::days(sessions.idle_days),
+        Duration::days(sessions.absolute_days),
+    );
+    if let Err(error) = repo::forget_expired_sign_ins(&state.db, idle, absolute).await {
+        tracing::warn!(%error, "expired sign-ins could not be cleared");
     }
 }

@@ -66,7 +66,7 @@ pub async fn insert_user(
     role: Role,
     verified: bool,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let now = Utc::now();
+    let now = tx.now();
     let verified_at = verified.then_some(now);
     in_tx!(tx, conn => sqlx::query_scalar(
         "INSERT INTO users (email, email_verified_at, password_hash, display_name, role_id, created_at, updated_at)
@@ -97,18 +97,20 @@ pub async fn insert_verified_user(
 }
 
 pub async fn set_password(tx: &mut Tx, user_id: i64, hash: &str) -> Result<(), sqlx::Error> {
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-        .bind(hash).bind(Utc::now()).bind(user_id).execute(conn).await.map(drop))
+        .bind(hash).bind(now).bind(user_id).execute(conn).await.map(drop))
 }
 
 pub async fn set_display_name(tx: &mut Tx, user_id: i64, name: &str) -> Result<(), sqlx::Error> {
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query("UPDATE users SET display_name = $1, updated_at = $2 WHERE id = $3")
-        .bind(name).bind(Utc::now()).bind(user_id).execute(conn).await.map(drop))
+        .bind(name).bind(now).bind(user_id).execute(conn).await.map(drop))
 }
 
 /// Marks an enabled account's address confirmed; `true` only when it was unconfirmed until now.
 pub async fn mark_verified(tx: &mut Tx, user_id: i64) -> Result<bool, sqlx::Error> {
-    let now = Utc::now();
+    let now = tx.now();
     let changed = in_tx!(tx, conn => sqlx::query(
         "UPDATE users SET email_verified_at = $1, updated_at = $1
          WHERE id = $2 AND email_verified_at IS NULL AND disabled_at IS NULL"
@@ -118,7 +120,7 @@ pub async fn mark_verified(tx: &mut Tx, user_id: i64) -> Result<bool, sqlx::Erro
 
 /// Moves an account to a new, verified address; `false` when another account has it.
 pub async fn set_email(tx: &mut Tx, user_id: i64, email: &str) -> Result<bool, sqlx::Error> {
-    let now = Utc::now();
+    let now = tx.now();
     let result = in_tx!(tx, conn => sqlx::query(
         "UPDATE users SET email = $1, email_verified_at = $2, updated_at = $2 WHERE id = $3"
     ).bind(email).bind(now).bind(user_id).execute(conn).await.map(drop));
@@ -130,13 +132,14 @@ pub async fn set_email(tx: &mut Tx, user_id: i64, email: &str) -> Result<bool, s
 }
 
 pub async fn set_role(tx: &mut Tx, user_id: i64, role: Role) -> Result<(), sqlx::Error> {
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query(
         "UPDATE users SET role_id = (SELECT id FROM roles WHERE name = $1), updated_at = $2 WHERE id = $3"
-    ).bind(role.name()).bind(Utc::now()).bind(user_id).execute(conn).await.map(drop))
+    ).bind(role.name()).bind(now).bind(user_id).execute(conn).await.map(drop))
 }
 
 pub async fn set_disabled(tx: &mut Tx, user_id: i64, disabled: bool) -> Result<(), sqlx::Error> {
-    let now = Utc::now();
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query("UPDATE users SET disabled_at = $1, updated_at = $2 WHERE id = $3")
         .bind(disabled.then_some(now)).bind(now).bind(user_id).execute(conn).await.map(drop))
 }
@@ -145,7 +148,7 @@ pub async fn set_disabled(tx: &mut Tx, user_id: i64, disabled: bool) -> Result<(
 /// that identifies the person: email, name, password, addresses, likes, cart, sessions, the mail
 /// sent to them and the snapshots of them in the audit log.
 pub async fn anonymise(tx: &mut Tx, user_id: i64, email: &str) -> Result<(), sqlx::Error> {
-    let now = Utc::now();
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query(
         "UPDATE users SET email = $1, display_name = 'Deleted account', password_hash = '!',
                 email_verified_at = NULL, disabled_at = $2, updated_at = $2 WHERE id = $3"
@@ -237,7 +240,7 @@ pub async fn create_token(
     lifetime: Duration,
 ) -> Result<String, sqlx::Error> {
     let token = random_token();
-    let now = Utc::now();
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query(
         "INSERT INTO user_tokens (user_id, purpose, token_hash, new_email, expires_at, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)"
@@ -262,7 +265,7 @@ pub async fn token_user(
 ) -> Result<Option<i64>, sqlx::Error> {
     on_db!(db, pool => sqlx::query_scalar(
         "SELECT user_id FROM user_tokens WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3"
-    ).bind(token_hash(token)).bind(purpose.name()).bind(Utc::now()).fetch_optional(pool).await)
+    ).bind(token_hash(token)).bind(purpose.name()).bind(db.now()).fetch_optional(pool).await)
 }
 
 /// Uses a good token up, atomically, answering its user and the new email it carries.
@@ -271,7 +274,7 @@ pub async fn take_token(
     token: &str,
     purpose: TokenPurpose,
 ) -> Result<Option<(i64, Option<String>)>, sqlx::Error> {
-    let now = Utc::now();
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query_as(
         "UPDATE user_tokens SET used_at = $1
          WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1
@@ -287,8 +290,9 @@ pub async fn take_token(
 /// Uses up every open token of a user: after a password or address change no older link may act
 /// on the account.
 pub async fn revoke_tokens(tx: &mut Tx, user_id: i64) -> Result<(), sqlx::Error> {
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query("UPDATE user_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
-        .bind(Utc::now()).bind(user_id).execute(conn).await.map(drop))
+        .bind(now).bind(user_id).execute(conn).await.map(drop))
 }
 
 /// Tokens of a purpose made for a user since `since`, for throttling requests for them.
@@ -364,7 +368,7 @@ pub async fn start_session(
     user_agent: &str,
     ip: &str,
 ) -> Result<(), sqlx::Error> {
-    let now = Utc::now();
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query(
         "INSERT INTO user_sessions (session_id, user_id, user_agent, ip, created_at, last_seen_at)
          VALUES ($1, $2, $3, $4, $5, $5)"
@@ -384,7 +388,7 @@ pub async fn keep_newest_sessions(tx: &mut Tx, user_id: i64, max: u32) -> Result
 
 pub async fn touch_session(db: &Db, sign_in_id: &str, ip: &str) -> Result<(), sqlx::Error> {
     on_db!(db, pool => sqlx::query("UPDATE user_sessions SET last_seen_at = $1, ip = $2 WHERE session_id = $3")
-        .bind(Utc::now()).bind(ip).bind(session_key(sign_in_id)).execute(pool).await.map(drop))
+        .bind(db.now()).bind(ip).bind(session_key(sign_in_id)).execute(pool).await.map(drop))
 }
 
 pub async fn end_session(db: &Db, sign_in_id: &str) -> Result<(), sqlx::Error> {
@@ -488,7 +492,7 @@ pub async fn count_attempt(
     rule: &LockRule,
     forget: Duration,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let now = Utc::now();
+    let now = db.now();
     on_db!(db, pool => sqlx::query(
         "INSERT INTO sign_in_failures (subject, failures, locked_until, last_failed_at) VALUES ($1, 0, NULL, $2)
          ON CONFLICT (subject) DO NOTHING"
@@ -564,13 +568,14 @@ pub async fn is_known_client(db: &Db, email: &str, ip: &str) -> Result<bool, sql
 
 /// Notes that the account signed in from this client.
 pub async fn remember_client(tx: &mut Tx, user_id: i64, ip: &str) -> Result<(), sqlx::Error> {
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query(
         "INSERT INTO known_clients (user_id, ip, last_seen_at) VALUES ($1, $2, $3)
          ON CONFLICT (user_id, ip) DO UPDATE SET last_seen_at = excluded.last_seen_at"
     )
     .bind(user_id)
     .bind(ip)
-    .bind(Utc::now())
+    .bind(now)
     .execute(conn)
     .await
     .map(drop))
@@ -595,14 +600,14 @@ pub async fn forget_clients(
 
 /// Forgets clients an account has not signed in from for 90 days; run by the cleanup task.
 pub async fn forget_old_clients(db: &Db) -> Result<(), sqlx::Error> {
-    let cutoff = Utc::now() - Duration::days(90);
+    let cutoff = db.now() - Duration::days(90);
     on_db!(db, pool => sqlx::query("DELETE FROM known_clients WHERE last_seen_at < $1")
         .bind(cutoff).execute(pool).await.map(drop))
 }
 
 /// Forgets failures nobody has repeated for a day; run by the cleanup task.
 pub async fn forget_old_failures(db: &Db) -> Result<(), sqlx::Error> {
-    let cutoff = Utc::now() - Duration::days(1);
+    let cutoff = db.now() - Duration::days(1);
     on_db!(db, pool => sqlx::query("DELETE FROM sign_in_failures WHERE last_failed_at < $1 AND (locked_until IS NULL OR locked_until < $1)")
         .bind(cutoff).execute(pool).await.map(drop))
 }
@@ -614,7 +619,7 @@ pub async fn forget_expired_sign_ins(
     idle: Duration,
     absolute: Duration,
 ) -> Result<(), sqlx::Error> {
-    let now = Utc::now();
+    let now = db.now();
     on_db!(db, pool => sqlx::query("DELETE FROM user_sessions WHERE last_seen_at < $1 OR created_at < $2")
         .bind(now - idle).bind(now - absolute).execute(pool).await.map(drop))
 }
@@ -665,7 +670,7 @@ pub async fn insert_address(
     user_id: i64,
     address: &AddressView,
 ) -> Result<i64, sqlx::Error> {
-    let now = Utc::now();
+    let now = tx.now();
     let existing: i64 = in_tx!(tx, conn => sqlx::query_scalar(
         "SELECT COUNT(*) FROM addresses WHERE user_id = $1 AND kind = $2"
     ).bind(user_id).bind(address.kind.name()).fetch_one(conn).await)?;
@@ -705,6 +710,7 @@ pub async fn set_default_address(
     user_id: i64,
     address_id: i64,
 ) -> Result<bool, sqlx::Error> {
+    let now = tx.now();
     let kind: Option<String> = in_tx!(tx, conn => sqlx::query_scalar(
         "SELECT kind FROM addresses WHERE id = $1 AND user_id = $2"
     ).bind(address_id).bind(user_id).fetch_optional(conn).await)?;
@@ -713,7 +719,7 @@ pub async fn set_default_address(
     };
     clear_default(tx, user_id, kind).await?;
     in_tx!(tx, conn => sqlx::query("UPDATE addresses SET is_default = TRUE, updated_at = $1 WHERE id = $2")
-        .bind(Utc::now()).bind(address_id).execute(conn).await.map(drop))?;
+        .bind(now).bind(address_id).execute(conn).await.map(drop))?;
     Ok(true)
 }
 
@@ -742,6 +748,7 @@ pub struct AuditEntry<'a> {
 }
 
 pub async fn audit(tx: &mut Tx, entry: AuditEntry<'_>) -> Result<(), sqlx::Error> {
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query(
         "INSERT INTO audit_log (actor_user_id, action, entity_type, entity_id, before_data, after_data, ip, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
@@ -753,7 +760,7 @@ pub async fn audit(tx: &mut Tx, entry: AuditEntry<'_>) -> Result<(), sqlx::Error
     .bind(entry.before.map(|v| v.to_string()))
     .bind(entry.after.map(|v| v.to_string()))
     .bind(entry.ip)
-    .bind(Utc::now())
+    .bind(now)
     .execute(conn)
     .await
     .map(drop))

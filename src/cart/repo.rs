@@ -6,7 +6,6 @@ use crate::catalog::repo::ImageColumns;
 use crate::money::{Currency, Money};
 use crate::server::db::{Db, Locked, Tx};
 use crate::{in_tx, on_db};
-use chrono::Utc;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum CartError {
@@ -30,7 +29,7 @@ pub async fn item_count(db: &Db, cart_id: i64) -> Result<u32, sqlx::Error> {
 
 /// A new guest cart, or for a signed-in shopper their one cart (made if they have none yet).
 pub async fn create(db: &Db, owner: Option<i64>) -> Result<i64, sqlx::Error> {
-    let now = Utc::now();
+    let now = db.now();
     match owner {
         None => {
             on_db!(db, pool => sqlx::query_scalar("INSERT INTO carts (created_at, updated_at) VALUES ($1, $1) RETURNING id")
@@ -95,7 +94,7 @@ async fn write_line(
     variant_id: i64,
     quantity: u32,
 ) -> Result<(), sqlx::Error> {
-    let now = Utc::now();
+    let now = tx.now();
     let quantity = i32::try_from(quantity).unwrap_or(i32::MAX);
     in_tx!(tx, conn => sqlx::query(
         "INSERT INTO cart_items (cart_id, variant_id, quantity, added_at) VALUES ($1, $2, $3, $4)
@@ -105,7 +104,7 @@ async fn write_line(
 }
 
 async fn touch(tx: &mut Tx, cart_id: i64) -> Result<(), sqlx::Error> {
-    let now = Utc::now();
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query("UPDATE carts SET updated_at = $1 WHERE id = $2")
         .bind(now).bind(cart_id).execute(conn).await.map(drop))
 }

@@ -810,7 +810,7 @@ pub async fn set_variant_price(
     variant_id: i64,
     price: Money,
 ) -> Result<bool, sqlx::Error> {
-    let now = Utc::now().trunc_subsecs(6);
+    let now = tx.now().trunc_subsecs(6);
     let product_id: Option<i64> = in_tx!(tx, conn => sqlx::query_scalar(
         "UPDATE product_variants SET price_minor = $1, currency = $2, updated_at = $3 WHERE id = $4
          RETURNING product_id"

@@ -20,7 +20,7 @@ mod flow {
     use crate::error::AppError;
     use crate::server::AppState;
     use crate::server::config::{CheckoutSettings, Country, ShippingRate};
-    use chrono::{Duration, Utc};
+    use chrono::Duration;
 
     fn country<'a>(settings: &'a CheckoutSettings, code: Option<&str>) -> &'a Country {
         code.and_then(|code| settings.country(&code.trim().to_uppercase()))
@@ -64,7 +64,7 @@ mod flow {
                         Some("That promo code does not exist.".to_owned()),
                         None,
                     ),
-                    Some(row) => match row.discount(cart.subtotal, Utc::now()) {
+                    Some(row) => match row.discount(cart.subtotal, state.db.now()) {
                         Ok(discount) => (Some(row.code), None, Some(discount)),
                         Err(problem) => (None, Some(problem), None),
                     },
@@ -223,7 +223,7 @@ mod flow {
             save_address,
             number_prefix: settings.order_number_prefix.clone(),
             reserve_for: Duration::minutes(i64::from(settings.reservation_minutes)),
-            now: Utc::now(),
+            now: state.db.now(),
         };
         let letterhead = crate::accounts::emails::Letterhead::of(state);
         let placed = repo::place_order(&state.db, &letterhead, &placement)

@@ -94,7 +94,7 @@ pub async fn insert_promo(db: &Db, promo: &NewPromo) -> Result<Option<i64>, sqlx
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"
     )
     .bind(&promo.code).bind(kind).bind(amount).bind(promo.currency.code())
-    .bind(promo.min_subtotal_minor).bind(promo.expires_at).bind(limit).bind(Utc::now())
+    .bind(promo.min_subtotal_minor).bind(promo.expires_at).bind(limit).bind(db.now())
     .fetch_one(pool).await);
     match inserted {
         Ok(id) => Ok(Some(id)),

@@ -7,7 +7,9 @@ use super::OrderStatus;
 use super::repo::{add_key, record_status};
 use crate::accounts::emails::Letterhead;
 use crate::money::{Currency, Money};
+use crate::server::AppState;
 use crate::server::db::{Db, Locked, Tx};
+use crate::server::jobs::{Job, Schedule};
 use crate::server::mail::enqueue;
 use crate::{in_tx, on_db};
 use chrono::{DateTime, Utc};
@@ -36,7 +38,7 @@ pub async fn insert_payment(
     amount: Money,
     status: &str,
 ) -> Result<(), sqlx::Error> {
-    let now = Utc::now();
+    let now = db.now();
     on_db!(db, pool => sqlx::query(
         "INSERT INTO payments (order_id, provider, payment_intent_id, amount_minor, currency, status, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (payment_intent_id) DO NOTHING"
@@ -112,7 +114,7 @@ pub async fn apply_intent(
     if !INTENT_STATUSES.contains(&update.status.as_str()) {
         return Ok(Applied::Nothing);
     }
-    let now = Utc::now();
+    let now = db.now();
     let Some((mut tx, payment)) = payment_for_update(db, &update.intent_id).await? else {
         return Ok(Applied::Nothing);
     };
@@ -316,7 +318,7 @@ pub async fn apply_refunds(
     amount_refunded_minor: i64,
     event_created: i64,
 ) -> Result<Applied, sqlx::Error> {
-    let now = Utc::now();
+    let now = db.now();
     let Some((mut tx, payment)) = payment_for_update(db, intent_id).await? else {
         return Ok(Applied::Nothing);
     };
@@ -386,9 +388,36 @@ pub async fn flag_payment(db: &Db, intent_id: &str, note: &str) -> Result<Applie
     };
     let order = order_row(&mut tx, payment.order_id).await?;
     let status = OrderStatus::parse(&order.status).unwrap_or(OrderStatus::Cancelled);
-    flag(&mut tx, payment.order_id, status, note, Utc::now()).await?;
+    flag(&mut tx, payment.order_id, status, note, db.now()).await?;
     tx.commit().await?;
     Ok(Applied::Flagged)
+}
+
+// Unpaid orders past their reservation are cancelled and their stock released, checked every minute:
+// a reservation outlives its deadline by a minute at most.
+inventory::submit! {
+    Job {
+        name: "expire reservations",
+        schedule: Schedule::Every(|_| std::time::Duration::from_secs(60)),
+        run: |state| Box::pin(expire_reservations(state)),
+    }
+}
+
+async fn expire_reservations(state: AppState) {
+    match super::repo::expire_reservations(&state.db, state.db.now()).await {
+        Ok(cancelled) => {
+            if !cancelled.is_empty() {
+                tracing::info!(
+                    orders = cancelled.len(),
+                    "unpaid orders cancelled, stock released"
+                );
+            }
+            for order_id in cancelled {
+                cancel_open_intents(&state.db, &state.payments, order_id).await;
+            }
+        }
+        Err(error) => tracing::warn!(%error, "expired reservations could not be released"),
+    }
 }
 
 /// Cancels at the provider the PaymentIntents of a cancelled order that could still be paid, so a

@@ -8,6 +8,7 @@ use crate::accounts::emails::Letterhead;
 use crate::on_db;
 use crate::server::AppState;
 use crate::server::db::Db;
+use crate::server::jobs::{Job, Schedule};
 use crate::server::leases::{self, Queue};
 use axum::Router;
 use axum::body::Bytes;
@@ -68,7 +69,7 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
 
 /// Stores an event once: the same id again changes nothing.
 async fn store(db: &Db, id: &str, kind: &str, payload: &str) -> Result<(), sqlx::Error> {
-    let now = Utc::now();
+    let now = db.now();
     on_db!(db, pool => sqlx::query(
         "INSERT INTO webhook_events (provider_event_id, event_type, payload, next_attempt_at, received_at)
          VALUES ($1, $2, $3, $4, $4) ON CONFLICT (provider_event_id) DO NOTHING"
@@ -154,7 +155,7 @@ pub async fn apply_due(db: &Db, letterhead: &Letterhead<'_>) -> Result<usize, sq
     let due: Vec<Due> = on_db!(db, pool => sqlx::query_as(
         "SELECT id, payload, CAST(attempts AS BIGINT) AS attempts, next_attempt_at FROM webhook_events
          WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT 50"
-    ).bind(Utc::now()).fetch_all(pool).await)?;
+    ).bind(db.now()).fetch_all(pool).await)?;
     let count = due.len();
     for event in due {
         let lease = Duration::seconds(LEASE_SECS);
@@ -182,7 +183,7 @@ pub async fn apply_due(db: &Db, letterhead: &Letterhead<'_>) -> Result<usize, sq
                 );
                 on_db!(db, pool => sqlx::query(
                     "UPDATE webhook_events SET status = 'processed', processed_at = $1, last_error = NULL WHERE id = $2"
-                ).bind(Utc::now()).bind(event.id).execute(pool).await.map(drop))?;
+                ).bind(db.now()).bind(event.id).execute(pool).await.map(drop))?;
             }
             Err(error) => {
                 tracing::warn!(id = event.id, attempt, %error, "webhook event failed; retrying later");
@@ -202,8 +203,12 @@ pub async fn apply_due(db: &Db, letterhead: &Letterhead<'_>) -> Result<usize, sq
     Ok(count)
 }
 
+inventory::submit! {
+    Job { name: "apply payment events", schedule: Schedule::Worker, run: |state| Box::pin(run_worker(state)) }
+}
+
 /// Runs until aborted, applying events as they arrive and every few seconds.
-pub async fn run_worker(state: AppState) {
+async fn run_worker(state: AppState) {
     let letterhead = Letterhead::of(&state);
     loop {
         match apply_due(&state.db, &letterhead).await {

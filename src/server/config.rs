@@ -373,6 +373,11 @@ pub struct SessionSettings {
 }
 
 impl SessionSettings {
+    /// How often expired sessions, and what sign-in leaves behind, are cleared.
+    pub fn cleanup_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.cleanup_interval_minutes.max(1) * 60)
+    }
+
     /// How long a sign-in may sit idle, and how long it may last at all.
     pub fn lifetimes(&self, staff: bool) -> (chrono::Duration, chrono::Duration) {
         if staff {

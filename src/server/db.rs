@@ -6,7 +6,9 @@
 //! which database triggers move with every catalog change), so that the catalog cache can keep that
 //! version in memory and read it again only once it may have moved ([`Db::catalog_changes`]).
 
+use super::clock::Clock;
 use super::config::DatabaseUrl;
+use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
@@ -25,6 +27,7 @@ pub struct Db {
     /// Counts PostgreSQL's announcements of catalog changes (and losses of the connection that
     /// hears them), for whoever wants to wait for one.
     announcements: Arc<tokio::sync::watch::Sender<u64>>,
+    clock: Clock,
 }
 
 #[derive(Clone, Debug)]
@@ -37,6 +40,7 @@ pub enum Pool {
 pub struct Tx {
     inner: EngineTx,
     catalog_changes: Arc<AtomicU64>,
+    clock: Clock,
 }
 
 pub enum EngineTx {
@@ -136,6 +140,7 @@ impl Db {
             queries: Arc::default(),
             catalog_changes,
             announcements: Arc::default(),
+            clock: Clock::default(),
         };
         db.migrate().await?;
         Ok(db)
@@ -149,7 +154,17 @@ impl Db {
             queries: Arc::default(),
             catalog_changes: Arc::default(),
             announcements: Arc::default(),
+            clock: Clock::default(),
         }
+    }
+
+    /// The shop's clock: what "now" is for everything written to and compared in this database.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     async fn migrate(&self) -> Result<(), ConnectError> {
@@ -190,6 +205,7 @@ impl Db {
         Ok(Tx {
             inner,
             catalog_changes: self.catalog_changes.clone(),
+            clock: self.clock.clone(),
         })
     }
 
@@ -311,6 +327,11 @@ async fn notice_catalog_changes(conn: &mut sqlx::SqliteConnection, changes: Arc<
 }
 
 impl Tx {
+    /// The database's clock, read now.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     /// The transaction on its engine, for [`in_tx!`].
     pub fn inner(&mut self) -> &mut EngineTx {
         &mut self.inner
@@ -390,6 +411,15 @@ pub fn contains_pattern(text: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_");
     format!("%{escaped}%")
+}
+
+// On PostgreSQL, other shop processes' catalog changes are heard as they are announced.
+inventory::submit! {
+    super::jobs::Job {
+        name: "hear catalog changes",
+        schedule: super::jobs::Schedule::Worker,
+        run: |state| Box::pin(async move { state.db.listen_for_catalog_changes().await }),
+    }
 }
 
 /// The constraint a failed write broke, named alike on both engines.

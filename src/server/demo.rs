@@ -349,7 +349,7 @@ pub async fn load_if_empty(
 
     let mut tx = db.begin().await?;
     let subcategories = insert_categories(&mut tx).await?;
-    let now = Utc::now();
+    let now = db.now();
     let mut products = 0;
     for (sub_index, (category_id, top, sub)) in subcategories.iter().enumerate() {
         for (noun_index, noun) in sub.nouns.iter().enumerate() {
@@ -427,7 +427,7 @@ pub async fn generate_catalog(
             )
         })
         .collect::<Result<_, _>>()?;
-    let now = Utc::now();
+    let now = db.now();
     let mut made = 0;
     while made < count {
         let mut tx = db.begin().await?;

@@ -33,7 +33,6 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
-use tower_sessions::ExpiredDeletion;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -118,6 +117,7 @@ impl Server {
             payments: Arc::new(payments),
             events: Default::default(),
             gateway_outbox: Default::default(),
+            jobs: Default::default(),
         };
         Ok(Server {
             listener,
@@ -152,86 +152,17 @@ impl Server {
         self.state.events.done()
     }
 
+    /// How far the scheduled background jobs have run, for tests that move the shop's clock.
+    pub fn jobs(&self) -> super::jobs::Progress {
+        self.state.jobs.clone()
+    }
+
     /// Serves until `shutdown` resolves, then finishes the requests in flight and closes the pool.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let store = sessions::Store::new(&self.state.db);
-        let period =
-            Duration::from_secs(self.state.settings.sessions.cleanup_interval_minutes.max(1) * 60);
-        let cleanup = tokio::spawn(async move {
-            if let Err(error) = store.continuously_delete_expired(period).await {
-                tracing::error!(%error, "expired-session cleanup stopped");
-            }
-        });
-        let db = self.state.db.clone();
-        let limiter = self.state.limiter.clone();
-        let sessions = &self.state.settings.sessions;
-        let idle = chrono::Duration::days(sessions.idle_days);
-        let absolute = chrono::Duration::days(sessions.absolute_days);
-        let forget_stale = tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(period);
-            loop {
-                ticks.tick().await;
-                if let Err(error) = crate::accounts::repo::forget_old_failures(&db).await {
-                    tracing::warn!(%error, "old sign-in failures could not be cleared");
-                }
-                if let Err(error) = crate::accounts::repo::forget_old_clients(&db).await {
-                    tracing::warn!(%error, "old known clients could not be cleared");
-                }
-                limiter.forget_idle();
-                if let Err(error) =
-                    crate::accounts::repo::forget_expired_sign_ins(&db, idle, absolute).await
-                {
-                    tracing::warn!(%error, "expired sign-ins could not be cleared");
-                }
-            }
-        });
-        // Unpaid orders past their reservation are cancelled and their stock released, checked
-        // every minute: a reservation outlives its deadline by a minute at most.
-        let state = self.state.clone();
-        let expire_reservations = tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(Duration::from_secs(60));
-            loop {
-                ticks.tick().await;
-                match crate::orders::repo::expire_reservations(&state.db, chrono::Utc::now()).await
-                {
-                    Ok(cancelled) => {
-                        if !cancelled.is_empty() {
-                            tracing::info!(
-                                orders = cancelled.len(),
-                                "unpaid orders cancelled, stock released"
-                            );
-                        }
-                        for order_id in cancelled {
-                            crate::orders::payments::cancel_open_intents(
-                                &state.db,
-                                &state.payments,
-                                order_id,
-                            )
-                            .await;
-                        }
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, "expired reservations could not be released")
-                    }
-                }
-            }
-        });
-        let catalog_announcements = tokio::spawn({
-            let db = self.state.db.clone();
-            async move { db.listen_for_catalog_changes().await }
-        });
-        let payment_events = tokio::spawn(crate::orders::webhook::run_worker(self.state.clone()));
-        let gateway = (self.state.payments.provider == "test_gateway")
-            .then(|| tokio::spawn(super::test_gateway::run_delivery(self.state.clone())));
-        let mailer = tokio::spawn(mail::run_worker(
-            self.state.db.clone(),
-            self.state.config.smtp_url.clone(),
-            self.state.settings.mail.from.clone(),
-            self.state.outbox.clone(),
-        ));
+        let jobs = super::jobs::start(&self.state);
         let result = axum::serve(
             self.listener,
             self.router
@@ -239,15 +170,7 @@ impl Server {
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        cleanup.abort();
-        forget_stale.abort();
-        expire_reservations.abort();
-        catalog_announcements.abort();
-        payment_events.abort();
-        if let Some(gateway) = gateway {
-            gateway.abort();
-        }
-        mailer.abort();
+        jobs.stop();
         self.state.db.close().await;
         result
     }

@@ -41,7 +41,7 @@ pub async fn claim(
         queue.table()
     );
     let claimed = on_db!(db, pool => sqlx::query(&sql)
-        .bind(Utc::now() + lease).bind(id).bind(seen_next_attempt_at)
+        .bind(db.now() + lease).bind(id).bind(seen_next_attempt_at)
         .execute(pool).await.map(|done| done.rows_affected()))?;
     Ok(claimed == 1)
 }
@@ -66,7 +66,7 @@ pub async fn retry_later(
         queue.table()
     );
     on_db!(db, pool => sqlx::query(&sql)
-        .bind(status).bind(Utc::now() + backoff(attempt)).bind(error).bind(id)
+        .bind(status).bind(db.now() + backoff(attempt)).bind(error).bind(id)
         .execute(pool).await.map(drop))
 }
 

@@ -9,6 +9,7 @@
 use super::AppState;
 use super::client_ip::{ClientIp, network_of};
 use super::config::LimitSettings;
+use super::jobs::{Job, Schedule};
 use crate::error::AppError;
 use axum::extract::{Extension, Request, State};
 use axum::http::header::{
@@ -134,12 +135,20 @@ impl<C: Clock + Clone> RateLimiter<C> {
         due
     }
 
-    /// Forgets the clients back at their full allowance; run by the cleanup task.
-    pub fn forget_idle(&self) {
+    /// Forgets the clients back at their full allowance.
+    fn forget_idle(&self) {
         for limiter in [&self.auth, &self.write, &self.staff, &self.render] {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
+    }
+}
+
+inventory::submit! {
+    Job {
+        name: "forget idle rate-limit clients",
+        schedule: Schedule::Every(|state| state.settings.sessions.cleanup_interval()),
+        run: |state| Box::pin(async move { state.limiter.forget_idle() }),
     }
 }
 

@@ -7,6 +7,7 @@ use super::AppState;
 use super::client_ip::ClientIp;
 use super::config::Secret;
 use super::db::{Db, Tx};
+use super::jobs::{Job, Schedule};
 use super::leases::{self, Queue};
 use crate::{in_tx, on_db};
 use axum::Router;
@@ -33,7 +34,7 @@ pub struct Mail {
 }
 
 pub async fn enqueue(tx: &mut Tx, mail: &Mail) -> Result<(), sqlx::Error> {
-    let now = Utc::now();
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query(
         "INSERT INTO email_outbox (to_address, template, subject, body_text, body_html, next_attempt_at, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6)"
@@ -70,8 +71,21 @@ struct Due {
     next_attempt_at: DateTime<Utc>,
 }
 
+inventory::submit! {
+    Job {
+        name: "deliver mail",
+        schedule: Schedule::Worker,
+        run: |state| Box::pin(run_worker(
+            state.db.clone(),
+            state.config.smtp_url.clone(),
+            state.settings.mail.from.clone(),
+            state.outbox.clone(),
+        )),
+    }
+}
+
 /// Runs until the task is aborted, delivering due mail.
-pub async fn run_worker(db: Db, smtp_url: Option<Secret>, from: String, outbox: Outbox) {
+async fn run_worker(db: Db, smtp_url: Option<Secret>, from: String, outbox: Outbox) {
     let transport = match smtp_url {
         Some(url) => {
             match lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url.expose()) {
@@ -104,7 +118,7 @@ async fn deliver_due(
     from: &str,
     outbox: &Outbox,
 ) -> Result<usize, sqlx::Error> {
-    let now = Utc::now();
+    let now = db.now();
     let due: Vec<Due> = on_db!(db, pool => sqlx::query_as(
         "SELECT id, to_address, subject, body_text, body_html, CAST(attempts AS BIGINT) AS attempts, next_attempt_at
          FROM email_outbox WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT 20"
@@ -127,7 +141,7 @@ async fn deliver_due(
                          body_html = CASE WHEN $3 THEN body_html ELSE '' END
                      WHERE id = $2"
                 )
-                .bind(Utc::now()).bind(mail.id).bind(keep_body).execute(pool).await.map(drop))?;
+                .bind(db.now()).bind(mail.id).bind(keep_body).execute(pool).await.map(drop))?;
                 outbox.finished(1);
             }
             Err(error) => {

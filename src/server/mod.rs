@@ -3,10 +3,12 @@
 
 pub mod assets;
 pub mod client_ip;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod http;
+pub mod jobs;
 pub mod leases;
 pub mod limits;
 pub mod mail;
@@ -38,6 +40,8 @@ pub struct AppState {
     pub events: crate::orders::webhook::EventInbox,
     /// Wakes the test gateway's delivery of events, when it is the provider.
     pub gateway_outbox: test_gateway::Outbox,
+    /// How far the scheduled background jobs have run.
+    pub jobs: jobs::Progress,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

@@ -4,6 +4,7 @@
 
 use super::config::{Config, SessionSettings};
 use super::db::{Db, Pool};
+use super::jobs::{Job, Schedule};
 use crate::error::AppError;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -182,4 +183,17 @@ pub fn layer(
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies)
         .with_expiry(Expiry::OnInactivity(Duration::days(settings.idle_days)))
+}
+
+inventory::submit! {
+    Job {
+        name: "delete expired sessions",
+        schedule: Schedule::Worker,
+        run: |state| Box::pin(async move {
+            let period = state.settings.sessions.cleanup_interval();
+            if let Err(error) = Store::new(&state.db).continuously_delete_expired(period).await {
+                tracing::error!(%error, "expired-session cleanup stopped");
+            }
+        }),
+    }
 }

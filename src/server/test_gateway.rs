@@ -9,6 +9,7 @@
 use super::AppState;
 use super::config::{Secret, StripeKeys};
 use super::db::{Constraint, Db};
+use super::jobs::{Job, Schedule};
 use super::mail::escape;
 use crate::on_db;
 use axum::Router;
@@ -848,8 +849,16 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {
     Ok(due.len())
 }
 
-/// Runs until aborted, delivering events as they are queued and retrying those that failed.
-pub async fn run_delivery(state: AppState) {
+inventory::submit! {
+    Job { name: "test gateway: deliver events", schedule: Schedule::Worker, run: |state| Box::pin(run_delivery(state)) }
+}
+
+/// Runs until aborted, delivering events as they are queued and retrying those that failed; only
+/// while the test gateway is the shop's payment provider.
+async fn run_delivery(state: AppState) {
+    if state.payments.provider != "test_gateway" {
+        return;
+    }
     loop {
         match deliver_due(&state).await {
             Ok(n) if n >= 20 => continue,

@@ -35,6 +35,7 @@ pub struct TestApp {
     pub events_applied: tokio::sync::watch::Receiver<u64>,
     /// Changes each time the server has sent a message.
     pub mail_sent: tokio::sync::watch::Receiver<u64>,
+    jobs: emporium::server::jobs::Progress,
     /// The server's payment provider: its keys, for tests that call the built-in gateway as the
     /// shop does.
     pub payments: emporium::server::payments::Payments,
@@ -224,6 +225,7 @@ impl TestApp {
                 server.payment_events_applied(),
                 server.mail_sent(),
                 server.payments().clone(),
+                server.jobs(),
             ));
             server
                 .run_until(async move {
@@ -231,7 +233,7 @@ impl TestApp {
                 })
                 .await
         });
-        let (addr, db, events_applied, mail_sent, payments) =
+        let (addr, db, events_applied, mail_sent, payments, jobs) =
             ready.await.expect("the server started");
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -243,6 +245,7 @@ impl TestApp {
             db,
             events_applied,
             mail_sent,
+            jobs,
             payments,
             database_url,
             media_dir,
@@ -354,6 +357,18 @@ pub async fn execute(db: &Db, sql: &str) -> u64 {
 impl TestApp {
     /// Waits, up to a deadline, until `done` holds: checked now and again each time the server has
     /// applied payment events or sent mail, which is what changes things after the fact.
+    /// Moves the shop's clock forward and waits until its scheduled jobs (reservations that run out,
+    /// old records forgotten) have run at the new time.
+    pub async fn advance(&self, by: chrono::Duration) {
+        self.db.clock().advance(by);
+        tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            self.jobs.caught_up(self.db.clock()),
+        )
+        .await
+        .expect("the scheduled jobs caught up with the clock within 60 s");
+    }
+
     pub async fn until<F, Fut>(&self, what: &str, done: F)
     where
         F: Fn() -> Fut,

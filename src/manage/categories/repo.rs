@@ -3,7 +3,6 @@
 use super::{CategoryDraft, CategoryLine, CategoryOption};
 use crate::server::db::{Db, Tx};
 use crate::{in_tx, on_db};
-use chrono::Utc;
 
 /// A category with its own product count, as [`Stored`].
 const STORED: &str = "SELECT c.id, c.parent_id, c.slug, c.name, c.description, c.hidden,
@@ -87,6 +86,7 @@ pub async fn insert(
     draft: &CategoryDraft,
     parent_id: Option<i64>,
 ) -> Result<i64, sqlx::Error> {
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query_scalar(
         "INSERT INTO categories (parent_id, slug, name, description, hidden, position, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5,
@@ -99,7 +99,7 @@ pub async fn insert(
     .bind(&draft.name)
     .bind(&draft.description)
     .bind(draft.hidden)
-    .bind(Utc::now())
+    .bind(now)
     .fetch_one(conn)
     .await)
 }
@@ -111,6 +111,7 @@ pub async fn update(
     draft: &CategoryDraft,
     parent_id: Option<i64>,
 ) -> Result<(), sqlx::Error> {
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query(
         "UPDATE categories SET
              position = CASE WHEN parent_id IS NOT DISTINCT FROM $1 THEN position
@@ -123,7 +124,7 @@ pub async fn update(
     .bind(&draft.name)
     .bind(&draft.description)
     .bind(draft.hidden)
-    .bind(Utc::now())
+    .bind(now)
     .bind(id)
     .execute(conn)
     .await
@@ -148,13 +149,14 @@ pub async fn redirect_slug(
     old_slug: &str,
     new_slug: &str,
 ) -> Result<(), sqlx::Error> {
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query(
         "DELETE FROM category_slug_redirects WHERE old_slug = $1 AND category_id = $2"
     ).bind(new_slug).bind(id).execute(conn).await.map(drop))?;
     in_tx!(tx, conn => sqlx::query(
         "INSERT INTO category_slug_redirects (old_slug, category_id, created_at) VALUES ($1, $2, $3)
          ON CONFLICT (old_slug) DO UPDATE SET category_id = excluded.category_id"
-    ).bind(old_slug).bind(id).bind(Utc::now()).execute(conn).await.map(drop))
+    ).bind(old_slug).bind(id).bind(now).execute(conn).await.map(drop))
 }
 
 /// Moves a category one place up or down among its siblings; false at the end of its level.
@@ -181,9 +183,10 @@ pub async fn move_category(
 
 /// Moves every product of category `from` into `to`.
 pub async fn move_products(tx: &mut Tx, from: i64, to: i64) -> Result<u64, sqlx::Error> {
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query(
         "UPDATE products SET category_id = $1, updated_at = $2 WHERE category_id = $3"
-    ).bind(to).bind(Utc::now()).bind(from).execute(conn).await.map(|done| done.rows_affected()))
+    ).bind(to).bind(now).bind(from).execute(conn).await.map(|done| done.rows_affected()))
 }
 
 /// Deletes a category without subcategories or products (the foreign keys refuse otherwise).

@@ -7,7 +7,7 @@ use crate::manage::Direction;
 use crate::money::{Currency, Money};
 use crate::server::db::{Db, Tx};
 use crate::{in_tx, on_db};
-use chrono::{SubsecRound, Utc};
+use chrono::SubsecRound;
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -168,9 +168,10 @@ pub async fn set_status(
     product_id: i64,
     status: ProductStatus,
 ) -> Result<(), sqlx::Error> {
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query("UPDATE products SET status = $1, updated_at = $2 WHERE id = $3")
         .bind(status.name())
-        .bind(Utc::now())
+        .bind(now)
         .bind(product_id)
         .execute(conn)
         .await
@@ -179,12 +180,13 @@ pub async fn set_status(
 
 /// Moves a product into the category with `slug`; false when there is no such category.
 pub async fn set_category(tx: &mut Tx, product_id: i64, slug: &str) -> Result<bool, sqlx::Error> {
+    let now = tx.now();
     let moved = in_tx!(tx, conn => sqlx::query(
         "UPDATE products SET category_id = (SELECT id FROM categories WHERE slug = $1), updated_at = $2
          WHERE id = $3 AND EXISTS (SELECT 1 FROM categories WHERE slug = $1)"
     )
     .bind(slug)
-    .bind(Utc::now())
+    .bind(now)
     .bind(product_id)
     .execute(conn)
     .await
@@ -317,7 +319,7 @@ pub async fn insert(
     category_id: i64,
     currency: Currency,
 ) -> Result<i64, sqlx::Error> {
-    let now = Utc::now().trunc_subsecs(6);
+    let now = tx.now().trunc_subsecs(6);
     in_tx!(tx, conn => sqlx::query_scalar(
         "INSERT INTO products (slug, name, description, category_id, status, price_minor, currency,
                                seo_title, seo_description, created_at, updated_at)
@@ -345,6 +347,7 @@ pub async fn update(
     draft: &ProductDraft,
     category_id: i64,
 ) -> Result<(), sqlx::Error> {
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query(
         "UPDATE products SET slug = $1, name = $2, description = $3, category_id = $4, status = $5,
                              seo_title = $6, seo_description = $7, updated_at = $8
@@ -357,7 +360,7 @@ pub async fn update(
     .bind(draft.status.name())
     .bind(&draft.seo_title)
     .bind(&draft.seo_description)
-    .bind(Utc::now())
+    .bind(now)
     .bind(id)
     .execute(conn)
     .await
@@ -369,7 +372,7 @@ pub async fn update(
         in_tx!(tx, conn => sqlx::query(
             "INSERT INTO product_slug_redirects (old_slug, product_id, created_at) VALUES ($1, $2, $3)
              ON CONFLICT (old_slug) DO UPDATE SET product_id = excluded.product_id"
-        ).bind(&before.slug).bind(id).bind(Utc::now()).execute(conn).await.map(drop))?;
+        ).bind(&before.slug).bind(id).bind(now).execute(conn).await.map(drop))?;
     }
     Ok(())
 }
@@ -420,7 +423,7 @@ pub async fn insert_variant(
     product_id: i64,
     draft: &VariantDraft,
 ) -> Result<i64, sqlx::Error> {
-    let now = Utc::now();
+    let now = tx.now();
     let id: i64 = in_tx!(tx, conn => sqlx::query_scalar(
         "INSERT INTO product_variants (product_id, sku, title, option1, price_minor, currency,
                                        compare_at_minor, position, created_at, updated_at)
@@ -449,7 +452,7 @@ pub async fn update_variant(
     variant_id: i64,
     draft: &VariantDraft,
 ) -> Result<(), sqlx::Error> {
-    let now = Utc::now();
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query(
         "UPDATE product_variants SET sku = $1, title = $2, option1 = $2, price_minor = $3, currency = $4,
                                      compare_at_minor = $5, updated_at = $6
@@ -474,12 +477,13 @@ pub async fn update_variant(
 /// Keeps the product's listing price its cheapest variant's (0 with none), in the same transaction
 /// as the change to its variants.
 pub async fn refresh_price(tx: &mut Tx, product_id: i64) -> Result<(), sqlx::Error> {
+    let now = tx.now();
     in_tx!(tx, conn => sqlx::query(
         "UPDATE products SET price_minor = COALESCE(
              (SELECT MIN(price_minor) FROM product_variants WHERE product_id = $1), 0), updated_at = $2
          WHERE id = $1 AND price_minor <> COALESCE(
              (SELECT MIN(price_minor) FROM product_variants WHERE product_id = $1), 0)"
-    ).bind(product_id).bind(Utc::now()).execute(conn).await.map(drop))
+    ).bind(product_id).bind(now).execute(conn).await.map(drop))
 }
 
 /// Moves a variant one place up or down among its product's; false when it is already first or

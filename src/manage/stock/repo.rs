@@ -134,7 +134,7 @@ pub async fn adjust(
     change: &Adjustment,
     actor_user_id: Option<i64>,
 ) -> Result<Option<i32>, sqlx::Error> {
-    let now = Utc::now().trunc_subsecs(6);
+    let now = tx.now().trunc_subsecs(6);
     let on_hand: Option<i32> = in_tx!(tx, conn => sqlx::query_scalar(
         "UPDATE inventory SET on_hand = on_hand + $1, updated_at = $2
          WHERE variant_id = $3 AND on_hand + $1 >= reserved AND on_hand + $1 <= $4
