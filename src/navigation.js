@@ -2,6 +2,7 @@
 // With JavaScript, this script fetches the page a link, a search form or a posted form leads to and
 // patches it into the one on screen instead of loading it whole: scroll position, focus and the
 // state of islands survive, and the address bar and history stay as a full load would leave them.
+// It also lets files be dropped on an upload form.
 (() => {
   if (!window.fetch || !window.DOMParser || !("scrollRestoration" in history)) return;
   history.scrollRestoration = "manual";
@@ -41,6 +42,20 @@
     if (url.hash && url.pathname === location.pathname && url.search === location.search) return;
     event.preventDefault();
     visit(url, { method: "GET" }, { push: true });
+  });
+
+  // An upload form takes files dropped anywhere on it as if chosen in its file input, and sends them
+  // as the browser sends any file upload (a whole-page post, left alone below).
+  addEventListener("dragover", (event) => {
+    if (event.target instanceof Element && event.target.closest("form[data-drop-files]")) event.preventDefault();
+  });
+  addEventListener("drop", (event) => {
+    const form = event.target instanceof Element && event.target.closest("form[data-drop-files]");
+    const input = form && form.querySelector("input[type=file]");
+    if (!input || !event.dataTransfer?.files.length) return;
+    event.preventDefault();
+    input.files = event.dataTransfer.files;
+    form.requestSubmit();
   });
 
   addEventListener("submit", (event) => {

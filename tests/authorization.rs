@@ -16,6 +16,7 @@ use emporium::manage::api as manage;
 use emporium::manage::audit::api as audit;
 use emporium::manage::categories::api as categories;
 use emporium::manage::products::api as products;
+use emporium::manage::products::images;
 use emporium::manage::stock::api as stock;
 use emporium::on_db;
 use emporium::orders::api as orders;
@@ -40,6 +41,8 @@ struct Fixture {
     a_address: i64,
     variant: i64,
     product_id: i64,
+    /// The product's first image.
+    image_id: i64,
     product_slug: String,
     category_id: i64,
     category_slug: String,
@@ -52,6 +55,30 @@ struct Fixture {
 enum Body {
     Read(String),
     Form(Vec<(&'static str, String)>),
+    /// A file upload: these fields and one file that is not an image.
+    Files(Vec<(&'static str, String)>),
+}
+
+impl Body {
+    fn send(self, client: &reqwest::Client, url: String) -> reqwest::RequestBuilder {
+        match self {
+            Body::Read(query) => client.get(format!("{url}?{query}")),
+            Body::Form(pairs) => client.post(url).form(&pairs),
+            Body::Files(pairs) => {
+                let form = pairs
+                    .into_iter()
+                    .fold(reqwest::multipart::Form::new(), |form, (name, value)| {
+                        form.text(name, value)
+                    })
+                    .part(
+                        "images",
+                        reqwest::multipart::Part::bytes(b"not a picture".to_vec())
+                            .file_name("lamp.png"),
+                    );
+                client.post(url).multipart(form)
+            }
+        }
+    }
 }
 
 struct Case {
@@ -395,6 +422,43 @@ fn cases() -> Vec<Case> {
             expect: [401, 403, 403, 403, 409, 409],
         },
         Case {
+            path: images::UploadProductImages::PATH,
+            body: |f, _| Body::Files(vec![("product_id", f.product_id.to_string())]),
+            expect: [401, 403, 403, 403, 400, 400],
+        },
+        Case {
+            path: images::DescribeImage::PATH,
+            body: |f, _| {
+                form(&[
+                    ("product_id", &f.product_id.to_string()),
+                    ("image_id", &f.image_id.to_string()),
+                    ("alt", "A brass lamp, lit"),
+                ])
+            },
+            expect: [401, 403, 403, 403, 200, 200],
+        },
+        Case {
+            path: images::MoveImage::PATH,
+            body: |f, _| {
+                form(&[
+                    ("product_id", &f.product_id.to_string()),
+                    ("image_id", &f.image_id.to_string()),
+                    ("direction", "up"),
+                ])
+            },
+            expect: [401, 403, 403, 403, 400, 400],
+        },
+        Case {
+            path: images::RemoveImage::PATH,
+            body: |f, _| {
+                form(&[
+                    ("product_id", &f.product_id.to_string()),
+                    ("image_id", &f.image_id.to_string()),
+                ])
+            },
+            expect: [401, 403, 403, 403, 200, 404],
+        },
+        Case {
             path: audit::FetchAuditLog::PATH,
             body: |_, _| {
                 read(&audit::FetchAuditLog {
@@ -703,6 +767,10 @@ async fn every_server_function_and_page_answers_each_actor_as_decided() {
          WHERE p.status = 'active' AND i.on_hand - i.reserved > 10 ORDER BY v.id LIMIT 1"
     ).fetch_one(pool).await)
         .unwrap();
+    let image_id: i64 = on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT id FROM product_images WHERE product_id = $1 ORDER BY position LIMIT 1"
+    ).bind(product_id).fetch_one(pool).await)
+    .unwrap();
     let fixture = Fixture {
         a_id,
         b_id,
@@ -710,6 +778,7 @@ async fn every_server_function_and_page_answers_each_actor_as_decided() {
         a_address,
         variant,
         product_id,
+        image_id,
         product_slug,
         category_id,
         category_slug,
@@ -725,7 +794,7 @@ async fn every_server_function_and_page_answers_each_actor_as_decided() {
         .map(|case| {
             let method = match (case.body)(&fixture, 0) {
                 Body::Read(_) => "GET",
-                Body::Form(_) => "POST",
+                Body::Form(_) | Body::Files(_) => "POST",
             };
             (case.path.to_owned(), method.to_owned())
         })
@@ -740,10 +809,7 @@ async fn every_server_function_and_page_answers_each_actor_as_decided() {
     for case in &cases {
         for (index, expected) in case.expect.iter().enumerate() {
             let client = actor(&app, index).await;
-            let request = match (case.body)(&fixture, index) {
-                Body::Read(query) => client.get(format!("{}?{query}", app.url(case.path))),
-                Body::Form(pairs) => client.post(app.url(case.path)).form(&pairs),
-            };
+            let request = (case.body)(&fixture, index).send(&client, app.url(case.path));
             let status = request.send().await.unwrap().status().as_u16();
             if status != *expected {
                 wrong.push(format!(
@@ -758,17 +824,17 @@ async fn every_server_function_and_page_answers_each_actor_as_decided() {
     // Origin, and without one (a browser that sends none still says the request is cross-site).
     let admin = actor(&app, ACTORS.len() - 1).await;
     for case in &cases {
-        let Body::Form(pairs) = (case.body)(&fixture, ACTORS.len() - 1) else {
-            continue;
-        };
         for (name, value) in [
             ("origin", "https://evil.example"),
             ("sec-fetch-site", "cross-site"),
         ] {
-            let status = admin
-                .post(app.url(case.path))
+            let body = (case.body)(&fixture, ACTORS.len() - 1);
+            if matches!(body, Body::Read(_)) {
+                continue;
+            }
+            let status = body
+                .send(&admin, app.url(case.path))
                 .header(name, value)
-                .form(&pairs)
                 .send()
                 .await
                 .unwrap()

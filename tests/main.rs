@@ -16,6 +16,7 @@ mod config;
 mod data;
 mod demo;
 mod http;
+mod images;
 mod likes;
 mod payments;
 mod personal;

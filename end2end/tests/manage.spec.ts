@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { createAdmin, noAxeViolations, ready, signIn } from "../support/journeys";
+import { createAdmin, noAxeViolations, png, ready, signIn } from "../support/journeys";
 
 for (const javaScriptEnabled of [false, true]) {
   test.describe(`JavaScript ${javaScriptEnabled ? "on" : "off"}`, () => {
@@ -123,7 +123,7 @@ for (const javaScriptEnabled of [false, true]) {
       await expect(page.getByTestId("product-row").getByTestId("product-status")).toHaveText("Active");
     });
 
-    test("a manager creates a product with two variants, publishes it, finds it in the shop and changes its price", async ({ page }) => {
+    test("a manager creates a product with two variants and two images, publishes it, finds it in the shop and changes its price", async ({ page }) => {
       const stamp = Date.now();
       const name = `Orrery Lamp ${tag} ${stamp}`;
       const admin = `creator-${tag}-${stamp}@example.com`;
@@ -155,6 +155,31 @@ for (const javaScriptEnabled of [false, true]) {
       await expect(page.getByTestId("variant-line")).toHaveCount(2);
       await noAxeViolations(page, javaScriptEnabled);
 
+      // Two images, described for those who cannot see them: chosen in the file input without
+      // JavaScript, dropped on the form with it.
+      const upload = page.getByRole("form", { name: "Upload images" });
+      await upload.getByLabel("Description").fill(`${name} on a desk`);
+      const files = [png("front.png", 800, 600, [180, 140, 40]), png("side.png", 600, 600, [60, 60, 60])];
+      if (javaScriptEnabled) {
+        const dropped = await page.evaluateHandle((files) => {
+          const transfer = new DataTransfer();
+          for (const file of files) transfer.items.add(new File([new Uint8Array(file.bytes)], file.name, { type: "image/png" }));
+          return transfer;
+        }, files.map((file) => ({ name: file.name, bytes: [...file.buffer] })));
+        await upload.dispatchEvent("drop", { dataTransfer: dropped });
+      } else {
+        await upload.getByLabel("Image files").setInputFiles(files);
+        await upload.getByRole("button", { name: "Upload" }).click();
+      }
+      await expect(page.getByRole("status")).toContainText("Images uploaded.");
+      await ready(page, javaScriptEnabled);
+      await expect(page.getByTestId("image-line")).toHaveCount(2);
+      await expect(page.getByTestId("image-line").first()).toContainText("800 × 600 pixels");
+      await page.getByRole("button", { name: "Show first: image 2" }).click();
+      await expect(page.getByRole("status")).toContainText("Image moved.");
+      await expect(page.getByTestId("image-line").first()).toContainText("600 × 600 pixels");
+      await noAxeViolations(page, javaScriptEnabled);
+
       // Stock for the large one, then into the shop.
       const editor = page.url();
       await page.getByTestId("variant-line").nth(1).getByRole("link", { name: /on hand/ }).click();
@@ -171,6 +196,12 @@ for (const javaScriptEnabled of [false, true]) {
 
       await page.goto(`/products?q=${encodeURIComponent(name)}`);
       await expect(page.getByTestId("product-card").filter({ hasText: name })).toContainText("€120.00");
+      const picture = page.getByTestId("product-card").filter({ hasText: name }).locator("img");
+      await expect(picture).toHaveAttribute("srcset", /-320\.webp 320w, .*-600\.webp 600w$/);
+      await page.getByTestId("product-card").filter({ hasText: name }).getByRole("link").first().click();
+      await expect(page.getByTestId("main-image")).toHaveAttribute("alt", `${name} on a desk`);
+      await expect(page.getByRole("link", { name: "Show image 2 of 2" })).toBeVisible();
+      expect(await page.getByTestId("main-image").evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
       await page.goto("/c/lighting?sort=newest");
       await expect(page.getByTestId("product-card").filter({ hasText: name })).toBeVisible();
 
@@ -193,7 +224,7 @@ for (const javaScriptEnabled of [false, true]) {
       await filters.getByLabel("Staff member").fill(admin);
       await filters.getByLabel("Record", { exact: true }).selectOption("product");
       await filters.getByRole("button", { name: "Filter" }).click();
-      await expect(page.getByTestId("audit-line")).toHaveCount(2);
+      await expect(page.getByTestId("audit-line")).toHaveCount(4);
       await expect(page.getByTestId("audit-line").first()).toContainText("update_product");
       await expect(page.getByTestId("audit-line").last()).toContainText("create_product");
       await expect(page.getByTestId("audit-line").last()).toContainText(name);

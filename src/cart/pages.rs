@@ -122,7 +122,7 @@ fn CartLines(cart: CartView, actions: CartLineActions) -> impl IntoView {
                 view! {
                     <li class="flex flex-wrap items-center gap-4 py-4" data-testid="cart-line">
                         <div class="h-20 w-20 overflow-hidden rounded-md bg-stone-100">
-                            {line.image.clone().map(|image| view! { <img src=image.url alt=image.alt width="80" height="80" class="h-full w-full object-cover" /> })}
+                            {line.image.clone().map(|image| view! { <img src=image.url srcset=image.srcset sizes="80px" alt=image.alt width="80" height="80" class="h-full w-full object-cover" /> })}
                         </div>
                         <div class="min-w-48 flex-1">
                             <a class="font-medium text-stone-900 hover:underline" href=format!("/p/{}", line.product_slug)>{line.product_name.clone()}</a>

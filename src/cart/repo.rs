@@ -217,7 +217,8 @@ pub async fn view(
                     (SELECT COUNT(*) FROM product_variants sibling WHERE sibling.product_id = p.id) AS variant_count,
                     v.price_minor, v.currency, CAST(ci.quantity AS BIGINT) AS quantity,
                     CAST(", available_to_cart!("ci.cart_id"), " AS BIGINT) AS available,
-                    img.path AS image_path, img.alt AS image_alt, img.width AS image_width, img.height AS image_height
+                    img.path AS image_path, img.alt AS image_alt, img.width AS image_width, img.height AS image_height,
+                    img.renditions AS image_renditions
              FROM cart_items ci
              JOIN product_variants v ON v.id = ci.variant_id
              JOIN products p ON p.id = v.product_id

@@ -21,6 +21,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Image {
     pub url: String,
+    /// The same picture at several widths, for the browser to choose from (`srcset`).
+    pub srcset: Option<String>,
     pub alt: String,
     pub width: u32,
     pub height: u32,

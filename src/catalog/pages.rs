@@ -529,7 +529,8 @@ fn ProductView(product: ProductDetail, public_url: String) -> impl IntoView {
                 <section aria-label="Images">
                     <div class="aspect-square overflow-hidden rounded-lg bg-stone-100">
                         {move || images.with_value(|images| images.get(selected.get()).cloned()).map(|image| view! {
-                            <img src=image.url alt=image.alt width=image.width height=image.height class="h-full w-full object-cover" data-testid="main-image" />
+                            <img src=image.url srcset=image.srcset sizes="(min-width: 768px) 36rem, 100vw" alt=image.alt
+                                width=image.width height=image.height class="h-full w-full object-cover" data-testid="main-image" />
                         })}
                     </div>
                     <ul class="mt-3 flex gap-3" aria-label="More images">
@@ -540,7 +541,7 @@ fn ProductView(product: ProductDetail, public_url: String) -> impl IntoView {
                                     <a href=format!("?image={n}") aria-label=label
                                         aria-current=move || (selected.get() == n).then_some("true")
                                         class="block h-20 w-20 overflow-hidden rounded-md border-2 border-transparent aria-[current=true]:border-stone-900">
-                                        <img src=image.url.clone() alt="" width="80" height="80" class="h-full w-full object-cover" />
+                                        <img src=image.url.clone() srcset=image.srcset.clone() sizes="80px" alt="" width="80" height="80" class="h-full w-full object-cover" />
                                     </a>
                                 </li>
                             }

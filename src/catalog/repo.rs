@@ -37,6 +37,7 @@ pub struct ImageColumns {
     image_alt: Option<String>,
     image_width: Option<i32>,
     image_height: Option<i32>,
+    image_renditions: Option<String>,
 }
 
 impl ImageColumns {
@@ -47,12 +48,13 @@ impl ImageColumns {
             self.image_width,
             self.image_height,
         ) {
-            (Some(path), Some(alt), Some(width), Some(height)) => Some(Image {
-                url: media_url(&path),
+            (Some(path), Some(alt), Some(width), Some(height)) => Some(image(
+                &path,
                 alt,
-                width: u32::try_from(width).unwrap_or(0),
-                height: u32::try_from(height).unwrap_or(0),
-            }),
+                width,
+                height,
+                self.image_renditions.as_deref(),
+            )),
             _ => None,
         }
     }
@@ -81,6 +83,33 @@ pub fn media_url(path: &str) -> String {
     format!("/media/{path}")
 }
 
+/// An image as pages show it: an uploaded one by its renditions (the one nearest 640 pixels wide as
+/// `src`, all of them in `srcset`), any other by its file.
+fn image(path: &str, alt: String, width: i32, height: i32, renditions: Option<&str>) -> Image {
+    use crate::server::media::{parse_renditions, rendition_path};
+    let renditions = parse_renditions(renditions.unwrap_or_default());
+    let url = |w: u32| media_url(&rendition_path(path, w));
+    let src = renditions
+        .iter()
+        .copied()
+        .min_by_key(|w| w.abs_diff(640))
+        .map_or_else(|| media_url(path), url);
+    let srcset = (!renditions.is_empty()).then(|| {
+        renditions
+            .iter()
+            .map(|w| format!("{} {w}w", url(*w)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    Image {
+        url: src,
+        srcset,
+        alt,
+        width: u32::try_from(width).unwrap_or(0),
+        height: u32::try_from(height).unwrap_or(0),
+    }
+}
+
 /// Columns of a product card; stock is summed over the product's variants.
 const CARD_COLUMNS: &str = "
     p.id, p.slug, p.name, p.price_minor, p.currency,
@@ -89,7 +118,7 @@ const CARD_COLUMNS: &str = "
     CAST((SELECT COUNT(*) FROM product_variants v JOIN inventory i ON i.variant_id = v.id
        WHERE v.product_id = p.id AND i.on_hand - i.reserved > i.low_stock_threshold) AS BIGINT) AS variants_in_stock,
     img.path AS image_path, img.alt AS image_alt, img.width AS image_width, img.height AS image_height,
-    p.created_at";
+    img.renditions AS image_renditions, p.created_at";
 
 /// Featured active products, newest first.
 #[tracing::instrument(skip(db))]
@@ -540,7 +569,8 @@ pub async fn product_detail(db: &Db, slug: &str) -> Result<Option<ProductDetail>
          WHERE v.product_id = $1 ORDER BY v.position, v.id"
     ).bind(product.id).fetch_all(pool).await)?;
     let images: Vec<ImageColumns> = on_db!(db, pool => sqlx::query_as(
-        "SELECT path AS image_path, alt AS image_alt, width AS image_width, height AS image_height
+        "SELECT path AS image_path, alt AS image_alt, width AS image_width, height AS image_height,
+                renditions AS image_renditions
          FROM product_images WHERE product_id = $1 ORDER BY position"
     ).bind(product.id).fetch_all(pool).await)?;
     let related_sql = format!(

@@ -23,10 +23,31 @@ where
     A::Output: Clone + Send + Sync + 'static,
 {
     let _ = action;
+    feedback(A::PATH, success, success_link)
+}
+
+/// [`FormFeedback`] for a form that posts to a server function by its path, without an action of
+/// its own (a file upload, whose arguments cannot be cloned into one).
+#[component]
+pub fn PathFeedback(
+    /// The server function's path.
+    path: &'static str,
+    /// Said when the form's last submission succeeded.
+    #[prop(optional)]
+    success: Option<&'static str>,
+) -> impl IntoView {
+    feedback(path, success, None)
+}
+
+fn feedback(
+    path: &'static str,
+    success: Option<&'static str>,
+    success_link: Option<(&'static str, &'static str)>,
+) -> impl IntoView {
     let query = use_query_map();
     let failure = move || {
         let query = query.read();
-        (query.get("__path").as_deref() == Some(A::PATH))
+        (query.get("__path").as_deref() == Some(path))
             .then(|| {
                 query
                     .get("__err")
@@ -35,7 +56,7 @@ where
             .flatten()
     };
     #[cfg(feature = "ssr")]
-    let succeeded = crate::server::succeeded_form().as_deref() == Some(A::PATH);
+    let succeeded = crate::server::succeeded_form().as_deref() == Some(path);
     #[cfg(not(feature = "ssr"))]
     let succeeded = false;
     let message = match failure() {

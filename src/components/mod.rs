@@ -7,7 +7,7 @@ mod layout;
 pub mod personal;
 mod product;
 
-pub use form::{Field, FormFeedback, Submit};
+pub use form::{Field, FormFeedback, PathFeedback, Submit};
 pub use layout::{Footer, Header, NotFound};
 pub use product::{ProductCardView, ProductGrid};
 

@@ -29,6 +29,8 @@ pub fn ProductCardView(product: ProductCard) -> impl IntoView {
                         // The link already says the product's name; the picture adds nothing to read out.
                         <img
                             src=image.url
+                            srcset=image.srcset
+                            sizes="(min-width: 1024px) 18rem, (min-width: 640px) 33vw, 50vw"
                             alt=""
                             width=image.width
                             height=image.height

@@ -25,7 +25,6 @@ use std::time::Duration;
 use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -299,7 +298,10 @@ pub fn every_response<S: Clone + Send + Sync + 'static>(
                     .no_br()
                     .quality(CompressionLevel::Precise(4)),
             )
-            .layer(RequestBodyLimitLayer::new(http.body_limit_bytes))
+            .layer(axum::middleware::from_fn({
+                let limit = http.body_limit_bytes;
+                move |request, next| limit_body(limit, request, next)
+            }))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::SERVICE_UNAVAILABLE,
                 Duration::from_secs(http.request_timeout_secs),
@@ -323,6 +325,46 @@ pub fn every_response<S: Clone + Send + Sync + 'static>(
             // Innermost, so the error page gets the headers and compression of any other answer.
             .layer(CatchPanicLayer::custom(internal_error_page)),
     )
+}
+
+/// A server function that takes files, declared beside it with `inventory::submit!`: its body may be
+/// as large as `max_bytes` where every other request keeps `body_limit_bytes`, and it must come as
+/// `multipart/form-data`.
+pub struct Upload {
+    pub path: &'static str,
+    pub max_bytes: usize,
+}
+
+inventory::collect!(Upload);
+
+/// Refuses a body over its route's limit: at once by its declared length, or as it streams in.
+async fn limit_body(default: usize, request: Request, next: axum::middleware::Next) -> Response {
+    let upload = inventory::iter::<Upload>
+        .into_iter()
+        .find(|upload| upload.path == request.uri().path());
+    let limit = upload.map_or(default, |upload| upload.max_bytes);
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response();
+    }
+    // The multipart reader assumes a boundary; a body without one is refused before it looks.
+    let multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|kind| kind.to_str().ok())
+        .is_some_and(|kind| multer::parse_boundary(kind).is_ok());
+    if upload.is_some() && request.method() == axum::http::Method::POST && !multipart {
+        return (
+            StatusCode::BAD_REQUEST,
+            "This form sends files: post it as multipart/form-data.",
+        )
+            .into_response();
+    }
+    next.run(request.map(|body| Body::new(http_body_util::Limited::new(body, limit))))
+        .await
 }
 
 /// The routes of the build's files (`/pkg`): with hashed names, the files there at start are served

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod leases;
 pub mod limits;
 pub mod mail;
+pub mod media;
 pub mod page_cache;
 pub mod payments;
 pub mod sessions;

@@ -12,9 +12,9 @@ use crate::accounts::{Action, Permission, Resource};
 #[cfg(feature = "ssr")]
 use crate::server::db::{Constraint, OnConstraint};
 #[cfg(feature = "ssr")]
-const READ: Permission = Permission(Resource::Products, Action::Read);
+pub(super) const READ: Permission = Permission(Resource::Products, Action::Read);
 #[cfg(feature = "ssr")]
-const WRITE: Permission = Permission(Resource::Products, Action::Write);
+pub(super) const WRITE: Permission = Permission(Resource::Products, Action::Write);
 
 /// A page of the products table for its filters, with the categories to filter and move by.
 #[server(prefix = "/api/manage", input = GetUrl)]
@@ -101,12 +101,8 @@ pub async fn update_products(
                 if placement.status == status.name() {
                     continue;
                 }
-                if status == super::ProductStatus::Active
-                    && super::repo::variant_count(&mut tx, placement.id).await? == 0
-                {
-                    return Err(AppError::bad_request(
-                        "A product without variants cannot be published; add one first.",
-                    ));
+                if status == super::ProductStatus::Active {
+                    ready_to_publish(&mut tx, placement.id).await?;
                 }
                 super::repo::set_status(&mut tx, placement.id, status).await?;
                 after.status = status.name().to_owned();
@@ -152,6 +148,7 @@ pub async fn fetch_product_editor(id: Option<i64>) -> Result<ProductEditor, AppE
             seo_title: String::new(),
             seo_description: String::new(),
             variants: Vec::new(),
+            images: Vec::new(),
             ordered: false,
             categories,
             can_edit,
@@ -160,6 +157,7 @@ pub async fn fetch_product_editor(id: Option<i64>) -> Result<ProductEditor, AppE
     let (draft, variants, ordered) = super::repo::editor(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("That product"))?;
+    let images = super::repo::images(&state.db, id).await?;
     Ok(ProductEditor {
         id: Some(id),
         name: draft.name,
@@ -170,6 +168,10 @@ pub async fn fetch_product_editor(id: Option<i64>) -> Result<ProductEditor, AppE
         seo_title: draft.seo_title.unwrap_or_default(),
         seo_description: draft.seo_description.unwrap_or_default(),
         variants,
+        images: images
+            .into_iter()
+            .map(super::images::ProductImage::of)
+            .collect(),
         ordered,
         categories,
         can_edit,
@@ -216,12 +218,8 @@ pub async fn save_product(
     }
     let saved = match (id, &before) {
         (Some(id), Some(before)) => {
-            if draft.status == super::ProductStatus::Active
-                && repo::variant_count(&mut tx, id).await? == 0
-            {
-                return Err(AppError::bad_request(
-                    "A product without variants cannot be published; add one first.",
-                ));
+            if draft.status == super::ProductStatus::Active {
+                ready_to_publish(&mut tx, id).await?;
             }
             repo::update(&mut tx, id, before, &draft, category_id)
                 .await
@@ -298,6 +296,23 @@ pub async fn delete_product(id: i64) -> Result<(), AppError> {
     .await?;
     leptos_axum::redirect("/manage/products");
     Ok(())
+}
+
+/// A product is published with something to sell and every image described.
+#[cfg(feature = "ssr")]
+async fn ready_to_publish(tx: &mut crate::server::db::Tx, id: i64) -> Result<(), AppError> {
+    if super::repo::variant_count(tx, id).await? == 0 {
+        return Err(AppError::bad_request(
+            "A product without variants cannot be published; add one first.",
+        ));
+    }
+    match super::repo::undescribed_images(tx, id).await? {
+        0 => Ok(()),
+        n => Err(AppError::bad_request(format!(
+            "Describe every image before publishing: {n} {} no description.",
+            if n == 1 { "has" } else { "have" }
+        ))),
+    }
 }
 
 /// The product a variant belongs to, checked to be `product_id`'s.

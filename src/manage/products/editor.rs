@@ -24,6 +24,7 @@ pub struct ProductEditor {
     pub seo_title: String,
     pub seo_description: String,
     pub variants: Vec<VariantLine>,
+    pub images: Vec<super::images::ProductImage>,
     /// Ordered at least once: it can be archived, never deleted.
     pub ordered: bool,
     pub categories: Vec<CategoryChoice>,

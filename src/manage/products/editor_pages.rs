@@ -7,10 +7,14 @@ use super::api::{
 use super::editor::{
     DESCRIPTION_MAX, NAME_MAX, ProductEditor, SEO_DESCRIPTION_MAX, SEO_TITLE_MAX, VariantLine,
 };
+use super::images::{
+    ALT_MAX, DescribeImage, FILES_MAX, MoveImage, ProductImage, RemoveImage, UploadProductImages,
+};
 use super::variants::{SKU_MAX, TITLE_MAX};
-use crate::components::{ErrorPanel, FormFeedback};
+use crate::components::{ErrorPanel, FormFeedback, PathFeedback};
 use crate::manage::slugs::SLUG_MAX;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 const INPUT: &str = "mt-1 w-full rounded-md border border-stone-300 px-3 py-2 text-stone-900";
@@ -38,12 +42,17 @@ fn Editor(id: Signal<Option<i64>>) -> impl IntoView {
         reorder: ServerAction::new(),
         remove: ServerAction::new(),
     };
+    let image_actions = ImageActions {
+        describe: ServerAction::new(),
+        reorder: ServerAction::new(),
+        remove: ServerAction::new(),
+    };
     let editor = Resource::new(move || id.get(), fetch_product_editor);
     view! {
         <Transition fallback=|| view! { <p class="py-4 text-stone-600">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match editor.await {
-                    Ok(editor) => view! { <EditorForm editor save delete variant_actions /> }.into_any(),
+                    Ok(editor) => view! { <EditorForm editor save delete variant_actions image_actions /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -57,6 +66,7 @@ fn EditorForm(
     save: ServerAction<SaveProduct>,
     delete: ServerAction<DeleteProduct>,
     variant_actions: VariantActions,
+    image_actions: ImageActions,
 ) -> impl IntoView {
     let heading = match editor.id {
         Some(_) => editor.name.clone(),
@@ -139,6 +149,8 @@ fn EditorForm(
 
         {editor.id.map(|product_id| view! {
             <Variants product_id variants=editor.variants.clone() can_edit=editor.can_edit actions=variant_actions />
+            <Images product_id images=editor.images.clone() can_edit=editor.can_edit published=status == ProductStatus::Active
+                actions=image_actions />
         })}
 
         {editor.id.filter(|_| editor.can_edit).map(|id| match editor.ordered {
@@ -277,6 +289,107 @@ fn Variants(
                     <button type="submit" class=button>"Add variant"</button>
                 </ActionForm>
             })}
+        </section>
+    }
+}
+
+#[derive(Clone, Copy)]
+struct ImageActions {
+    describe: ServerAction<DescribeImage>,
+    reorder: ServerAction<MoveImage>,
+    remove: ServerAction<RemoveImage>,
+}
+
+#[component]
+fn Images(
+    product_id: i64,
+    images: Vec<ProductImage>,
+    can_edit: bool,
+    published: bool,
+    actions: ImageActions,
+) -> impl IntoView {
+    let button = "rounded-md border border-stone-300 px-2 py-1.5 text-sm hover:bg-stone-100";
+    let count = images.len();
+    let moves = move |image_id: i64, direction: &'static str, label: String, text: &'static str| {
+        view! {
+            <ActionForm action=actions.reorder>
+                <input type="hidden" name="product_id" value=product_id />
+                <input type="hidden" name="image_id" value=image_id />
+                <input type="hidden" name="direction" value=direction />
+                <button type="submit" class=button aria-label=label>{text}</button>
+            </ActionForm>
+        }
+    };
+    view! {
+        <section class="mt-10" aria-labelledby="product-images">
+            <h2 id="product-images" class="text-xl font-semibold text-stone-900">"Images"</h2>
+            <p class=HINT>"The first image is the product's picture in listings. Each needs a description before the product is published."</p>
+            {images.is_empty().then(|| view! { <p class="mt-2 text-stone-700">"No images yet."</p> })}
+            <ol class="mt-2 divide-y divide-stone-200 text-sm" aria-label="Images, in the order the shop shows them">
+                {images.into_iter().enumerate().map(|(n, image)| {
+                    let image_id = image.id;
+                    let name = format!("image {}", n + 1);
+                    let alt_id = format!("image-{image_id}-alt");
+                    view! {
+                        <li class="flex flex-wrap items-start gap-4 py-3" data-testid="image-line">
+                            <img src=image.thumbnail.clone() alt="" width="80" height="80" class="h-20 w-20 rounded-md object-cover" />
+                            <div class="flex-1">
+                                <p class="text-stone-600">{format!("{} × {} pixels", image.width, image.height)}{(n == 0).then_some(" · shown in listings")}</p>
+                                <ActionForm action=actions.describe attr:class="mt-1 flex flex-wrap items-end gap-2" attr:aria-label=format!("Describe {name}")>
+                                    <input type="hidden" name="product_id" value=product_id />
+                                    <input type="hidden" name="image_id" value=image_id />
+                                    <div class="w-80">
+                                        <label for=alt_id.clone() class=LABEL>"Description"</label>
+                                        <input id=alt_id name="alt" type="text" maxlength=ALT_MAX value=image.alt.clone() disabled=!can_edit
+                                            required=published class="mt-1 w-full rounded-md border border-stone-300 px-2 py-1.5 text-stone-900" />
+                                    </div>
+                                    {can_edit.then(|| view! { <button type="submit" class=button>"Save"</button> })}
+                                </ActionForm>
+                                {can_edit.then(|| view! {
+                                    <div class="mt-2 flex flex-wrap items-center gap-2">
+                                        {(n > 0).then(|| moves(image_id, "first", format!("Show first: {name}"), "Show first"))}
+                                        {(n > 0).then(|| moves(image_id, "up", format!("Move up: {name}"), "Move up"))}
+                                        {(n + 1 < count).then(|| moves(image_id, "down", format!("Move down: {name}"), "Move down"))}
+                                        <ActionForm action=actions.remove>
+                                            <input type="hidden" name="product_id" value=product_id />
+                                            <input type="hidden" name="image_id" value=image_id />
+                                            <button type="submit" class="rounded-md border border-red-300 px-2 py-1.5 text-sm text-red-900 hover:bg-red-50"
+                                                aria-label=format!("Remove {name}")>"Remove"</button>
+                                        </ActionForm>
+                                    </div>
+                                })}
+                            </div>
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+            <FormFeedback action=actions.describe success="Description saved." />
+            <FormFeedback action=actions.reorder success="Image moved." />
+            <FormFeedback action=actions.remove success="Image removed." />
+            {can_edit.then(|| view! {
+                // A plain form post (the browser sends the files); with JavaScript, files dropped on
+                // it are sent the same way.
+                <form method="post" enctype="multipart/form-data" action=UploadProductImages::PATH data-drop-files=""
+                    class="mt-4 space-y-3 rounded-md border border-dashed border-stone-400 p-4" aria-label="Upload images">
+                    <input type="hidden" name="product_id" value=product_id />
+                    <div>
+                        <label for="image-files" class=LABEL>"Image files"</label>
+                        <input id="image-files" name="images" type="file" multiple required accept="image/jpeg,image/png,image/webp"
+                            aria-describedby="image-files-hint" class="mt-1 block text-sm" />
+                        <p id="image-files-hint" class=HINT>{format!("JPEG, PNG or WebP, up to 10 MB each and {FILES_MAX} at once; or drop them here.")}</p>
+                    </div>
+                    <div class="max-w-md">
+                        <label for="image-alt" class=LABEL>"Description"</label>
+                        <input id="image-alt" name="alt" type="text" maxlength=ALT_MAX required=published aria-describedby="image-alt-hint" class=INPUT />
+                        <p id="image-alt-hint" class=HINT>{match published {
+                            true => "What the images show; given to each. A published product's images need one.",
+                            false => "What the images show; given to each, and can be changed per image later.",
+                        }}</p>
+                    </div>
+                    <button type="submit" class="rounded-md bg-stone-900 px-4 py-2 text-sm font-medium text-white hover:bg-stone-700">"Upload"</button>
+                </form>
+            })}
+            <PathFeedback path=UploadProductImages::PATH success="Images uploaded." />
         </section>
     }
 }

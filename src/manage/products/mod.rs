@@ -5,6 +5,7 @@
 pub mod api;
 pub mod editor;
 pub mod editor_pages;
+pub mod images;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod repo;

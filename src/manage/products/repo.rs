@@ -530,3 +530,110 @@ pub async fn is_active(tx: &mut Tx, product_id: i64) -> Result<bool, sqlx::Error
         "SELECT EXISTS (SELECT 1 FROM products WHERE id = $1 AND status = 'active')"
     ).bind(product_id).fetch_one(conn).await)
 }
+
+// ---- images ----
+
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct ImageRow {
+    pub id: i64,
+    pub path: String,
+    pub alt: String,
+    pub width: i32,
+    pub height: i32,
+    pub renditions: String,
+}
+
+/// A product's images, in the shop's order (the first is its picture in listings).
+pub async fn images(db: &Db, product_id: i64) -> Result<Vec<ImageRow>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT id, path, alt, width, height, renditions FROM product_images
+         WHERE product_id = $1 ORDER BY position"
+    ).bind(product_id).fetch_all(pool).await)
+}
+
+pub async fn image_of(
+    tx: &mut Tx,
+    product_id: i64,
+    image_id: i64,
+) -> Result<Option<ImageRow>, sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query_as(
+        "SELECT id, path, alt, width, height, renditions FROM product_images
+         WHERE id = $1 AND product_id = $2"
+    ).bind(image_id).bind(product_id).fetch_optional(conn).await)
+}
+
+/// Adds stored images after the product's others, each described by `alt`; their ids in order.
+pub async fn add_images(
+    tx: &mut Tx,
+    product_id: i64,
+    images: &[crate::server::media::StoredImage],
+    alt: &str,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let now = tx.now();
+    let next: i32 = in_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT CAST(COALESCE(MAX(position) + 1, 0) AS INTEGER) FROM product_images WHERE product_id = $1"
+    ).bind(product_id).fetch_one(conn).await)?;
+    let mut ids = Vec::with_capacity(images.len());
+    for (offset, image) in images.iter().enumerate() {
+        let position = next + i32::try_from(offset).unwrap_or(i32::MAX - next);
+        let id: i64 = in_tx!(tx, conn => sqlx::query_scalar(
+            "INSERT INTO product_images (product_id, position, path, alt, width, height, renditions, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"
+        )
+        .bind(product_id)
+        .bind(position)
+        .bind(&image.path)
+        .bind(alt)
+        .bind(i32::try_from(image.width).unwrap_or(i32::MAX))
+        .bind(i32::try_from(image.height).unwrap_or(i32::MAX))
+        .bind(crate::server::media::format_renditions(&image.renditions))
+        .bind(now)
+        .fetch_one(conn)
+        .await)?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+pub async fn set_image_alt(tx: &mut Tx, image_id: i64, alt: &str) -> Result<(), sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query("UPDATE product_images SET alt = $1 WHERE id = $2")
+        .bind(alt).bind(image_id).execute(conn).await.map(drop))
+}
+
+/// Puts a product's images in `order` (every one of its image ids).
+pub async fn order_images(tx: &mut Tx, product_id: i64, order: &[i64]) -> Result<(), sqlx::Error> {
+    // Positions are unique per product: out of the way first, then each to its place.
+    in_tx!(tx, conn => sqlx::query(
+        "UPDATE product_images SET position = -1 - position WHERE product_id = $1"
+    ).bind(product_id).execute(conn).await.map(drop))?;
+    for (position, id) in order.iter().enumerate() {
+        in_tx!(tx, conn => sqlx::query("UPDATE product_images SET position = $1 WHERE id = $2")
+            .bind(i32::try_from(position).unwrap_or(i32::MAX)).bind(id).execute(conn).await.map(drop))?;
+    }
+    Ok(())
+}
+
+pub async fn image_ids(tx: &mut Tx, product_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT id FROM product_images WHERE product_id = $1 ORDER BY position"
+    ).bind(product_id).fetch_all(conn).await)
+}
+
+/// Deletes an image's row; its files stay until nothing uses them (`images::sweep`).
+pub async fn delete_image(tx: &mut Tx, image_id: i64) -> Result<(), sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query("DELETE FROM product_images WHERE id = $1")
+        .bind(image_id).execute(conn).await.map(drop))
+}
+
+/// How many of a product's images have no description; a product with one cannot be published.
+pub async fn undescribed_images(tx: &mut Tx, product_id: i64) -> Result<i64, sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM product_images WHERE product_id = $1 AND alt = ''"
+    ).bind(product_id).fetch_one(conn).await)
+}
+
+/// Every file path the shop's images use under `MEDIA_DIR`.
+pub async fn image_paths(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_scalar("SELECT DISTINCT path FROM product_images")
+        .fetch_all(pool).await)
+}
