@@ -114,20 +114,21 @@ pub fn prepare(
         .collect();
     widths.push(width.min(LARGEST));
     widths.dedup();
-    let renditions = widths
-        .into_iter()
-        .map(|target| {
-            let webp = match target == width {
-                true => encode_webp(&image),
-                false => encode_webp(&image.resize(
-                    target,
-                    u32::MAX,
-                    image::imageops::FilterType::CatmullRom,
-                )),
-            };
-            (target, webp)
-        })
-        .collect();
+    // Widest first, each made from the one before: a small rendition of a large photo then costs
+    // a resize of the last rendition, not of the whole picture.
+    let mut renditions = Vec::with_capacity(widths.len());
+    let mut source = image;
+    for target in widths.into_iter().rev() {
+        if target != source.width() {
+            // The height from the original's proportions, so rounding does not add up down the chain.
+            let scaled =
+                (u64::from(target) * u64::from(height) + u64::from(width) / 2) / u64::from(width);
+            let scaled = u32::try_from(scaled).unwrap_or(u32::MAX).max(1);
+            source = source.resize_exact(target, scaled, image::imageops::FilterType::CatmullRom);
+        }
+        renditions.push((target, encode_webp(&source)));
+    }
+    renditions.reverse();
     let hash = Sha256::digest(&bytes);
     Ok(PreparedImage {
         stem: hash[..16].iter().map(|b| format!("{b:02x}")).collect(),
