@@ -330,22 +330,6 @@ mod tests {
         bytes
     }
 
-    /// The CRC-32 a PNG chunk carries over its type and data.
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = !0_u32;
-        for byte in bytes {
-            crc ^= u32::from(*byte);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
-
     fn scratch() -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!(
             "emporium-media-{}-{}",
@@ -382,7 +366,7 @@ mod tests {
     }
 
     #[test]
-    fn hostile_and_broken_files_are_refused_and_leave_nothing_behind() {
+    fn wrong_broken_and_oversized_files_are_refused_and_leave_nothing_behind() {
         let dir = scratch();
         let limits = ImageLimits::default();
         let refuse = |name: &str, bytes: &[u8]| store_image(&dir, name, bytes, limits).unwrap_err();
@@ -400,16 +384,6 @@ mod tests {
             refuse("cut.png", &whole[..whole.len() / 2]),
             ImageError::Damaged("cut.png".into())
         );
-        // A PNG header claiming 100,000 × 100,000 pixels: refused from its header alone.
-        let mut bomb = png(1, 1);
-        bomb[16..20].copy_from_slice(&100_000_u32.to_be_bytes());
-        bomb[20..24].copy_from_slice(&100_000_u32.to_be_bytes());
-        let crc = crc32(&bomb[12..29]);
-        bomb[29..33].copy_from_slice(&crc.to_be_bytes());
-        assert!(matches!(
-            refuse("bomb.png", &bomb),
-            ImageError::TooManyPixels { .. }
-        ));
         let small = ImageLimits {
             max_bytes: 1024,
             ..limits

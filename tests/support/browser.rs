@@ -81,29 +81,23 @@ pub async fn sign_in(
     .await
 }
 
-/// The status of a page as a browser asks for it.
-pub async fn page_status(app: &TestApp, client: &reqwest::Client, path: &str) -> StatusCode {
+/// A page as a browser asks for it.
+async fn page(app: &TestApp, client: &reqwest::Client, path: &str) -> reqwest::Response {
     client
         .get(app.url(path))
         .header("accept", "text/html")
         .send()
         .await
         .unwrap()
-        .status()
+}
+
+pub async fn page_status(app: &TestApp, client: &reqwest::Client, path: &str) -> StatusCode {
+    page(app, client, path).await.status()
 }
 
 /// The HTML of a page as this browser gets it.
 pub async fn page_text(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
-    client
-        .get(app.url(path))
-        // As a browser asks for a page.
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    page(app, client, path).await.text().await.unwrap()
 }
 
 pub fn location(response: &reqwest::Response) -> Option<String> {
