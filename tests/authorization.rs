@@ -422,6 +422,11 @@ fn cases() -> Vec<Case> {
             expect: [401, 403, 403, 403, 409, 409],
         },
         Case {
+            path: emporium::manage::products::csv::ExportProducts::PATH,
+            body: |_, _| Body::Read(String::new()),
+            expect: STAFF,
+        },
+        Case {
             path: images::UploadProductImages::PATH,
             body: |f, _| Body::Files(vec![("product_id", f.product_id.to_string())]),
             expect: [401, 403, 403, 403, 400, 400],

@@ -13,6 +13,7 @@ mod categories;
 mod checkout;
 mod clients;
 mod config;
+mod csv;
 mod data;
 mod demo;
 mod http;

@@ -3,6 +3,7 @@
 //! archive, move to a category).
 
 pub mod api;
+pub mod csv;
 pub mod editor;
 pub mod editor_pages;
 pub mod images;

@@ -6,6 +6,7 @@ use super::{
 };
 use crate::components::{ErrorPanel, FormFeedback};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
@@ -44,7 +45,11 @@ pub fn ProductsTablePage() -> impl IntoView {
         <Title text="Products" />
         <div class="flex items-center justify-between gap-4">
             <h1 class="text-3xl font-semibold text-stone-900">"Products"</h1>
-            <a class="rounded-md border border-stone-300 px-3 py-2 text-sm font-medium hover:bg-stone-100" href="/manage/products/new">"New product"</a>
+            <div class="flex gap-2">
+                <a class="rounded-md border border-stone-300 px-3 py-2 text-sm font-medium hover:bg-stone-100"
+                    href=super::csv::ExportProducts::PATH download="products.csv">"Export CSV"</a>
+                <a class="rounded-md border border-stone-300 px-3 py-2 text-sm font-medium hover:bg-stone-100" href="/manage/products/new">"New product"</a>
+            </div>
         </div>
         <Transition fallback=|| view! { <p class="py-4 text-stone-600">"Loading products…"</p> }>
             {move || Suspend::new(async move {

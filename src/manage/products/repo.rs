@@ -637,3 +637,84 @@ pub async fn image_paths(db: &Db) -> Result<Vec<String>, sqlx::Error> {
     on_db!(db, pool => sqlx::query_scalar("SELECT DISTINCT path FROM product_images")
         .fetch_all(pool).await)
 }
+
+// ---- CSV ----
+
+#[derive(sqlx::FromRow)]
+struct ExportRow {
+    id: i64,
+    slug: String,
+    name: String,
+    description: String,
+    category: String,
+    status: String,
+    seo_title: Option<String>,
+    seo_description: Option<String>,
+    sku: Option<String>,
+    title: Option<String>,
+    price_minor: Option<i64>,
+    currency: Option<String>,
+    compare_at_minor: Option<i64>,
+    low_stock_threshold: Option<i32>,
+    on_hand: Option<i32>,
+}
+
+/// A page of the export: the lines of up to `limit` products after the product `after`, by id.
+pub struct ExportPage {
+    pub lines: Vec<super::csv::CsvLine>,
+    pub products: i64,
+    pub last_id: i64,
+}
+
+pub async fn export_page(db: &Db, after: i64, limit: i64) -> Result<ExportPage, sqlx::Error> {
+    let rows: Vec<ExportRow> = on_db!(db, pool => sqlx::query_as(
+        "SELECT p.id, p.slug, p.name, p.description, c.slug AS category, p.status, p.seo_title,
+                p.seo_description, v.sku, v.title, v.price_minor, v.currency, v.compare_at_minor,
+                i.low_stock_threshold, i.on_hand
+         FROM (SELECT * FROM products WHERE id > $1 ORDER BY id LIMIT $2) p
+         JOIN categories c ON c.id = p.category_id
+         LEFT JOIN product_variants v ON v.product_id = p.id
+         LEFT JOIN inventory i ON i.variant_id = v.id
+         ORDER BY p.id, v.position, v.id"
+    ).bind(after).bind(limit).fetch_all(pool).await)?;
+    let mut products = 0;
+    let mut last_id = after;
+    let money = |minor: Option<i64>, currency: &Option<String>| match (minor, currency) {
+        (Some(minor), Some(code)) => {
+            Money::new(minor, Currency::parse(code).unwrap_or(Currency::XXX)).to_decimal_string()
+        }
+        _ => String::new(),
+    };
+    let lines = rows
+        .into_iter()
+        .map(|row| {
+            if row.id != last_id {
+                products += 1;
+                last_id = row.id;
+            }
+            super::csv::CsvLine {
+                handle: row.slug,
+                name: row.name,
+                description: row.description,
+                category: row.category,
+                status: row.status,
+                seo_title: row.seo_title.unwrap_or_default(),
+                seo_description: row.seo_description.unwrap_or_default(),
+                price: money(row.price_minor, &row.currency),
+                compare_at: money(row.compare_at_minor, &row.currency),
+                sku: row.sku.unwrap_or_default(),
+                variant: row.title.unwrap_or_default(),
+                low_stock_threshold: row
+                    .low_stock_threshold
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
+                on_hand: row.on_hand.map(|n| n.to_string()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(ExportPage {
+        lines,
+        products,
+        last_id,
+    })
+}
