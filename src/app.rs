@@ -11,6 +11,7 @@ use crate::manage::audit::pages::AuditLogPage;
 use crate::manage::categories::pages::{CategoriesPage, CategoryEditorPage, NewCategoryPage};
 use crate::manage::pages::{ManageHome, ManageLayout, UserPage, UsersPage};
 use crate::manage::products::editor_pages::{NewProductPage, ProductEditorPage};
+use crate::manage::products::import_pages::{ImportPage, ImportsPage};
 use crate::manage::products::pages::ProductsTablePage;
 use crate::manage::stock::pages::{StockPage, VariantStockPage};
 use crate::orders::pages::{AccountOrdersPage, OrderPage};
@@ -85,6 +86,8 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("products") view=ProductsTablePage />
                         <Route path=(StaticSegment("products"), StaticSegment("new")) view=NewProductPage />
                         <Route path=(StaticSegment("products"), ParamSegment("id")) view=ProductEditorPage />
+                        <Route path=StaticSegment("imports") view=ImportsPage />
+                        <Route path=(StaticSegment("imports"), ParamSegment("id")) view=ImportPage />
                         <Route path=StaticSegment("categories") view=CategoriesPage />
                         <Route path=(StaticSegment("categories"), StaticSegment("new")) view=NewCategoryPage />
                         <Route path=(StaticSegment("categories"), ParamSegment("id")) view=CategoryEditorPage />

@@ -16,7 +16,7 @@ use emporium::manage::api as manage;
 use emporium::manage::audit::api as audit;
 use emporium::manage::categories::api as categories;
 use emporium::manage::products::api as products;
-use emporium::manage::products::images;
+use emporium::manage::products::{images, import};
 use emporium::manage::stock::api as stock;
 use emporium::on_db;
 use emporium::orders::api as orders;
@@ -427,6 +427,26 @@ fn cases() -> Vec<Case> {
             expect: STAFF,
         },
         Case {
+            path: import::UploadProductCsv::PATH,
+            body: |f, _| Body::Files(vec![("product_id", f.product_id.to_string())]),
+            expect: [401, 403, 403, 403, 400, 400],
+        },
+        Case {
+            path: import::FetchProductImports::PATH,
+            body: |_, _| Body::Read(String::new()),
+            expect: STAFF,
+        },
+        Case {
+            path: import::FetchProductImport::PATH,
+            body: |_, _| read(&import::FetchProductImport { id: 999_999 }),
+            expect: [401, 403, 403, 404, 404, 404],
+        },
+        Case {
+            path: import::ApplyProductImport::PATH,
+            body: |_, _| form(&[("id", "999999")]),
+            expect: [401, 403, 403, 403, 409, 409],
+        },
+        Case {
             path: images::UploadProductImages::PATH,
             body: |f, _| Body::Files(vec![("product_id", f.product_id.to_string())]),
             expect: [401, 403, 403, 403, 400, 400],
@@ -649,6 +669,12 @@ fn pages(f: &Fixture) -> Vec<(&'static str, String, [&'static str; 6])> {
             "/manage/products/{id}",
             format!("/manage/products/{}", f.product_id),
             STAFF_PAGE,
+        ),
+        ("/manage/imports", "/manage/imports".into(), STAFF_PAGE),
+        (
+            "/manage/imports/{id}",
+            "/manage/imports/999999".into(),
+            ["302 /account/login", "403", "403", "404", "404", "404"],
         ),
         (
             "/manage/categories",

@@ -18,6 +18,7 @@ mod data;
 mod demo;
 mod http;
 mod images;
+mod imports;
 mod likes;
 mod payments;
 mod personal;

@@ -7,6 +7,8 @@ pub mod csv;
 pub mod editor;
 pub mod editor_pages;
 pub mod images;
+pub mod import;
+pub mod import_pages;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod repo;

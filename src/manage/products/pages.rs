@@ -48,6 +48,7 @@ pub fn ProductsTablePage() -> impl IntoView {
             <div class="flex gap-2">
                 <a class="rounded-md border border-stone-300 px-3 py-2 text-sm font-medium hover:bg-stone-100"
                     href=super::csv::ExportProducts::PATH download="products.csv">"Export CSV"</a>
+                <a class="rounded-md border border-stone-300 px-3 py-2 text-sm font-medium hover:bg-stone-100" href="/manage/imports">"Import CSV"</a>
                 <a class="rounded-md border border-stone-300 px-3 py-2 text-sm font-medium hover:bg-stone-100" href="/manage/products/new">"New product"</a>
             </div>
         </div>

@@ -718,3 +718,154 @@ pub async fn export_page(db: &Db, after: i64, limit: i64) -> Result<ExportPage, 
         last_id,
     })
 }
+
+// ---- imports ----
+
+pub async fn category_slugs(db: &Db) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    let slugs: Vec<String> = on_db!(db, pool => sqlx::query_scalar("SELECT slug FROM categories")
+        .fetch_all(pool).await)?;
+    Ok(slugs.into_iter().collect())
+}
+
+pub async fn on_hand(tx: &mut Tx, variant_id: i64) -> Result<i32, sqlx::Error> {
+    in_tx!(tx, conn => sqlx::query_scalar("SELECT on_hand FROM inventory WHERE variant_id = $1")
+        .bind(variant_id).fetch_one(conn).await)
+}
+
+pub async fn insert_import(
+    db: &Db,
+    user_id: i64,
+    file_name: &str,
+    content: &str,
+    checked: &super::import::Checked,
+) -> Result<i64, sqlx::Error> {
+    let now = db.now();
+    let status = match checked.errors.is_empty() {
+        true => "checked",
+        false => "refused",
+    };
+    on_db!(db, pool => sqlx::query_scalar(
+        "INSERT INTO product_imports (user_id, file_name, content, status, lines, products, summary, errors,
+                                      created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id"
+    )
+    .bind(user_id)
+    .bind(file_name)
+    .bind(content)
+    .bind(status)
+    .bind(i32::try_from(checked.lines).unwrap_or(i32::MAX))
+    .bind(i32::try_from(checked.products).unwrap_or(i32::MAX))
+    .bind(serde_json::json!(checked.summary).to_string())
+    .bind(serde_json::json!(checked.errors).to_string())
+    .bind(now)
+    .fetch_one(pool)
+    .await)
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ImportRow {
+    id: i64,
+    file_name: String,
+    status: String,
+    lines: i32,
+    products: i32,
+    products_done: i32,
+    summary: String,
+    errors: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl ImportRow {
+    pub fn view(self, can_edit: bool) -> super::import::ImportView {
+        let errors: Vec<super::import::LineError> =
+            serde_json::from_str(&self.errors).unwrap_or_default();
+        super::import::ImportView {
+            can_apply: can_edit && self.status == "checked" && errors.is_empty(),
+            id: self.id,
+            file_name: self.file_name,
+            status: self.status,
+            lines: i64::from(self.lines),
+            products: i64::from(self.products),
+            products_done: i64::from(self.products_done),
+            summary: serde_json::from_str(&self.summary).unwrap_or_default(),
+            errors,
+            created_at: self.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        }
+    }
+}
+
+/// The import `id`, or the newest 20.
+pub async fn imports(db: &Db, id: Option<i64>) -> Result<Vec<ImportRow>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT id, file_name, status, lines, products, products_done, summary, errors, created_at
+         FROM product_imports WHERE $1 IS NULL OR id = $1 ORDER BY id DESC LIMIT 20"
+    ).bind(id).fetch_all(pool).await)
+}
+
+/// Queues a checked import without errors; false for any other.
+pub async fn queue_import(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
+    let queued = on_db!(db, pool => sqlx::query(
+        "UPDATE product_imports SET status = 'queued', updated_at = $1
+         WHERE id = $2 AND status = 'checked' AND errors = '[]'"
+    ).bind(db.now()).bind(id).execute(pool).await.map(|done| done.rows_affected()))?;
+    Ok(queued == 1)
+}
+
+pub struct ClaimedImport {
+    pub id: i64,
+    pub user_id: Option<i64>,
+    pub content: String,
+    pub products_done: i32,
+    pub errors: Vec<super::import::LineError>,
+}
+
+/// Takes the next queued import, or one whose applier's lease ran out, for ten minutes.
+pub async fn claim_import(db: &Db) -> Result<Option<ClaimedImport>, sqlx::Error> {
+    let now = db.now();
+    // The status is checked again on the row itself: two shop processes never take one import.
+    let claimed: Option<(i64, Option<i64>, String, i32, String)> = on_db!(db, pool => sqlx::query_as(
+        "UPDATE product_imports SET status = 'applying', lease_until = $1, updated_at = $2
+         WHERE id = (SELECT id FROM product_imports
+                     WHERE status = 'queued' OR (status = 'applying' AND lease_until < $2)
+                     ORDER BY id LIMIT 1)
+           AND (status = 'queued' OR (status = 'applying' AND lease_until < $2))
+         RETURNING id, user_id, content, products_done, errors"
+    ).bind(now + chrono::Duration::minutes(10)).bind(now).fetch_optional(pool).await)?;
+    Ok(claimed.map(
+        |(id, user_id, content, products_done, errors)| ClaimedImport {
+            id,
+            user_id,
+            content,
+            products_done,
+            errors: serde_json::from_str(&errors).unwrap_or_default(),
+        },
+    ))
+}
+
+/// Records, in the batch's own transaction, how many products are done; renews the lease.
+pub async fn record_progress(
+    tx: &mut Tx,
+    id: i64,
+    done: i64,
+    errors: &[super::import::LineError],
+) -> Result<(), sqlx::Error> {
+    let now = tx.now();
+    in_tx!(tx, conn => sqlx::query(
+        "UPDATE product_imports SET products_done = $1, errors = $2, lease_until = $3, updated_at = $4
+         WHERE id = $5"
+    )
+    .bind(i32::try_from(done).unwrap_or(i32::MAX))
+    .bind(serde_json::json!(errors).to_string())
+    .bind(now + chrono::Duration::minutes(10))
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await
+    .map(drop))
+}
+
+pub async fn finish_import(db: &Db, id: i64) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => sqlx::query(
+        "UPDATE product_imports SET status = 'applied', lease_until = NULL, updated_at = $1 WHERE id = $2"
+    ).bind(db.now()).bind(id).execute(pool).await.map(drop))
+}

@@ -1,0 +1,21 @@
+-- A CSV file of products a staff member uploaded: checked line by line first (a dry run, whose
+-- errors and counts are kept here), then applied in batches by a background job, which records how
+-- many products it has done so the progress survives a reload and a restart. Kept in step with
+-- migrations/postgres.
+
+CREATE TABLE product_imports (
+    id            INTEGER PRIMARY KEY,
+    user_id       INTEGER REFERENCES users (id) ON DELETE SET NULL,
+    file_name     TEXT NOT NULL,
+    content       TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('refused', 'checked', 'queued', 'applying', 'applied')),
+    lines         INTEGER NOT NULL,
+    products      INTEGER NOT NULL,
+    products_done INTEGER NOT NULL DEFAULT 0,
+    summary       TEXT NOT NULL,
+    errors        TEXT NOT NULL,
+    lease_until   TEXT,
+    created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')),
+    updated_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'))
+);
+CREATE INDEX product_imports_status_idx ON product_imports (status);
