@@ -13,7 +13,7 @@ use emporium::manage::products::import::{
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 
-/// Uploads `content` as a CSV file; the import's id.
+/// Uploads `content` as a CSV file and lets the shop check it; the import's id.
 async fn upload(
     app: &TestApp,
     client: &reqwest::Client,
@@ -30,7 +30,9 @@ async fn upload(
         .await
         .unwrap();
     let status = response.status();
-    // The page of the checked import, where a browser goes next.
+    // The background job checks it; the test waits until the shop's jobs have all run since.
+    app.advance(chrono::Duration::seconds(5)).await;
+    // The page of the import, where a browser goes next.
     let id = response.headers().get("location").and_then(|to| {
         to.to_str()
             .ok()?

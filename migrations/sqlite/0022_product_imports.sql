@@ -1,6 +1,6 @@
--- A CSV file of products a staff member uploaded: checked line by line first (a dry run, whose
--- errors and counts are kept here), then applied in batches by a background job, which records how
--- many products it has done so the progress survives a reload and a restart. Kept in step with
+-- A CSV file of products a staff member uploaded: checked first by a background job (a dry run in
+-- batches, whose errors and counts are kept here), then applied in batches by the same job, which
+-- records how many products each pass has done, so the progress survives a reload and a restart. Kept in step with
 -- migrations/postgres.
 
 CREATE TABLE product_imports (
@@ -8,9 +8,10 @@ CREATE TABLE product_imports (
     user_id       INTEGER REFERENCES users (id) ON DELETE SET NULL,
     file_name     TEXT NOT NULL,
     content       TEXT NOT NULL,
-    status        TEXT NOT NULL CHECK (status IN ('refused', 'checked', 'queued', 'applying', 'applied')),
+    status        TEXT NOT NULL CHECK (status IN ('checking', 'refused', 'checked', 'queued', 'applying', 'applied')),
     lines         INTEGER NOT NULL,
     products      INTEGER NOT NULL,
+    products_checked INTEGER NOT NULL DEFAULT 0,
     products_done INTEGER NOT NULL DEFAULT 0,
     summary       TEXT NOT NULL,
     errors        TEXT NOT NULL,

@@ -60,6 +60,7 @@ async fn every(name: &'static str, period: Duration, run: fn(AppState) -> Work, 
         tokio::select! {
             _ = ticks.tick() => {}
             Ok(()) = moves.changed() => {}
+            () = state.jobs.wake.notified() => {}
         }
         let at = state.db.clock().ahead();
         run(state.clone()).await;
@@ -70,13 +71,22 @@ async fn every(name: &'static str, period: Duration, run: fn(AppState) -> Work, 
 /// How far into the shop's time each scheduled job has run: what a test that moves the clock waits
 /// for before it looks at what the jobs did.
 #[derive(Clone, Debug, Default)]
-pub struct Progress(Arc<watch::Sender<BTreeMap<&'static str, chrono::Duration>>>);
+pub struct Progress {
+    runs: Arc<watch::Sender<BTreeMap<&'static str, chrono::Duration>>>,
+    wake: Arc<tokio::sync::Notify>,
+}
 
 impl Progress {
     fn ran(&self, job: &'static str, at: chrono::Duration) {
-        self.0.send_modify(|runs| {
+        self.runs.send_modify(|runs| {
             runs.insert(job, at);
         });
+    }
+
+    /// Runs the scheduled jobs now, for work that should not wait for their period (a file to
+    /// import); one already running finishes first.
+    pub fn wake(&self) {
+        self.wake.notify_waiters();
     }
 
     /// Waits until every scheduled job has run since the clock was last moved.
@@ -86,7 +96,7 @@ impl Progress {
             .into_iter()
             .filter(|job| matches!(job.schedule, Schedule::Every(_)))
             .count();
-        let mut runs = self.0.subscribe();
+        let mut runs = self.runs.subscribe();
         // The sender lives as long as the shop's state, which outlives this wait.
         let _ = runs
             .wait_for(|runs| runs.len() == scheduled && runs.values().all(|at| *at >= now))

@@ -42,6 +42,8 @@ pub struct ImportView {
     pub status: String,
     pub lines: i64,
     pub products: i64,
+    /// How far the check has got, then how far applying it has.
+    pub products_checked: i64,
     pub products_done: i64,
     pub summary: ImportSummary,
     pub errors: Vec<LineError>,
@@ -54,14 +56,23 @@ inventory::submit! {
     crate::server::http::Upload { path: <UploadProductCsv as leptos::server_fn::ServerFn>::PATH, max_bytes: FILE_MAX_BYTES + 64 * 1024 }
 }
 
-/// Checks an uploaded CSV file and keeps it with what checking found; goes on to its page.
+/// Keeps an uploaded CSV file with its lines' errors, to be checked against the catalog by the
+/// background job; goes on to its page, which shows how far that has got.
 #[server(prefix = "/api/manage", input = MultipartFormData)]
 pub async fn upload_product_csv(data: MultipartData) -> Result<i64, AppError> {
     let user = crate::accounts::auth::require(super::api::WRITE).await?;
     let state = crate::server::state()?;
     let (file_name, content) = read_file(data).await?;
-    let checked = check(&state, user.id, &content).await?;
-    let id = super::repo::insert_import(&state.db, user.id, &file_name, &content, &checked).await?;
+    let categories = super::repo::category_slugs(&state.db).await?;
+    let (products, lines, mut errors) = parse(&content, state.settings.shop.currency, &categories);
+    errors.truncate(ERRORS_KEPT);
+    let parsed = Parsed {
+        lines,
+        products: products.len() as i64,
+        errors,
+    };
+    let id = super::repo::insert_import(&state.db, user.id, &file_name, &content, &parsed).await?;
+    state.jobs.wake();
     leptos_axum::redirect(&format!("/manage/imports/{id}"));
     Ok(id)
 }
@@ -101,15 +112,15 @@ pub async fn apply_product_import(id: i64) -> Result<(), AppError> {
         ));
     }
     tracing::info!(import = id, user = user.id, "product import queued");
+    state.jobs.wake();
     Ok(())
 }
 
-/// What checking or applying found.
+/// A file as reading it found it.
 #[cfg(feature = "ssr")]
-pub struct Checked {
+pub struct Parsed {
     pub lines: i64,
     pub products: i64,
-    pub summary: ImportSummary,
     pub errors: Vec<LineError>,
 }
 
@@ -314,43 +325,6 @@ pub fn parse(
 /// How many products each transaction takes.
 #[cfg(feature = "ssr")]
 pub const BATCH: usize = 200;
-
-/// Checks a file: parsed, then tried against the catalog a batch at a time, each batch rolled back.
-#[cfg(feature = "ssr")]
-async fn check(
-    state: &crate::server::AppState,
-    user_id: i64,
-    content: &str,
-) -> Result<Checked, AppError> {
-    let categories = super::repo::category_slugs(&state.db).await?;
-    let (products, lines, mut errors) = parse(content, state.settings.shop.currency, &categories);
-    let mut summary = ImportSummary::default();
-    for batch in products.chunks(BATCH) {
-        let mut tx = state.db.begin().await?;
-        for product in batch {
-            match apply(
-                &mut tx,
-                Some(user_id),
-                product,
-                state.settings.shop.currency,
-            )
-            .await?
-            {
-                Ok(change) => change.count(&mut summary),
-                Err(found) => errors.extend(found),
-            }
-        }
-        drop(tx);
-    }
-    errors.sort_by_key(|error| error.line);
-    errors.truncate(ERRORS_KEPT);
-    Ok(Checked {
-        lines,
-        products: products.len() as i64,
-        summary,
-        errors,
-    })
-}
 
 /// What applying one product did.
 #[cfg(feature = "ssr")]
@@ -559,60 +533,83 @@ pub async fn apply(
     Ok(Ok(change))
 }
 
-// Applies queued imports a batch at a time; a batch commits with the count of products done, so a
-// restart goes on from the next one.
+// Checks uploaded imports, then applies queued ones, a batch at a time; each batch records how far
+// its pass has got (an applied batch in its own transaction), so a restart goes on from there.
 #[cfg(feature = "ssr")]
 inventory::submit! {
     crate::server::jobs::Job {
-        name: "apply product imports",
+        name: "check and apply product imports",
         schedule: crate::server::jobs::Schedule::Every(|_| std::time::Duration::from_secs(5)),
-        run: |state| Box::pin(apply_queued(state)),
+        run: |state| Box::pin(work(state)),
     }
 }
 
 #[cfg(feature = "ssr")]
-async fn apply_queued(state: crate::server::AppState) {
+async fn work(state: crate::server::AppState) {
     loop {
-        match apply_next(&state).await {
-            Ok(true) => continue,
-            Ok(false) => return,
-            Err(error) => {
-                tracing::error!(%error, "a product import stopped; it goes on when its lease runs out");
-                return;
-            }
+        let next = match super::repo::claim_import(&state.db).await {
+            Ok(Some(claimed)) => run(&state, claimed).await,
+            Ok(None) => return,
+            Err(error) => Err(error.into()),
+        };
+        if let Err(error) = next {
+            tracing::error!(%error, "a product import stopped; it goes on when its lease runs out");
+            return;
         }
     }
 }
 
-/// Claims the next import to apply and applies the rest of it; false when there was none.
+/// One pass over a claimed import: the check (each batch rolled back) or the apply (each batch
+/// committed), from where the pass got to.
 #[cfg(feature = "ssr")]
-async fn apply_next(state: &crate::server::AppState) -> Result<bool, AppError> {
-    let Some(claimed) = super::repo::claim_import(&state.db).await? else {
-        return Ok(false);
-    };
+async fn run(
+    state: &crate::server::AppState,
+    claimed: super::repo::ClaimedImport,
+) -> Result<(), AppError> {
     let categories = super::repo::category_slugs(&state.db).await?;
     let currency = state.settings.shop.currency;
     let (products, _, _) = parse(&claimed.content, currency, &categories);
-    let mut errors = claimed.errors;
-    let mut done = claimed.products_done as usize;
+    let applying = claimed.status == "applying";
+    let (mut summary, mut errors) = (claimed.summary, claimed.errors);
+    let mut done = claimed.done as usize;
     for batch in products[done.min(products.len())..].chunks(BATCH) {
         let mut tx = state.db.begin().await?;
         for product in batch {
             match apply(&mut tx, claimed.user_id, product, currency).await? {
+                Ok(change) if !applying => change.count(&mut summary),
                 Ok(_) => {}
                 Err(found) => errors.extend(found),
             }
         }
         done += batch.len();
+        errors.sort_by_key(|error| error.line);
         errors.truncate(ERRORS_KEPT);
-        super::repo::record_progress(&mut tx, claimed.id, done as i64, &errors).await?;
-        tx.commit().await?;
+        match applying {
+            true => {
+                super::repo::record_progress(&mut tx, claimed.id, true, done, &summary, &errors)
+                    .await?;
+                tx.commit().await?;
+            }
+            false => {
+                drop(tx);
+                let mut tx = state.db.begin().await?;
+                super::repo::record_progress(&mut tx, claimed.id, false, done, &summary, &errors)
+                    .await?;
+                tx.commit().await?;
+            }
+        }
     }
-    super::repo::finish_import(&state.db, claimed.id).await?;
+    let status = match (applying, errors.is_empty()) {
+        (true, _) => "applied",
+        (false, true) => "checked",
+        (false, false) => "refused",
+    };
+    super::repo::finish_import(&state.db, claimed.id, status).await?;
     tracing::info!(
         import = claimed.id,
         products = done,
-        "product import applied"
+        status,
+        "product import pass done"
     );
-    Ok(true)
+    Ok(())
 }

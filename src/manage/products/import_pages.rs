@@ -16,6 +16,7 @@ const HINT: &str = "mt-1 text-sm text-stone-600";
 
 fn status_label(status: &str) -> &'static str {
     match status {
+        "checking" => "Being checked: nothing is changed until it is applied",
         "refused" => "Has errors: nothing applied",
         "checked" => "Checked: ready to apply",
         "queued" => "Waiting to be applied",
@@ -97,6 +98,7 @@ pub fn ImportPage() -> impl IntoView {
 #[component]
 fn Import(import: ImportView, apply: ServerAction<ApplyProductImport>) -> impl IntoView {
     let summary = import.summary;
+    let checking = import.status == "checking";
     let underway = matches!(import.status.as_str(), "queued" | "applying");
     let rows = [
         ("New products", summary.new_products),
@@ -112,7 +114,15 @@ fn Import(import: ImportView, apply: ServerAction<ApplyProductImport>) -> impl I
         <h1 class="mt-2 text-3xl font-semibold text-stone-900">{import.file_name.clone()}</h1>
         <p class="mt-1 text-stone-700" data-testid="import-status">{status_label(&import.status)}</p>
         <p class=HINT>{format!("{} lines, {} products, uploaded {}.", import.lines, import.products, import.created_at)}</p>
-        <h2 class="mt-6 text-xl font-semibold text-stone-900">"What it changes"</h2>
+        {checking.then(|| view! {
+            <div class="mt-6 max-w-md">
+                <label for="import-check" class="block text-sm font-medium text-stone-900">"Checked"</label>
+                <progress id="import-check" class="mt-1 w-full" max=import.products value=import.products_checked></progress>
+                <p class=HINT>{format!("{} of {} products", import.products_checked, import.products)}</p>
+                <a class="text-sm underline" href=format!("/manage/imports/{}", import.id)>"Refresh"</a>
+            </div>
+        })}
+        <h2 class="mt-6 text-xl font-semibold text-stone-900">{match checking { true => "What it changes, so far", false => "What it changes" }}</h2>
         <dl class="mt-2 grid max-w-md grid-cols-2 gap-x-4 gap-y-1 text-sm" data-testid="import-summary">
             {rows.into_iter().map(|(label, n)| view! { <dt class="text-stone-600">{label}</dt><dd>{n}</dd> }).collect_view()}
         </dl>

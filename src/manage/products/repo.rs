@@ -737,26 +737,21 @@ pub async fn insert_import(
     user_id: i64,
     file_name: &str,
     content: &str,
-    checked: &super::import::Checked,
+    parsed: &super::import::Parsed,
 ) -> Result<i64, sqlx::Error> {
     let now = db.now();
-    let status = match checked.errors.is_empty() {
-        true => "checked",
-        false => "refused",
-    };
     on_db!(db, pool => sqlx::query_scalar(
         "INSERT INTO product_imports (user_id, file_name, content, status, lines, products, summary, errors,
                                       created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id"
+         VALUES ($1, $2, $3, 'checking', $4, $5, $6, $7, $8, $8) RETURNING id"
     )
     .bind(user_id)
     .bind(file_name)
     .bind(content)
-    .bind(status)
-    .bind(i32::try_from(checked.lines).unwrap_or(i32::MAX))
-    .bind(i32::try_from(checked.products).unwrap_or(i32::MAX))
-    .bind(serde_json::json!(checked.summary).to_string())
-    .bind(serde_json::json!(checked.errors).to_string())
+    .bind(i32::try_from(parsed.lines).unwrap_or(i32::MAX))
+    .bind(i32::try_from(parsed.products).unwrap_or(i32::MAX))
+    .bind(serde_json::json!(super::import::ImportSummary::default()).to_string())
+    .bind(serde_json::json!(parsed.errors).to_string())
     .bind(now)
     .fetch_one(pool)
     .await)
@@ -769,6 +764,7 @@ pub struct ImportRow {
     status: String,
     lines: i32,
     products: i32,
+    products_checked: i32,
     products_done: i32,
     summary: String,
     errors: String,
@@ -786,6 +782,7 @@ impl ImportRow {
             status: self.status,
             lines: i64::from(self.lines),
             products: i64::from(self.products),
+            products_checked: i64::from(self.products_checked),
             products_done: i64::from(self.products_done),
             summary: serde_json::from_str(&self.summary).unwrap_or_default(),
             errors,
@@ -797,7 +794,8 @@ impl ImportRow {
 /// The import `id`, or the newest 20.
 pub async fn imports(db: &Db, id: Option<i64>) -> Result<Vec<ImportRow>, sqlx::Error> {
     on_db!(db, pool => sqlx::query_as(
-        "SELECT id, file_name, status, lines, products, products_done, summary, errors, created_at
+        "SELECT id, file_name, status, lines, products, products_checked, products_done, summary, errors,
+                created_at
          FROM product_imports WHERE $1 IS NULL OR id = $1 ORDER BY id DESC LIMIT 20"
     ).bind(id).fetch_all(pool).await)
 }
@@ -811,61 +809,92 @@ pub async fn queue_import(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
     Ok(queued == 1)
 }
 
+/// An import taken for a pass: its check (`checking`) or its apply (`applying`).
 pub struct ClaimedImport {
     pub id: i64,
+    pub status: String,
     pub user_id: Option<i64>,
     pub content: String,
-    pub products_done: i32,
+    /// Products the pass has done already.
+    pub done: i32,
+    pub summary: super::import::ImportSummary,
     pub errors: Vec<super::import::LineError>,
 }
 
-/// Takes the next queued import, or one whose applier's lease ran out, for ten minutes.
-pub async fn claim_import(db: &Db) -> Result<Option<ClaimedImport>, sqlx::Error> {
-    let now = db.now();
-    // The status is checked again on the row itself: two shop processes never take one import.
-    let claimed: Option<(i64, Option<i64>, String, i32, String)> = on_db!(db, pool => sqlx::query_as(
-        "UPDATE product_imports SET status = 'applying', lease_until = $1, updated_at = $2
-         WHERE id = (SELECT id FROM product_imports
-                     WHERE status = 'queued' OR (status = 'applying' AND lease_until < $2)
-                     ORDER BY id LIMIT 1)
-           AND (status = 'queued' OR (status = 'applying' AND lease_until < $2))
-         RETURNING id, user_id, content, products_done, errors"
-    ).bind(now + chrono::Duration::minutes(10)).bind(now).fetch_optional(pool).await)?;
-    Ok(claimed.map(
-        |(id, user_id, content, products_done, errors)| ClaimedImport {
-            id,
-            user_id,
-            content,
-            products_done,
-            errors: serde_json::from_str(&errors).unwrap_or_default(),
-        },
-    ))
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    id: i64,
+    status: String,
+    user_id: Option<i64>,
+    content: String,
+    products_checked: i32,
+    products_done: i32,
+    summary: String,
+    errors: String,
 }
 
-/// Records, in the batch's own transaction, how many products are done; renews the lease.
+/// Takes the next import to check or apply (a queued one becomes `applying`), or one whose pass's
+/// lease ran out, for ten minutes.
+pub async fn claim_import(db: &Db) -> Result<Option<ClaimedImport>, sqlx::Error> {
+    let now = db.now();
+    // The condition is checked again on the row itself: two shop processes never take one import.
+    let claimed: Option<ClaimedRow> = on_db!(db, pool => sqlx::query_as(
+        "UPDATE product_imports
+         SET status = CASE status WHEN 'queued' THEN 'applying' ELSE status END,
+             lease_until = $1, updated_at = $2
+         WHERE id = (SELECT id FROM product_imports
+                     WHERE status = 'queued'
+                        OR (status IN ('checking', 'applying') AND (lease_until IS NULL OR lease_until < $2))
+                     ORDER BY id LIMIT 1)
+           AND (status = 'queued'
+                OR (status IN ('checking', 'applying') AND (lease_until IS NULL OR lease_until < $2)))
+         RETURNING id, status, user_id, content, products_checked, products_done, summary, errors"
+    ).bind(now + chrono::Duration::minutes(10)).bind(now).fetch_optional(pool).await)?;
+    Ok(claimed.map(|row| ClaimedImport {
+        done: match row.status.as_str() {
+            "applying" => row.products_done,
+            _ => row.products_checked,
+        },
+        id: row.id,
+        status: row.status,
+        user_id: row.user_id,
+        content: row.content,
+        summary: serde_json::from_str(&row.summary).unwrap_or_default(),
+        errors: serde_json::from_str(&row.errors).unwrap_or_default(),
+    }))
+}
+
+/// Records how far a pass has got (in an applied batch's own transaction) and renews its lease.
 pub async fn record_progress(
     tx: &mut Tx,
     id: i64,
-    done: i64,
+    applying: bool,
+    done: usize,
+    summary: &super::import::ImportSummary,
     errors: &[super::import::LineError],
 ) -> Result<(), sqlx::Error> {
     let now = tx.now();
-    in_tx!(tx, conn => sqlx::query(
-        "UPDATE product_imports SET products_done = $1, errors = $2, lease_until = $3, updated_at = $4
-         WHERE id = $5"
-    )
-    .bind(i32::try_from(done).unwrap_or(i32::MAX))
-    .bind(serde_json::json!(errors).to_string())
-    .bind(now + chrono::Duration::minutes(10))
-    .bind(now)
-    .bind(id)
-    .execute(conn)
-    .await
-    .map(drop))
+    let sql = match applying {
+        true => "UPDATE product_imports SET products_done = $1, summary = $2, errors = $3, lease_until = $4,
+                 updated_at = $5 WHERE id = $6",
+        false => "UPDATE product_imports SET products_checked = $1, summary = $2, errors = $3, lease_until = $4,
+                  updated_at = $5 WHERE id = $6",
+    };
+    in_tx!(tx, conn => sqlx::query(sql)
+        .bind(i32::try_from(done).unwrap_or(i32::MAX))
+        .bind(serde_json::json!(summary).to_string())
+        .bind(serde_json::json!(errors).to_string())
+        .bind(now + chrono::Duration::minutes(10))
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(drop))
 }
 
-pub async fn finish_import(db: &Db, id: i64) -> Result<(), sqlx::Error> {
+/// Ends a pass: `checked` or `refused` after the check, `applied` after the apply.
+pub async fn finish_import(db: &Db, id: i64, status: &str) -> Result<(), sqlx::Error> {
     on_db!(db, pool => sqlx::query(
-        "UPDATE product_imports SET status = 'applied', lease_until = NULL, updated_at = $1 WHERE id = $2"
-    ).bind(db.now()).bind(id).execute(pool).await.map(drop))
+        "UPDATE product_imports SET status = $1, lease_until = NULL, updated_at = $2 WHERE id = $3"
+    ).bind(status).bind(db.now()).bind(id).execute(pool).await.map(drop))
 }
