@@ -252,6 +252,10 @@ async fn a_file_with_errors_is_refused_with_its_line_numbers_and_writes_nothing(
     let header = COLUMNS.join(",");
     let content = [
         header.as_str(),
+        // A description over two lines, quoted: the lines after it are numbered as in the file.
+        &format!(
+            "lamp-zero,Lamp zero,\"Bright.\nAnd warm.\",{category},draft,,,L0-S,Small,12.00,,3,1"
+        ),
         &format!("lamp-one,Lamp one,,{category},draft,,,L1-S,Small,12.x,,3,1"),
         "lamp-two,Lamp two,,nowhere,draft,,,L2-S,Small,12.00,,3,1",
         &format!("lamp-three,Lamp three,,{category},draft,,,L3-S,Small,12.00,,3,1"),
@@ -266,7 +270,7 @@ async fn a_file_with_errors_is_refused_with_its_line_numbers_and_writes_nothing(
     let refused = import(&app, &manager, id.unwrap()).await;
     assert_eq!(refused.status, "refused");
     let lines: Vec<u64> = refused.errors.iter().map(|e| e.line).collect();
-    assert_eq!(lines, vec![2, 3, 5, 6, 7, 8], "{:?}", refused.errors);
+    assert_eq!(lines, vec![4, 5, 7, 8, 9, 10], "{:?}", refused.errors);
     let message = |line: u64| {
         refused
             .errors
@@ -276,11 +280,12 @@ async fn a_file_with_errors_is_refused_with_its_line_numbers_and_writes_nothing(
             .message
             .clone()
     };
-    assert!(message(3).contains("There is no category nowhere"));
-    assert!(message(5).contains("is on line 4 too"));
-    assert!(message(6).contains("belongs to another product"));
-    assert!(message(7).contains("differ from line 4"));
-    assert!(message(8).contains("without variants cannot be published"));
+    assert!(message(4).contains("The price"), "{}", message(4));
+    assert!(message(5).contains("There is no category nowhere"));
+    assert!(message(7).contains("is on line 6 too"));
+    assert!(message(8).contains("belongs to another product"));
+    assert!(message(9).contains("differ from line 6"));
+    assert!(message(10).contains("without variants cannot be published"));
     assert!(!refused.can_apply);
     assert_eq!(
         apply(&app, &manager, refused.id).await,

@@ -7,7 +7,6 @@ CREATE TABLE product_imports (
     id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     user_id       BIGINT REFERENCES users (id) ON DELETE SET NULL,
     file_name     TEXT NOT NULL,
-    content       TEXT NOT NULL,
     status        TEXT NOT NULL CHECK (status IN ('checking', 'refused', 'checked', 'queued', 'applying', 'applied')),
     lines         INTEGER NOT NULL,
     products      INTEGER NOT NULL,
@@ -17,6 +16,8 @@ CREATE TABLE product_imports (
     errors        TEXT NOT NULL,
     lease_until   TIMESTAMPTZ,
     created_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
-    updated_at    TIMESTAMPTZ NOT NULL DEFAULT now()
+    updated_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
+    -- Last: SQLite reads a row's columns in order, so the rest is read without the file.
+    content       TEXT NOT NULL
 );
 CREATE INDEX product_imports_status_idx ON product_imports (status);

@@ -198,12 +198,25 @@ pub fn parse(
     let mut by_handle = std::collections::HashMap::new();
     let mut skus = std::collections::HashMap::new();
     let mut lines = 0;
-    for record in reader.deserialize::<CsvLine>() {
+    let mut record = csv::StringRecord::new();
+    loop {
+        // The line a record starts on, whatever lines the quoted text before it spans.
+        let line = reader.position().line();
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(_) => {
+                errors.push(LineError {
+                    line,
+                    message: "This line could not be read as CSV.".into(),
+                });
+                break;
+            }
+        }
         lines += 1;
-        let (line, fields) = match record {
-            Ok(fields) => (lines as u64 + 1, fields),
-            Err(error) => {
-                let line = error.position().map_or(lines as u64 + 1, |p| p.line());
+        let fields: CsvLine = match record.deserialize(None) {
+            Ok(fields) => fields,
+            Err(_) => {
                 errors.push(LineError {
                     line,
                     message: "This line does not have the file's columns.".into(),
