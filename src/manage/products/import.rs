@@ -339,6 +339,9 @@ pub fn parse(
 #[cfg(feature = "ssr")]
 pub const BATCH: usize = 200;
 
+#[cfg(feature = "ssr")]
+const SQLITE_PAUSE: std::time::Duration = std::time::Duration::from_millis(150);
+
 /// What applying one product did.
 #[cfg(feature = "ssr")]
 #[derive(Default)]
@@ -585,7 +588,16 @@ async fn run(
     let applying = claimed.status == "applying";
     let (mut summary, mut errors) = (claimed.summary, claimed.errors);
     let mut done = claimed.done as usize;
-    for batch in products[done.min(products.len())..].chunks(BATCH) {
+    for (n, batch) in products[done.min(products.len())..]
+        .chunks(BATCH)
+        .enumerate()
+    {
+        // SQLite has one writer at a time, and a writer kept waiting retries only every 100 ms or
+        // so: a pause as long between batches lets the shop's own writes (a checkout, a sign-in)
+        // in, where back-to-back batches would starve them. PostgreSQL locks rows, not the file.
+        if n > 0 && state.db.engine() == crate::server::db::Engine::Sqlite {
+            tokio::time::sleep(SQLITE_PAUSE).await;
+        }
         let mut tx = state.db.begin().await?;
         for product in batch {
             match apply(&mut tx, claimed.user_id, product, currency).await? {
