@@ -337,6 +337,31 @@ pub struct Upload {
 
 inventory::collect!(Upload);
 
+/// A file part of an upload, read whole: a part over `max_bytes` is refused by its name, before the
+/// rest of it is read.
+pub async fn read_file_part(
+    field: &mut multer::Field<'static>,
+    name: &str,
+    max_bytes: usize,
+) -> Result<Vec<u8>, crate::error::AppError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|_| cut_short())? {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > max_bytes {
+            return Err(crate::error::AppError::bad_request(format!(
+                "{name} is larger than {} MB.",
+                max_bytes / (1024 * 1024)
+            )));
+        }
+    }
+    Ok(bytes)
+}
+
+/// An upload whose body ended before its form did.
+pub fn cut_short() -> crate::error::AppError {
+    crate::error::AppError::bad_request("The upload was cut short; please send it again.")
+}
+
 /// Refuses a body over its route's limit: at once by its declared length, or as it streams in.
 async fn limit_body(default: usize, request: Request, next: axum::middleware::Next) -> Response {
     let upload = inventory::iter::<Upload>

@@ -1,6 +1,6 @@
 //! Uploaded images: recognised by their content, decoded under limits, stored under `MEDIA_DIR` by the
 //! hash of their bytes, with lossy WebP renditions for `srcset`. The work is CPU-bound, so callers run
-//! [`store_image`] off the async threads (`tokio::task::spawn_blocking`).
+//! [`prepare`] and [`PreparedImage::write`] off the async threads (`tokio::task::spawn_blocking`).
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use sha2::{Digest, Sha256};
@@ -76,16 +76,6 @@ pub struct PreparedImage {
     width: u32,
     height: u32,
     renditions: Vec<(u32, Vec<u8>)>,
-}
-
-/// Checks and stores an upload with its renditions: [`prepare`], then [`PreparedImage::write`].
-pub fn store_image(
-    media_dir: &Path,
-    name: &str,
-    bytes: &[u8],
-    limits: ImageLimits,
-) -> Result<StoredImage, ImageError> {
-    prepare(name, bytes.to_vec(), limits)?.write(media_dir)
 }
 
 /// Recognises the image by its content, decodes it under the limits and makes its renditions.
@@ -258,13 +248,6 @@ pub fn rendition_path(path: &str, width: u32) -> String {
     format!("{stem}-{width}.webp")
 }
 
-/// The files of a stored image, relative to `MEDIA_DIR`: the original and its renditions.
-pub fn files_of(path: &str, renditions: &[u32]) -> Vec<String> {
-    std::iter::once(path.to_owned())
-        .chain(renditions.iter().map(|w| rendition_path(path, *w)))
-        .collect()
-}
-
 /// Removes the upload files no image uses any more (a deleted image's, or those of an upload whose
 /// save failed), once they are older than `grace`: an upload between writing its files and saving
 /// its row is never swept. The number of files removed.
@@ -318,6 +301,22 @@ pub fn format_renditions(widths: &[u32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn store_image(
+        media_dir: &Path,
+        name: &str,
+        bytes: &[u8],
+        limits: ImageLimits,
+    ) -> Result<StoredImage, ImageError> {
+        prepare(name, bytes.to_vec(), limits)?.write(media_dir)
+    }
+
+    /// The files of a stored image: the original and its renditions.
+    fn files_of(path: &str, renditions: &[u32]) -> Vec<String> {
+        std::iter::once(path.to_owned())
+            .chain(renditions.iter().map(|w| rendition_path(path, *w)))
+            .collect()
+    }
 
     fn png(width: u32, height: u32) -> Vec<u8> {
         let image = image::RgbImage::from_fn(width, height, |x, y| {

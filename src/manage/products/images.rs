@@ -67,8 +67,8 @@ struct Upload {
 
 #[cfg(feature = "ssr")]
 async fn read_upload(data: MultipartData) -> Result<Upload, AppError> {
-    use crate::server::media::{ImageError, ImageLimits};
-    let unreadable = |_| AppError::bad_request("The upload was cut short; please send it again.");
+    use crate::server::media::ImageLimits;
+    let unreadable = |_| crate::server::http::cut_short();
     let mut form = data
         .into_inner()
         .ok_or_else(|| AppError::bad_request("Send the images as a form."))?;
@@ -82,19 +82,8 @@ async fn read_upload(data: MultipartData) -> Result<Upload, AppError> {
             "alt" => alt = field.text().await.map_err(unreadable)?,
             "images" => {
                 let name = field.file_name().unwrap_or("The file").to_owned();
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
-                    bytes.extend_from_slice(&chunk);
-                    if bytes.len() > max_bytes {
-                        return Err(AppError::bad_request(
-                            ImageError::TooLarge {
-                                name,
-                                limit_mb: max_bytes / (1024 * 1024),
-                            }
-                            .to_string(),
-                        ));
-                    }
-                }
+                let bytes =
+                    crate::server::http::read_file_part(&mut field, &name, max_bytes).await?;
                 // A file input left empty still sends a part, with no name and no bytes.
                 if !bytes.is_empty() {
                     files.push((name, bytes));
@@ -131,16 +120,12 @@ pub async fn upload_product_images(data: MultipartData) -> Result<usize, AppErro
     let state = crate::server::state()?;
     let upload = read_upload(data).await?;
     let published = |active: bool| active && upload.alt.is_empty();
-    {
-        let mut tx = state.db.begin().await?;
-        let active = super::repo::draft_in(&mut tx, upload.product_id)
-            .await?
-            .ok_or_else(|| AppError::not_found("That product"))?
-            .status
-            == super::ProductStatus::Active;
-        if published(active) {
-            return Err(published_needs_alt());
-        }
+    // Before the work of decoding: the write below checks again under the product's lock.
+    let status = super::repo::status(&state.db, upload.product_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("That product"))?;
+    if published(status == super::ProductStatus::Active) {
+        return Err(published_needs_alt());
     }
     let files = upload.files;
     let prepared = tokio::task::spawn_blocking(move || {

@@ -126,7 +126,7 @@ pub struct Parsed {
 
 #[cfg(feature = "ssr")]
 async fn read_file(data: MultipartData) -> Result<(String, String), AppError> {
-    let unreadable = |_| AppError::bad_request("The upload was cut short; please send it again.");
+    let unreadable = |_| crate::server::http::cut_short();
     let mut form = data
         .into_inner()
         .ok_or_else(|| AppError::bad_request("Send the file as a form."))?;
@@ -135,16 +135,7 @@ async fn read_file(data: MultipartData) -> Result<(String, String), AppError> {
             continue;
         }
         let name = field.file_name().unwrap_or("products.csv").to_owned();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
-            bytes.extend_from_slice(&chunk);
-            if bytes.len() > FILE_MAX_BYTES {
-                return Err(AppError::bad_request(format!(
-                    "{name} is larger than {} MB.",
-                    FILE_MAX_BYTES / (1024 * 1024)
-                )));
-            }
-        }
+        let bytes = crate::server::http::read_file_part(&mut field, &name, FILE_MAX_BYTES).await?;
         if bytes.is_empty() {
             continue;
         }
@@ -420,10 +411,9 @@ pub async fn apply(
                 format!("The SKU {} belongs to another product.", variant.draft.sku),
             ));
         }
-        if let (Some((variant_id, state)), Some(on_hand)) = (&state, variant.on_hand)
+        if let (Some((_, state)), Some(on_hand)) = (&state, variant.on_hand)
             && on_hand < state.reserved
         {
-            let _ = variant_id;
             errors.push(error(
                 variant.line,
                 format!(

@@ -280,6 +280,14 @@ pub async fn editor(
 }
 
 /// A product's own fields, read in the caller's transaction.
+/// A product's status, read outside any transaction.
+pub async fn status(db: &Db, id: i64) -> Result<Option<ProductStatus>, sqlx::Error> {
+    let status: Option<String> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT status FROM products WHERE id = $1"
+    ).bind(id).fetch_optional(pool).await)?;
+    Ok(status.and_then(|status| ProductStatus::parse(&status)))
+}
+
 pub async fn draft_in(tx: &mut Tx, id: i64) -> Result<Option<ProductDraft>, sqlx::Error> {
     let row: Option<EditorRow> = in_tx!(tx, conn => sqlx::query_as(
         DRAFT
