@@ -196,8 +196,8 @@ async fn visitors_without_a_session_share_one_rendering_with_hashed_scripts() {
     }
     assert_eq!(headers["vary"], "accept-encoding, cookie");
 
-    // Another shopper's like reaches shared pages only when they are rendered again (within
-    // `shared_page_max_age_secs`); a signed-in shopper sees it at once (tests/personal.rs).
+    // A shopper's like drops the pages showing its product (migration 0023): the next request
+    // renders them with the new count.
     run_sql(
         &app,
         &[
@@ -208,10 +208,9 @@ async fn visitors_without_a_session_share_one_rendering_with_hashed_scripts() {
     )
     .await;
     let (_, again) = shared_page(&app, "/p/brass-lamp").await;
-    assert_eq!(again, html, "the same rendering");
     assert!(
-        again.contains(" likes<") && !again.contains(" like<"),
-        "0 likes"
+        again.contains(" like<") && !again.contains(" likes<"),
+        "1 like"
     );
 
     // A price is never late: the catalog generation moves, and the page is rendered again.
@@ -441,7 +440,7 @@ async fn a_change_made_through_one_shop_process_shows_on_the_pages_of_another() 
         ..Default::default()
     })
     .await;
-    let mut announced = second.db.catalog_announcements();
+    let mut announced = second.db.announcements();
     for app in [&first, &second] {
         let (_, html) = shared_page(app, "/products").await;
         assert!(html.contains("€12.50"));

@@ -1,11 +1,13 @@
 //! Shared catalog pages as shoppers with a session get them: the page kept for everyone with their
 //! own account menu, cart count and hearts put in, never another shopper's.
 
-use crate::support::browser::{PASSWORD, browser, sign_in, verified_user};
+use crate::support::browser::{PASSWORD, browser, post, sign_in, verified_user};
 use crate::support::orders::add;
 use crate::support::{SimpleProduct, TestApp, add_product};
 use emporium::accounts::Role;
+use emporium::accounts::api::EndOtherSessions;
 use emporium::cart::api::AddToCart;
+use emporium::manage::api::SetUserDisabled;
 use emporium::on_db;
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
@@ -197,12 +199,13 @@ async fn each_shopper_gets_the_shared_pages_with_their_own_cart_menu_and_hearts(
         }
     }
 
-    // Ada takes her like back: her pages show it at once, the count with it, though the page
-    // everyone shares still counts it until it is renewed.
+    // Ada takes her like back: her pages show it at once, and everyone's count with it.
     like(&app, &ada, lamp, false).await;
-    let (html, shared) = page(&app, &ada, "/p/brass-lamp").await;
-    assert!(shared);
-    assert_eq!(seen(&html, &products).hearts[0], [(false, 0)]);
+    for client in [&ada, &bo] {
+        let (html, shared) = page(&app, client, "/p/brass-lamp").await;
+        assert!(shared);
+        assert_eq!(seen(&html, &products).hearts[0], [(false, 0)]);
+    }
 
     // Signed out, the pages show nothing of her.
     let response = ada
@@ -248,8 +251,22 @@ async fn a_page_for_a_cookie_the_shop_reads_otherwise_is_never_shared() {
     }
 }
 
+/// The fewest queries a page costs over a few requests after a first, so that a background job's
+/// query cannot count.
+async fn queries(app: &TestApp, client: &reqwest::Client, path: &str) -> u64 {
+    page(app, client, path).await;
+    let mut fewest = u64::MAX;
+    for _ in 0..5 {
+        let before = app.db.queries_made();
+        let (_, shared) = page(app, client, path).await;
+        assert!(shared, "{path}");
+        fewest = fewest.min(app.db.queries_made() - before);
+    }
+    fewest
+}
+
 #[tokio::test]
-async fn a_shared_page_costs_no_query_and_a_signed_in_shoppers_three() {
+async fn a_shared_page_costs_no_query_once_the_session_is_known() {
     let (app, [(lamp, lamp_variant), _]) = shop().await;
     let ada = signed_in(&app, "ada@example.com", Role::Customer).await;
     like(&app, &ada, lamp, true).await;
@@ -258,28 +275,150 @@ async fn a_shared_page_costs_no_query_and_a_signed_in_shoppers_three() {
     add(&app, &guest, lamp_variant, 1).await;
     let visitor = reqwest::Client::new();
 
-    // The fewest queries over a few requests, so that a background job's query cannot count.
-    let queries = async |client: &reqwest::Client, path: &str| {
-        page(&app, client, path).await;
-        let mut fewest = u64::MAX;
-        for _ in 0..5 {
-            let before = app.db.queries_made();
-            let (_, shared) = page(&app, client, path).await;
-            assert!(shared, "{path}");
-            fewest = fewest.min(app.db.queries_made() - before);
-        }
-        fewest
-    };
     for path in ["/", "/products", "/p/brass-lamp"] {
-        assert_eq!(queries(&visitor, path).await, 0, "{path}: a visitor's page");
-        // Who she is (her sign-in, account and permissions), her cart's count, her hearts.
-        assert_eq!(queries(&ada, path).await, 3, "{path}: a signed-in page");
         assert_eq!(
-            queries(&guest, path).await,
-            1,
-            "{path}: a guest's cart count"
+            queries(&app, &visitor, path).await,
+            0,
+            "{path}: a visitor's page"
+        );
+        // Who she is, her cart's count and her likes were read for her first page.
+        assert_eq!(
+            queries(&app, &ada, path).await,
+            0,
+            "{path}: a signed-in page"
+        );
+        assert_eq!(
+            queries(&app, &guest, path).await,
+            0,
+            "{path}: a guest's page"
         );
     }
+    // A change to her cart is read again once, on the next page.
+    add(&app, &ada, lamp_variant, 1).await;
+    let before = app.db.queries_made();
+    let (html, _) = page(&app, &ada, "/products").await;
+    assert!(app.db.queries_made() > before);
+    assert_eq!(seen(&html, &[lamp]).cart_count, 2);
+}
+
+#[tokio::test]
+async fn a_known_session_shows_each_change_to_it_at_once() {
+    let (app, [(lamp, lamp_variant), (mug, _)]) = shop().await;
+    let products = [lamp, mug];
+    let ada = signed_in(&app, "ada@example.com", Role::Customer).await;
+    let other_device = browser();
+    sign_in(&app, &other_device, "ada@example.com", PASSWORD).await;
+    let admin = signed_in(&app, "root@example.com", Role::Admin).await;
+    let ada_id: i64 = on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT id FROM users WHERE email = 'ada@example.com'"
+    ).fetch_one(pool).await)
+    .unwrap();
+    let shown = async |client: &reqwest::Client| {
+        let (html, shared) = page(&app, client, "/products").await;
+        assert!(shared);
+        seen(&html, &products)
+    };
+    assert_eq!(queries(&app, &ada, "/products").await, 0);
+
+    add(&app, &ada, lamp_variant, 2).await;
+    assert_eq!(shown(&ada).await.cart_count, 2);
+    // Her like shows on her page and, with its count, on everyone's.
+    like(&app, &ada, mug, true).await;
+    assert_eq!(
+        shown(&ada).await.hearts,
+        [vec![(false, 0)], vec![(true, 1)]]
+    );
+    let visitor = shown(&reqwest::Client::new()).await;
+    assert_eq!(visitor.hearts, [vec![(false, 0)], vec![(false, 1)]]);
+
+    // From her other device she ends her other sign-ins: this one is signed out at once.
+    let ended = post(&app, &other_device, EndOtherSessions::PATH, &[]).await;
+    assert!(ended.status().is_success() || ended.status().is_redirection());
+    let after = shown(&ada).await;
+    assert_eq!((after.signed_in, after.cart_count), (false, 0));
+    assert!(after.hearts.iter().flatten().all(|(pressed, _)| !pressed));
+
+    // Signed in again she has her cart and likes back, until an admin disables her account.
+    sign_in(&app, &ada, "ada@example.com", PASSWORD).await;
+    let back = shown(&ada).await;
+    assert_eq!((back.signed_in, back.cart_count), (true, 2));
+    assert_eq!(back.hearts[1], [(true, 1)]);
+    let disabled = post(
+        &app,
+        &admin,
+        SetUserDisabled::PATH,
+        &[("user_id", &ada_id.to_string()), ("disabled", "true")],
+    )
+    .await;
+    assert!(disabled.status().is_success());
+    assert!(!shown(&ada).await.signed_in);
+    assert!(!shown(&other_device).await.signed_in);
+}
+
+#[tokio::test]
+async fn a_known_sign_in_still_grows_idle() {
+    let (app, [(lamp, _), _]) = shop().await;
+    let clerk = signed_in(&app, "clerk@example.com", Role::Support).await;
+    assert_eq!(queries(&app, &clerk, "/products").await, 0);
+    let (html, _) = page(&app, &clerk, "/products").await;
+    assert!(seen(&html, &[lamp]).back_office);
+    // Nothing changes it, but a staff sign-in lasts only so long without a request.
+    let settings = crate::support::settings();
+    let (idle, _) = settings.sessions.lifetimes(true);
+    app.advance(idle + chrono::Duration::minutes(1)).await;
+    let (html, _) = page(&app, &clerk, "/products").await;
+    assert!(!seen(&html, &[lamp]).signed_in);
+}
+
+#[tokio::test]
+async fn a_change_made_through_one_process_shows_on_a_session_known_to_another() {
+    let (first, [(lamp, lamp_variant), _]) = shop().await;
+    if first.db.engine() == emporium::server::db::Engine::Sqlite {
+        // Several shop processes share a database only on PostgreSQL.
+        return;
+    }
+    let second = TestApp::spawn_with(crate::support::Options {
+        database_url: Some(first.database_url.clone()),
+        ..Default::default()
+    })
+    .await;
+    let mut announced = second.db.announcements();
+    // One browser, its requests spread over both processes as a load balancer would.
+    let ada = signed_in(&first, "ada@example.com", Role::Customer).await;
+    let shown = async || {
+        let (html, shared) = page(&second, &ada, "/products").await;
+        assert!(shared);
+        seen(&html, &[lamp])
+    };
+    assert_eq!(queries(&second, &ada, "/products").await, 0);
+    assert_eq!(shown().await.cart_count, 0);
+
+    let mut wait_for = async |what: &str, done: &dyn Fn(&Seen) -> bool| {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if done(&shown().await) {
+                break;
+            }
+            assert!(
+                tokio::time::timeout_at(deadline, announced.changed())
+                    .await
+                    .is_ok_and(|changed| changed.is_ok()),
+                "the second process does not show {what} after 60 s"
+            );
+        }
+    };
+    add(&first, &ada, lamp_variant, 3).await;
+    wait_for("the cart's new count", &|seen| seen.cart_count == 3).await;
+    let signed_out = ada
+        .post(first.url(emporium::accounts::api::SignOut::PATH))
+        .send()
+        .await
+        .unwrap();
+    assert!(signed_out.status().is_redirection() || signed_out.status().is_success());
+    wait_for("the sign-out", &|seen| {
+        !seen.signed_in && seen.cart_count == 0
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -287,8 +426,8 @@ async fn a_shoppers_page_is_compressed_when_the_browser_takes_it() {
     let (app, [(lamp, lamp_variant), _]) = shop().await;
     let guest = browser();
     add(&app, &guest, lamp_variant, 3).await;
-    // Kept parts only for the guest; for Ada, parts rendered for her alone: a count above the
-    // kept ones, and a heart whose count moved since the page was kept.
+    // Kept parts only for the guest; for Ada, a part rendered for her alone: a count above the
+    // kept ones.
     let ada = signed_in(&app, "ada@example.com", Role::Customer).await;
     add(&app, &ada, lamp_variant, 12).await;
     page(&app, &guest, "/products").await;

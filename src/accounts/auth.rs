@@ -103,35 +103,79 @@ pub async fn resolve_shopper(
     session: &tower_sessions::Session,
     ip: &str,
 ) -> Result<Shopper, AppError> {
+    Ok(resolve_shopper_with_lifetime(state, session, ip).await?.0)
+}
+
+/// How long an answer of [`resolve_shopper_with_lifetime`] holds if nothing changes it.
+#[derive(Clone, Debug)]
+pub struct ShopperLifetime {
+    /// When the sign-in grows idle or too old, or is due to be marked seen again; for a session
+    /// not signed in, a few minutes on, so that a session expired in the store is not kept for long.
+    pub until: DateTime<Utc>,
+    /// The key `user_sessions` keeps the sign-in under.
+    pub sign_in: Option<String>,
+}
+
+/// How long a session's answer holds when it is not signed in.
+const SIGNED_OUT_LIFETIME: Duration = Duration::minutes(10);
+/// How often a sign-in's last-seen time is written: a minute's precision saves a write per request.
+const SEEN_EVERY: Duration = Duration::minutes(1);
+
+/// [`resolve_shopper`], with how long the answer holds.
+pub async fn resolve_shopper_with_lifetime(
+    state: &AppState,
+    session: &tower_sessions::Session,
+    ip: &str,
+) -> Result<(Shopper, ShopperLifetime), AppError> {
     let kept = SessionState::of(session).await?;
     let cart_id = kept.cart_id;
+    let now = state.db.now();
     let Some(sign_in) = kept.sign_in else {
-        return Ok(Shopper {
+        let lifetime = ShopperLifetime {
+            until: now + SIGNED_OUT_LIFETIME,
+            sign_in: None,
+        };
+        let shopper = Shopper {
             user: None,
             cart_id,
-        });
+        };
+        return Ok((shopper, lifetime));
     };
-    let now = state.db.now();
     let live = match repo::signed_in_with_permissions(&state.db, &sign_in).await? {
         Some((row, permissions)) => {
             let (idle, absolute) = state.settings.sessions.lifetimes(row.role.is_staff());
-            (now - row.signed_in_at < absolute && now - row.last_seen_at < idle)
-                .then_some((row, permissions))
+            (now - row.signed_in_at < absolute && now - row.last_seen_at < idle).then_some((
+                row,
+                permissions,
+                idle,
+                absolute,
+            ))
         }
         None => None,
     };
-    let Some((row, permissions)) = live else {
+    let Some((row, permissions, idle, absolute)) = live else {
         // Ended elsewhere, idle or too old, or the account was disabled: forget the whole session, so
         // neither the sign-in nor the account's cart stays reachable from it.
         repo::end_session(&state.db, &sign_in).await?;
         session.flush().await.map_err(session_error)?;
-        return Ok(Shopper::default());
+        let lifetime = ShopperLifetime {
+            until: now + SIGNED_OUT_LIFETIME,
+            sign_in: None,
+        };
+        return Ok((Shopper::default(), lifetime));
     };
-    // Last-seen is for people reading the sessions list; a minute's precision saves a write per request.
-    if now - row.last_seen_at > Duration::minutes(1) {
+    let mut last_seen = row.last_seen_at;
+    if now - last_seen > SEEN_EVERY {
         repo::touch_session(&state.db, &sign_in, ip).await?;
+        last_seen = now;
     }
-    Ok(Shopper {
+    let lifetime = ShopperLifetime {
+        until: (row.signed_in_at + absolute)
+            .min(last_seen + idle)
+            .min(last_seen + SEEN_EVERY),
+        sign_in: Some(repo::session_key(&sign_in)),
+    };
+    let shopper = Shopper {
         user: Some(CurrentUser {
             id: row.user_id,
             email: row.email,
@@ -140,7 +184,8 @@ pub async fn resolve_shopper(
             permissions,
         }),
         cart_id,
-    })
+    };
+    Ok((shopper, lifetime))
 }
 
 /// The signed-in user of this request, if any.

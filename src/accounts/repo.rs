@@ -3,6 +3,7 @@
 
 use super::{AddressKind, AddressView, AuditAction, AuditEntity, Permission, Role};
 use crate::server::db::{Constraint, Db, Tx};
+use crate::server::shopper_changes::Whose;
 use crate::{in_tx, on_db};
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
@@ -132,6 +133,7 @@ pub async fn set_email(tx: &mut Tx, user_id: i64, email: &str) -> Result<bool, s
 }
 
 pub async fn set_role(tx: &mut Tx, user_id: i64, role: Role) -> Result<(), sqlx::Error> {
+    tx.changed(Whose::User(user_id));
     let now = tx.now();
     in_tx!(tx, conn => sqlx::query(
         "UPDATE users SET role_id = (SELECT id FROM roles WHERE name = $1), updated_at = $2 WHERE id = $3"
@@ -139,6 +141,7 @@ pub async fn set_role(tx: &mut Tx, user_id: i64, role: Role) -> Result<(), sqlx:
 }
 
 pub async fn set_disabled(tx: &mut Tx, user_id: i64, disabled: bool) -> Result<(), sqlx::Error> {
+    tx.changed(Whose::User(user_id));
     let now = tx.now();
     in_tx!(tx, conn => sqlx::query("UPDATE users SET disabled_at = $1, updated_at = $2 WHERE id = $3")
         .bind(disabled.then_some(now)).bind(now).bind(user_id).execute(conn).await.map(drop))
@@ -148,6 +151,7 @@ pub async fn set_disabled(tx: &mut Tx, user_id: i64, disabled: bool) -> Result<(
 /// that identifies the person: email, name, password, addresses, likes, cart, sessions, the mail
 /// sent to them and the snapshots of them in the audit log.
 pub async fn anonymise(tx: &mut Tx, user_id: i64, email: &str) -> Result<(), sqlx::Error> {
+    tx.changed(Whose::User(user_id));
     let now = tx.now();
     in_tx!(tx, conn => sqlx::query(
         "UPDATE users SET email = $1, display_name = 'Deleted account', password_hash = '!',
@@ -380,6 +384,7 @@ pub async fn keep_newest_sessions(tx: &mut Tx, user_id: i64, max: u32) -> Result
     if max == 0 {
         return Ok(());
     }
+    tx.changed(Whose::User(user_id));
     in_tx!(tx, conn => sqlx::query(
         "DELETE FROM user_sessions WHERE user_id = $1 AND session_id NOT IN
            (SELECT session_id FROM user_sessions WHERE user_id = $1 ORDER BY created_at DESC, session_id LIMIT $2)"
@@ -392,12 +397,16 @@ pub async fn touch_session(db: &Db, sign_in_id: &str, ip: &str) -> Result<(), sq
 }
 
 pub async fn end_session(db: &Db, sign_in_id: &str) -> Result<(), sqlx::Error> {
+    let key = session_key(sign_in_id);
     on_db!(db, pool => sqlx::query("DELETE FROM user_sessions WHERE session_id = $1")
-        .bind(session_key(sign_in_id)).execute(pool).await.map(drop))
+        .bind(&key).execute(pool).await.map(drop))?;
+    db.changed([Whose::SignIn(key)]).await;
+    Ok(())
 }
 
 /// Ends the sign-in the table keeps under `key` (as [`session_by_handle`] finds it).
 pub async fn end_session_with_key(tx: &mut Tx, key: &str) -> Result<(), sqlx::Error> {
+    tx.changed(Whose::SignIn(key.to_owned()));
     in_tx!(tx, conn => sqlx::query("DELETE FROM user_sessions WHERE session_id = $1")
         .bind(key).execute(conn).await.map(drop))
 }
@@ -408,6 +417,7 @@ pub async fn end_sessions(
     user_id: i64,
     keep: Option<&str>,
 ) -> Result<u64, sqlx::Error> {
+    tx.changed(Whose::User(user_id));
     in_tx!(tx, conn => sqlx::query(
         "DELETE FROM user_sessions WHERE user_id = $1 AND ($2 IS NULL OR session_id <> $2)"
     ).bind(user_id).bind(keep.map(session_key)).execute(conn).await.map(|r| r.rows_affected()))

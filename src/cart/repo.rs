@@ -5,6 +5,7 @@ use super::{CartLine, CartView, Quantity};
 use crate::catalog::repo::ImageColumns;
 use crate::money::{Currency, Money};
 use crate::server::db::{Db, Locked, Tx};
+use crate::server::shopper_changes::Whose;
 use crate::{in_tx, on_db};
 
 #[derive(Debug, PartialEq, Eq)]
@@ -103,7 +104,9 @@ async fn write_line(
     touch(tx, cart_id).await
 }
 
+/// Marks the cart changed: every change to its lines comes through here.
 async fn touch(tx: &mut Tx, cart_id: i64) -> Result<(), sqlx::Error> {
+    tx.changed(Whose::Cart(cart_id));
     let now = tx.now();
     in_tx!(tx, conn => sqlx::query("UPDATE carts SET updated_at = $1 WHERE id = $2")
         .bind(now).bind(cart_id).execute(conn).await.map(drop))

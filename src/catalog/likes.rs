@@ -1,9 +1,10 @@
 //! Likes: a heart on every product card and product page, a count beside it, and the shopper's
 //! liked products as a listing filter (`/products?liked=true`).
 //!
-//! Counts and the shopper's own hearts are per request: the catalog cache holds cards without
-//! them, and [`fill`] adds them to each answer in one query, so a like shows at once everywhere
-//! without invalidating the catalog.
+//! The catalog cache holds cards without counts or hearts, and [`fill`] adds them to each answer
+//! in one query. Kept whole pages (`server::page_cache`) show counts as they were rendered, so a
+//! change to a count drops the kept pages showing that product (migration 0023); a shopper's own
+//! hearts are put in for them (`components::personal`). Either way a like shows at once everywhere.
 //!
 //! Liking needs an account. A signed-out shopper's heart sends them to sign in and back, and the
 //! like they asked for is kept in the session and recorded when they sign in.

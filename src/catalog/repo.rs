@@ -8,6 +8,7 @@ use super::search::{self, Field, Vocabulary, VocabularyCache};
 use super::{Availability, CategoryNode, Image, Likes, ProductCard, ProductDetail, VariantView};
 use crate::money::{Currency, Money};
 use crate::server::db::{Db, Engine, Pool, Tx};
+use crate::server::shopper_changes::Whose;
 use crate::{in_tx, on_db};
 use chrono::{DateTime, SubsecRound, Utc};
 use std::collections::HashMap;
@@ -871,6 +872,32 @@ pub async fn count_products(db: &Db) -> Result<i64, sqlx::Error> {
     on_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM products").fetch_one(pool).await)
 }
 
+/// Every product `user_id` likes, or `None` when there are more than `at_most`.
+pub async fn liked_by(
+    db: &Db,
+    user_id: i64,
+    at_most: usize,
+) -> Result<Option<std::collections::HashSet<i64>>, sqlx::Error> {
+    let liked: Vec<i64> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT product_id FROM likes WHERE user_id = $1 LIMIT $2"
+    ).bind(user_id).bind(i64::try_from(at_most).unwrap_or(i64::MAX).saturating_add(1))
+    .fetch_all(pool).await)?;
+    Ok((liked.len() <= at_most).then(|| liked.into_iter().collect()))
+}
+
+/// Those of `product_ids` that `user_id` likes.
+pub async fn liked_among(
+    db: &Db,
+    user_id: i64,
+    product_ids: &[i64],
+) -> Result<std::collections::HashSet<i64>, sqlx::Error> {
+    Ok(likes_of(db, Some(user_id), product_ids)
+        .await?
+        .into_iter()
+        .filter_map(|(id, likes)| likes.liked.then_some(id))
+        .collect())
+}
+
 /// Like counts for `product_ids`, and which of them `user_id` likes; products nobody likes are absent.
 #[tracing::instrument(skip(db))]
 pub async fn likes_of(
@@ -915,6 +942,7 @@ pub async fn set_like(
     product_id: i64,
     like: bool,
 ) -> Result<Option<Likes>, sqlx::Error> {
+    tx.changed(Whose::User(user_id));
     // A withdrawn product can no longer be liked, but a shopper can still take their like back.
     let found: Option<i64> = in_tx!(tx, conn => sqlx::query_scalar(
         "SELECT id FROM products WHERE id = $1 AND (status = 'active' OR NOT $2)"

@@ -7,13 +7,16 @@
 //! renderer escapes it, and a part is placed by finding its visitor's form in the page: when one
 //! cannot be found exactly, the page is not cut and each shopper gets it rendered for them.
 
-use crate::accounts::auth::Shopper;
+use crate::accounts::auth::{Shopper, resolve_shopper_with_lifetime};
 use crate::accounts::pages::MenuFor;
 use crate::catalog::Likes;
 use crate::error::AppError;
 use crate::server::AppState;
+use crate::server::sessions::stored_id;
+use crate::server::shopper_changes::Whose;
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::ops::Range;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -149,41 +152,55 @@ pub enum Fill {
 pub struct Personal {
     menu: MenuFor,
     cart_count: u32,
-    /// For a signed-in shopper, the likes of the page's products as they are now (products nobody
-    /// likes are absent); for others, the page's counts stand and nothing is theirs.
-    likes: Option<HashMap<i64, Likes>>,
+    /// For a signed-in shopper, the products they like (of all, or at least of the page's); for
+    /// others, none. Counts are the page's: a change to one drops the pages showing it
+    /// (migration 0023), so a kept page's counts are those of now.
+    liked: Option<HashSet<i64>>,
+    /// Whether the session holds a form's success for the next page to say: that page is
+    /// rendered, as it takes the note.
+    pub awaits_form_outcome: bool,
 }
 
+/// A signed-in shopper's likes are remembered whole up to this many; beyond, only those of the
+/// page are read, each time.
+const LIKES_REMEMBERED: usize = 2_000;
+
 impl Personal {
-    /// What `shopper` sees on a page showing hearts for `products`: one query for the cart's
-    /// count, and one for the hearts when signed in.
-    pub async fn of(
+    /// What `shopper` sees on a page showing hearts for `products`, and whether that holds for
+    /// any page (all the shopper's likes were read): one query for the cart's count, and one for
+    /// the likes when signed in.
+    async fn of(
         state: &AppState,
         shopper: &Shopper,
         products: &[i64],
-    ) -> Result<Personal, AppError> {
+        awaits_form_outcome: bool,
+    ) -> Result<(Personal, bool), AppError> {
         let cart_count = async {
             match shopper.cart_id {
                 Some(cart_id) => crate::cart::repo::item_count(&state.db, cart_id).await,
                 None => Ok(0),
             }
         };
-        let likes = async {
-            match &shopper.user {
-                Some(user) if !products.is_empty() => {
-                    crate::catalog::repo::likes_of(&state.db, Some(user.id), products)
-                        .await
-                        .map(Some)
-                }
-                _ => Ok(None),
+        let liked = async {
+            let Some(user) = &shopper.user else {
+                return Ok((None, true));
+            };
+            let all = crate::catalog::repo::liked_by(&state.db, user.id, LIKES_REMEMBERED).await?;
+            match all {
+                Some(all) => Ok((Some(all), true)),
+                None => crate::catalog::repo::liked_among(&state.db, user.id, products)
+                    .await
+                    .map(|some| (Some(some), false)),
             }
         };
-        let (cart_count, likes) = tokio::try_join!(cart_count, likes)?;
-        Ok(Personal {
+        let (cart_count, (liked, whole)) = tokio::try_join!(cart_count, liked)?;
+        let personal = Personal {
             menu: MenuFor::of(shopper.user.as_ref()),
             cart_count,
-            likes,
-        })
+            liked,
+            awaits_form_outcome,
+        };
+        Ok((personal, whole))
     }
 
     pub fn fill(&self, part: &Part) -> Fill {
@@ -198,21 +215,89 @@ impl Personal {
                 Fill::Kept(self.cart_count as usize)
             }
             Part::CartCount => Fill::Rendered(super::layout::cart_badge_html(self.cart_count)),
-            Part::Heart(heart) => {
-                let Some(likes) = &self.likes else {
-                    return Fill::Kept(0);
-                };
-                let now = likes.get(&heart.product_id).copied().unwrap_or_default();
-                if now.count == heart.likes.count {
-                    Fill::Kept(usize::from(now.liked))
-                } else {
-                    Fill::Rendered(crate::catalog::likes::heart_html(&Heart {
-                        likes: now,
-                        ..heart.clone()
-                    }))
-                }
-            }
+            Part::Heart(heart) => Fill::Kept(usize::from(
+                self.liked
+                    .as_ref()
+                    .is_some_and(|liked| liked.contains(&heart.product_id)),
+            )),
         }
+    }
+}
+
+/// What the shop remembers of each session between its requests (who it is signed in as, its
+/// cart's count, its likes), so that a kept page with its shopper's parts costs no query. An
+/// answer is kept with the changes it depends on ([`Whose`]) and used only while none of them has
+/// been noted since it was read ([`crate::server::shopper_changes`]), and no later than its sign-in
+/// grows idle, too old, or due to be marked seen again.
+pub struct KnownSessions {
+    known: quick_cache::sync::Cache<i128, Arc<Known>>,
+}
+
+struct Known {
+    personal: Arc<Personal>,
+    read_at: u64,
+    depends_on: Vec<Whose>,
+    until: DateTime<Utc>,
+}
+
+/// Sessions remembered at most: a few hundred bytes each, more with many likes.
+const SESSIONS_KNOWN: usize = 50_000;
+
+impl std::fmt::Debug for KnownSessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KnownSessions")
+            .field("sessions", &self.known.len())
+            .finish()
+    }
+}
+
+impl Default for KnownSessions {
+    fn default() -> Self {
+        KnownSessions {
+            known: quick_cache::sync::Cache::new(SESSIONS_KNOWN),
+        }
+    }
+}
+
+impl KnownSessions {
+    /// The parts `session` gets on a page showing hearts for `products`: remembered, or read (and
+    /// remembered when they hold for any page). `ip` is the client's, for the sessions list.
+    pub async fn personal(
+        &self,
+        state: &AppState,
+        session: &tower_sessions::Session,
+        ip: &str,
+        products: &[i64],
+    ) -> Result<Arc<Personal>, AppError> {
+        let changes = state.db.shopper_changes();
+        let id = session.id().map(|id| stored_id(&id).0);
+        if let Some(known) = id.and_then(|id| self.known.get(&id))
+            && state.db.now() < known.until
+            && changes.unchanged_since(known.read_at, &known.depends_on)
+        {
+            return Ok(known.personal.clone());
+        }
+        let read_at = changes.stamp();
+        let awaits_form_outcome = crate::server::http::awaits_form_outcome(session).await;
+        let (shopper, lifetime) = resolve_shopper_with_lifetime(state, session, ip).await?;
+        let (personal, whole) =
+            Personal::of(state, &shopper, products, awaits_form_outcome).await?;
+        let personal = Arc::new(personal);
+        // A session the store has just made, or not kept, has no id until the response.
+        if let (Some(id), true) = (session.id().map(|id| stored_id(&id).0), whole) {
+            let mut depends_on = vec![Whose::Session(id)];
+            depends_on.extend(shopper.cart_id.map(Whose::Cart));
+            depends_on.extend(shopper.user.as_ref().map(|user| Whose::User(user.id)));
+            depends_on.extend(lifetime.sign_in.map(Whose::SignIn));
+            let known = Known {
+                personal: personal.clone(),
+                read_at,
+                depends_on,
+                until: lifetime.until,
+            };
+            self.known.insert(id, Arc::new(known));
+        }
+        Ok(personal)
     }
 }
 

@@ -11,6 +11,7 @@ use crate::server::AppState;
 use crate::server::db::{Db, Locked, Tx};
 use crate::server::jobs::{Job, Schedule};
 use crate::server::mail::enqueue;
+use crate::server::shopper_changes::Whose;
 use crate::{in_tx, on_db};
 use chrono::{DateTime, Utc};
 
@@ -214,6 +215,7 @@ async fn mark_paid(
              VALUES ($1, $2, 'sale', $3, $4, $5)"
         ).bind(variant_id).bind(-quantity).bind(order_id).bind(&order.number).bind(now).execute(conn).await.map(drop))?;
         if let Some(cart_id) = order.cart_id {
+            tx.changed(Whose::Cart(cart_id));
             in_tx!(tx, conn => sqlx::query(
                 "DELETE FROM cart_items WHERE cart_id = $1 AND variant_id = $2 AND quantity <= $3"
             ).bind(cart_id).bind(variant_id).bind(quantity).execute(conn).await.map(drop))?;

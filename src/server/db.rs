@@ -8,6 +8,7 @@
 
 use super::clock::Clock;
 use super::config::DatabaseUrl;
+use super::shopper_changes::{ShopperChanges, Whose};
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -27,6 +28,7 @@ pub struct Db {
     /// Counts PostgreSQL's announcements of catalog changes (and losses of the connection that
     /// hears them), for whoever wants to wait for one.
     announcements: Arc<tokio::sync::watch::Sender<u64>>,
+    shoppers: Arc<ShopperChanges>,
     clock: Clock,
 }
 
@@ -40,6 +42,9 @@ pub enum Pool {
 pub struct Tx {
     inner: EngineTx,
     catalog_changes: Arc<AtomicU64>,
+    shoppers: Arc<ShopperChanges>,
+    /// Whose state this transaction changed, noted once it commits.
+    changed: Vec<Whose>,
     clock: Clock,
 }
 
@@ -140,6 +145,7 @@ impl Db {
             queries: Arc::default(),
             catalog_changes,
             announcements: Arc::default(),
+            shoppers: Arc::default(),
             clock: Clock::default(),
         };
         db.migrate().await?;
@@ -154,6 +160,7 @@ impl Db {
             queries: Arc::default(),
             catalog_changes: Arc::default(),
             announcements: Arc::default(),
+            shoppers: Arc::default(),
             clock: Clock::default(),
         }
     }
@@ -205,6 +212,8 @@ impl Db {
         Ok(Tx {
             inner,
             catalog_changes: self.catalog_changes.clone(),
+            shoppers: self.shoppers.clone(),
+            changed: Vec::new(),
             clock: self.clock.clone(),
         })
     }
@@ -214,23 +223,24 @@ impl Db {
     /// before that change commits, so a reader that sees it move must read the version in a
     /// transaction of its own ([`Db::begin`] takes the write lock) to be sure of seeing the
     /// change. On PostgreSQL, it moves after each transaction of this process commits, and when the database announces a change made by
-    /// anyone ([`Db::listen_for_catalog_changes`]). Changes made around the shop on SQLite (the
+    /// anyone ([`Db::listen_for_announcements`]). Changes made around the shop on SQLite (the
     /// `sqlite3` shell) do not move it.
     pub fn catalog_changes(&self) -> u64 {
         self.catalog_changes.load(Ordering::SeqCst)
     }
 
-    /// Changes each time [`Db::listen_for_catalog_changes`] hears an announcement, for a caller that
+    /// Changes each time [`Db::listen_for_announcements`] hears an announcement, for a caller that
     /// waits for another process's change to arrive.
-    pub fn catalog_announcements(&self) -> tokio::sync::watch::Receiver<u64> {
+    pub fn announcements(&self) -> tokio::sync::watch::Receiver<u64> {
         self.announcements.subscribe()
     }
 
     /// Moves [`Db::catalog_changes`] when PostgreSQL announces that the catalog's version moved
-    /// (migration 0015), whichever process moved it, until the pool closes; on SQLite it does
-    /// nothing. While the listening connection is down, announcements may be lost, so the count
-    /// also moves each time it is lost and found again.
-    pub async fn listen_for_catalog_changes(&self) {
+    /// (migration 0015), and notes changes to shoppers' state other processes announce
+    /// ([`Db::changed`]), until the pool closes; on SQLite it does nothing. While the listening
+    /// connection is down, announcements may be lost, so each time it is lost and found again the
+    /// count moves and every shopper's state counts as changed.
+    pub async fn listen_for_announcements(&self) {
         let Pool::Postgres(pool) = &self.pool else {
             return;
         };
@@ -238,16 +248,21 @@ impl Db {
             self.catalog_changes.fetch_add(1, Ordering::SeqCst);
             self.announcements.send_modify(|count| *count += 1);
         };
+        // While nobody was listening, anything may have changed.
+        let lost = || {
+            self.shoppers.note([Whose::Everyone]);
+            moved();
+        };
         let mut listener = None;
         while !pool.is_closed() {
             if listener.is_none() {
                 match listen(pool).await {
                     Ok(new) => {
-                        moved();
+                        lost();
                         listener = Some(new);
                     }
                     Err(error) => {
-                        tracing::warn!(%error, "catalog announcements: cannot listen; retrying");
+                        tracing::warn!(%error, "announcements: cannot listen; retrying");
                         tokio::time::sleep(LISTEN_RETRY).await;
                         continue;
                     }
@@ -257,19 +272,41 @@ impl Db {
                 continue;
             };
             match current.try_recv().await {
-                // An announcement, or `None`: the connection was lost and found again, and what
-                // was announced meanwhile is unknown.
-                Ok(_) => {
-                    moved();
+                Ok(Some(heard)) if heard.channel() == SHOPPER_CHANNEL => {
+                    self.shoppers
+                        .note(heard.payload().split(' ').map(Whose::from_announcement));
+                    self.announcements.send_modify(|count| *count += 1);
                 }
+                Ok(Some(_)) => moved(),
+                // The connection was lost and found again, and what was announced meanwhile is
+                // unknown.
+                Ok(None) => lost(),
                 Err(sqlx::Error::PoolClosed) => break,
                 Err(error) => {
-                    tracing::warn!(%error, "catalog announcements: listening failed; retrying");
-                    moved();
+                    tracing::warn!(%error, "announcements: listening failed; retrying");
+                    lost();
                     listener = None;
                     tokio::time::sleep(LISTEN_RETRY).await;
                 }
             }
+        }
+    }
+
+    /// What the shop has noted of changes to shoppers' state, for whoever remembers it.
+    pub fn shopper_changes(&self) -> &ShopperChanges {
+        &self.shoppers
+    }
+
+    /// Notes that a write made outside a transaction, which has committed, changed the state of
+    /// `whose`; on PostgreSQL, announces it to the other shop processes too.
+    pub async fn changed(&self, whose: impl IntoIterator<Item = Whose>) {
+        let whose: Vec<Whose> = whose.into_iter().collect();
+        self.shoppers.note(whose.iter().cloned());
+        if let Pool::Postgres(pool) = &self.pool
+            && let Err(error) = announce(pool, &whose).await
+        {
+            // The write stands; other processes learn of it when their listener reconnects.
+            tracing::warn!(%error, "a change to a shopper's state could not be announced");
         }
     }
 
@@ -306,8 +343,35 @@ const CATALOG_CHANNEL: &str = "catalog_version";
 
 async fn listen(pool: &PgPool) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
     let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-    listener.listen(CATALOG_CHANNEL).await?;
+    listener
+        .listen_all([CATALOG_CHANNEL, SHOPPER_CHANNEL])
+        .await?;
     Ok(listener)
+}
+
+/// The channel changes to shoppers' state are announced on ([`Db::changed`], [`Tx::changed`]).
+const SHOPPER_CHANNEL: &str = "shopper_changes";
+
+/// Announces to every shop process on the database that the state of `whose` changed: one
+/// notification for all of them, as long as it fits PostgreSQL's 8,000-byte payload.
+async fn announce<'c>(
+    executor: impl sqlx::PgExecutor<'c>,
+    whose: &[Whose],
+) -> Result<(), sqlx::Error> {
+    let mut payload = whose
+        .iter()
+        .map(Whose::announced)
+        .collect::<Vec<_>>()
+        .join(" ");
+    if payload.len() > 7_000 {
+        payload = Whose::Everyone.announced();
+    }
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(SHOPPER_CHANNEL)
+        .bind(payload)
+        .execute(executor)
+        .await
+        .map(drop)
 }
 
 /// Moves `changes` whenever a statement on this SQLite connection writes the catalog's version row
@@ -387,7 +451,27 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
+    /// Notes, once this transaction commits, that it changed the state of `whose`.
+    pub fn changed(&mut self, whose: Whose) {
+        self.changed.push(whose);
+    }
+
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        if let (EngineTx::Postgres(tx), false) = (&mut self.inner, self.changed.is_empty()) {
+            // Sent with the commit, and only if it commits.
+            announce(&mut **tx, &self.changed).await?;
+        }
+        // Noted even when the commit reports a failure: it may have committed all the same.
+        let changed = std::mem::take(&mut self.changed);
+        let shoppers = self.shoppers.clone();
+        let committed = self.commit_inner().await;
+        if !changed.is_empty() {
+            shoppers.note(changed);
+        }
+        committed
+    }
+
+    async fn commit_inner(self) -> Result<(), sqlx::Error> {
         match self.inner {
             EngineTx::Sqlite(tx) => tx.commit().await,
             EngineTx::Postgres(tx) => {
@@ -413,12 +497,12 @@ pub fn contains_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-// On PostgreSQL, other shop processes' catalog changes are heard as they are announced.
+// On PostgreSQL, other shop processes' changes are heard as they are announced.
 inventory::submit! {
     super::jobs::Job {
-        name: "hear catalog changes",
+        name: "hear other processes' changes",
         schedule: super::jobs::Schedule::Worker,
-        run: |state| Box::pin(async move { state.db.listen_for_catalog_changes().await }),
+        run: |state| Box::pin(async move { state.db.listen_for_announcements().await }),
     }
 }
 

@@ -113,6 +113,7 @@ impl Server {
             settings: Arc::new(settings),
             vocabulary: Arc::default(),
             catalog_cache: Arc::new(catalog_cache),
+            known_sessions: Arc::default(),
             payments: Arc::new(payments),
             events: Default::default(),
             gateway_outbox: Default::default(),

@@ -16,6 +16,7 @@ pub mod media;
 pub mod page_cache;
 pub mod payments;
 pub mod sessions;
+pub mod shopper_changes;
 pub mod test_gateway;
 
 use crate::error::AppError;
@@ -36,6 +37,8 @@ pub struct AppState {
     /// The search index's words, for spelling correction; reloaded when the catalog changes.
     pub vocabulary: Arc<crate::catalog::search::VocabularyCache>,
     pub catalog_cache: Arc<crate::catalog::cache::CatalogCache>,
+    /// What each session's own parts of a kept page show, remembered between its requests.
+    pub known_sessions: Arc<crate::components::personal::KnownSessions>,
     pub payments: Arc<payments::Payments>,
     /// Wakes the worker that applies the payment provider's events.
     pub events: crate::orders::webhook::EventInbox,

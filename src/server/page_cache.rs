@@ -389,24 +389,24 @@ pub async fn personalise(State(state): State<AppState>, request: Request, next: 
     ) else {
         return next.run(request).await;
     };
-    // The page that says a form's success is rendered, as only a browser's request takes the note.
-    if super::accepts_html(request.headers()) && super::http::awaits_form_outcome(session).await {
-        return next.run(request).await;
-    }
     let ip = request
         .extensions()
         .get::<super::client_ip::ClientIp>()
         .map(|client| client.ip.to_string())
         .unwrap_or_default();
-    let personal = async {
-        let shopper = crate::accounts::auth::resolve_shopper(&state, session, &ip).await?;
-        Personal::of(&state, &shopper, &template.products).await
-    };
-    match personal.await {
-        Ok(personal) => {
+    let personal = state
+        .known_sessions
+        .personal(&state, session, &ip, &template.products)
+        .await;
+    match personal {
+        // The page that says a form's success is rendered, as only a browser's request takes the
+        // note.
+        Ok(personal)
+            if !(personal.awaits_form_outcome && super::accepts_html(request.headers())) =>
+        {
             kept.personal_response(template, &personal, accepted_encodings(request.headers()))
         }
-        Err(_) => next.run(request).await,
+        _ => next.run(request).await,
     }
 }
 

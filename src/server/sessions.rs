@@ -5,6 +5,7 @@
 use super::config::{Config, SessionSettings};
 use super::db::{Db, Pool};
 use super::jobs::{Job, Schedule};
+use super::shopper_changes::Whose;
 use crate::error::AppError;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -18,22 +19,43 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 /// The `sessions` table is created by the shop's migrations, so the stores' own `migrate` is never run.
 const TABLE: &str = "sessions";
 
+/// The session store: sessions kept by the hash of their id, each change to one noted as a change
+/// to that session's state ([`Db::changed`]).
 #[derive(Clone, Debug)]
-pub enum Store {
+pub struct Store {
+    tables: Tables,
+    db: Db,
+}
+
+#[derive(Clone, Debug)]
+enum Tables {
     Sqlite(SqliteStore),
     Postgres(PostgresStore),
 }
 
 impl Store {
     pub fn new(db: &Db) -> Self {
+        Store {
+            tables: Tables::new(db),
+            db: db.clone(),
+        }
+    }
+
+    async fn changed(&self, id: &Id) {
+        self.db.changed([Whose::Session(stored_id(id).0)]).await;
+    }
+}
+
+impl Tables {
+    fn new(db: &Db) -> Self {
         // The names are constants the stores accept; an error here is a programming mistake.
         match db.pool() {
-            Pool::Sqlite(pool) => Store::Sqlite(
+            Pool::Sqlite(pool) => Tables::Sqlite(
                 SqliteStore::new(pool.clone())
                     .with_table_name(TABLE)
                     .expect("valid session table name"),
             ),
-            Pool::Postgres(pool) => Store::Postgres(
+            Pool::Postgres(pool) => Tables::Postgres(
                 PostgresStore::new(pool.clone())
                     .with_schema_name("public")
                     .and_then(|store| store.with_table_name(TABLE))
@@ -45,15 +67,15 @@ impl Store {
 
 macro_rules! delegate {
     ($self:ident, $store:ident => $call:expr) => {
-        match $self {
-            Store::Sqlite($store) => $call,
-            Store::Postgres($store) => $call,
+        match &$self.tables {
+            Tables::Sqlite($store) => $call,
+            Tables::Postgres($store) => $call,
         }
     };
 }
 
 /// The id a session is stored under: the first 128 bits of the SHA-256 of its id.
-fn stored_id(id: &Id) -> Id {
+pub fn stored_id(id: &Id) -> Id {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(id.0.to_le_bytes());
     let mut half = [0_u8; 16];
@@ -77,6 +99,7 @@ impl SessionStore for Store {
             let wanted = kept.id;
             delegate!(self, store => store.create(&mut kept).await)?;
             if kept.id == wanted {
+                self.changed(&record.id).await;
                 return Ok(());
             }
             // The store found that hash taken and kept the record under an id of its own, which
@@ -87,7 +110,9 @@ impl SessionStore for Store {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        delegate!(self, store => store.save(&stored(record)).await)
+        delegate!(self, store => store.save(&stored(record)).await)?;
+        self.changed(&record.id).await;
+        Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
@@ -96,7 +121,9 @@ impl SessionStore for Store {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        delegate!(self, store => store.delete(&stored_id(id)).await)
+        delegate!(self, store => store.delete(&stored_id(id)).await)?;
+        self.changed(id).await;
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@ use super::{CategoryChoice, CheckedFilters, ProductRow, ProductSort, ProductStat
 use crate::manage::Direction;
 use crate::money::{Currency, Money};
 use crate::server::db::{Db, Tx};
+use crate::server::shopper_changes::Whose;
 use crate::{in_tx, on_db};
 use chrono::SubsecRound;
 
@@ -388,6 +389,8 @@ pub async fn update(
 /// Deletes a product that was never ordered, with its variants, stock and ledger; false when it
 /// has been ordered (checked in the same statement) or is gone.
 pub async fn delete(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
+    // Its variants leave every cart that held them.
+    tx.changed(Whose::Everyone);
     let deleted = in_tx!(tx, conn => sqlx::query(
         "DELETE FROM products WHERE id = $1 AND NOT EXISTS (
             SELECT 1 FROM order_lines l JOIN product_variants v ON v.id = l.variant_id WHERE v.product_id = $1)"
@@ -519,6 +522,8 @@ pub async fn move_variant(
 /// Removes a variant that was never ordered and holds no reservation (checked in the same
 /// statement), with its stock and ledger; false otherwise.
 pub async fn delete_variant(tx: &mut Tx, variant_id: i64) -> Result<bool, sqlx::Error> {
+    // It leaves every cart that held it.
+    tx.changed(Whose::Everyone);
     let deleted = in_tx!(tx, conn => sqlx::query(
         "DELETE FROM product_variants WHERE id = $1
            AND NOT EXISTS (SELECT 1 FROM order_lines WHERE variant_id = $1)
