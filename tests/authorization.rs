@@ -55,8 +55,8 @@ struct Fixture {
 enum Body {
     Read(String),
     Form(Vec<(&'static str, String)>),
-    /// A file upload: these fields and one file that is not an image.
-    Files(Vec<(&'static str, String)>),
+    /// A file upload: these fields and, under the name given, one file that is not an image.
+    Files(&'static str, Vec<(&'static str, String)>),
 }
 
 impl Body {
@@ -64,14 +64,14 @@ impl Body {
         match self {
             Body::Read(query) => client.get(format!("{url}?{query}")),
             Body::Form(pairs) => client.post(url).form(&pairs),
-            Body::Files(pairs) => {
+            Body::Files(file_field, pairs) => {
                 let form = pairs
                     .into_iter()
                     .fold(reqwest::multipart::Form::new(), |form, (name, value)| {
                         form.text(name, value)
                     })
                     .part(
-                        "images",
+                        file_field,
                         reqwest::multipart::Part::bytes(b"not a picture".to_vec())
                             .file_name("lamp.png"),
                     );
@@ -428,7 +428,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             path: import::UploadProductCsv::PATH,
-            body: |f, _| Body::Files(vec![("product_id", f.product_id.to_string())]),
+            body: |f, _| Body::Files("images", vec![("product_id", f.product_id.to_string())]),
             expect: [401, 403, 403, 403, 400, 400],
         },
         Case {
@@ -448,7 +448,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             path: images::UploadProductImages::PATH,
-            body: |f, _| Body::Files(vec![("product_id", f.product_id.to_string())]),
+            body: |f, _| Body::Files("images", vec![("product_id", f.product_id.to_string())]),
             expect: [401, 403, 403, 403, 400, 400],
         },
         Case {
@@ -521,6 +521,30 @@ fn cases() -> Vec<Case> {
                 ])
             },
             expect: [401, 403, 403, 403, 400, 400],
+        },
+        // Refused after the permission check: a file that is no picture, a category without one.
+        Case {
+            path: categories::UploadCategoryPicture::PATH,
+            body: |f, _| {
+                Body::Files(
+                    "image",
+                    vec![
+                        ("id", f.category_id.to_string()),
+                        ("alt", "Lamps on a shelf".into()),
+                    ],
+                )
+            },
+            expect: [401, 403, 403, 403, 400, 400],
+        },
+        Case {
+            path: categories::DescribeCategoryPicture::PATH,
+            body: |f, _| form(&[("id", &f.category_id.to_string()), ("alt", "Lamps")]),
+            expect: [401, 403, 403, 403, 404, 404],
+        },
+        Case {
+            path: categories::RemoveCategoryPicture::PATH,
+            body: |f, _| form(&[("id", &f.category_id.to_string())]),
+            expect: [401, 403, 403, 403, 404, 404],
         },
         Case {
             path: categories::DeleteCategory::PATH,
@@ -825,7 +849,7 @@ async fn every_server_function_and_page_answers_each_actor_as_decided() {
         .map(|case| {
             let method = match (case.body)(&fixture, 0) {
                 Body::Read(_) => "GET",
-                Body::Form(_) | Body::Files(_) => "POST",
+                Body::Form(_) | Body::Files(..) => "POST",
             };
             (case.path.to_owned(), method.to_owned())
         })

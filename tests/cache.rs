@@ -295,6 +295,141 @@ async fn a_stock_change_drops_only_the_pages_showing_that_product() {
     }
 }
 
+#[tokio::test]
+async fn an_edit_to_a_products_images_words_or_price_drops_only_the_pages_it_touches() {
+    let (app, lamp) = shop_with_one_product().await;
+    add_product(
+        &app.db,
+        &SimpleProduct {
+            category_slug: "rugs",
+            slug: "wool-rug",
+            name: "Wool rug",
+            sku: "RUG-1",
+            price_minor: 9900,
+            on_hand: 20,
+            low_stock_threshold: 5,
+        },
+    )
+    .await;
+    let paths = [
+        "/p/brass-lamp",
+        "/p/wool-rug",
+        "/c/lamps",
+        "/c/rugs",
+        "/c/rugs?sort=price_asc",
+        "/products",
+        "/products?q=wool",
+    ];
+    let keep_all = async || {
+        for path in paths {
+            shared_page(&app, path).await;
+            page(&app, path).await;
+        }
+    };
+    // Marks what is kept: both products renamed without the catalog's version moving, so that
+    // only a page loaded again shows "(renamed)".
+    let rename_unseen = async |round: u32| {
+        let generation: i64 = on_db!(&app.db, pool => sqlx::query_scalar(
+            "SELECT generation FROM catalog_generation"
+        )
+        .fetch_one(pool)
+        .await)
+        .unwrap();
+        run_sql(
+            &app,
+            &[
+                &format!("UPDATE products SET name = 'Renamed {round} ' || slug"),
+                &format!("UPDATE catalog_generation SET generation = {generation}"),
+            ],
+        )
+        .await;
+    };
+    let loaded_again = async |round: u32| {
+        let mut loaded = Vec::new();
+        for path in paths {
+            let (_, shared) = shared_page(&app, path).await;
+            let own = page(&app, path).await;
+            let marked = format!("Renamed {round} ");
+            assert_eq!(shared.contains(&marked), own.contains(&marked), "{path}");
+            if shared.contains(&marked) {
+                loaded.push(path);
+            }
+        }
+        loaded
+    };
+
+    // The lamp's search description: only the pages showing the lamp.
+    keep_all().await;
+    rename_unseen(1).await;
+    run_sql(
+        &app,
+        &["UPDATE products SET seo_description = 'A lamp of brass.' WHERE slug = 'brass-lamp'"],
+    )
+    .await;
+    assert_eq!(
+        loaded_again(1).await,
+        ["/p/brass-lamp", "/c/lamps", "/products"]
+    );
+
+    // An image of the rug: only the pages showing the rug.
+    keep_all().await;
+    rename_unseen(2).await;
+    run_sql(
+        &app,
+        &["INSERT INTO product_images (product_id, position, path, alt, width, height)
+           SELECT id, 0, 'ab/cd.jpg', 'A rolled rug', 640, 480 FROM products WHERE slug = 'wool-rug'"],
+    )
+    .await;
+    assert_eq!(
+        loaded_again(2).await,
+        [
+            "/p/wool-rug",
+            "/c/rugs",
+            "/c/rugs?sort=price_asc",
+            "/products",
+            "/products?q=wool"
+        ]
+    );
+
+    // The lamp's description holds words a search finds: the pages showing it, and every search.
+    keep_all().await;
+    rename_unseen(3).await;
+    run_sql(
+        &app,
+        &["UPDATE products SET description = 'Brass, and wool felt underneath.' WHERE slug = 'brass-lamp'"],
+    )
+    .await;
+    assert_eq!(
+        loaded_again(3).await,
+        ["/p/brass-lamp", "/c/lamps", "/products", "/products?q=wool"]
+    );
+    let (_, found) = shared_page(&app, "/products?q=wool").await;
+    assert!(
+        found.contains("/p/brass-lamp"),
+        "the search finds the new words"
+    );
+
+    // The lamp's price: the pages showing it, and those that prices order or count.
+    keep_all().await;
+    rename_unseen(4).await;
+    let mut tx = app.db.begin().await.unwrap();
+    repo::set_variant_price(&mut tx, lamp, Money::new(1990, Currency::EUR))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        loaded_again(4).await,
+        [
+            "/p/brass-lamp",
+            "/c/lamps",
+            "/c/rugs?sort=price_asc",
+            "/products",
+            "/products?q=wool"
+        ]
+    );
+    assert!(page(&app, "/p/brass-lamp").await.contains("€19.90"));
+}
+
 /// Pages the shared page cache answers cost nothing; each one rendered for a client, and each call
 /// of a reading server function, counts against its render limit, so made-up searches run out
 /// while the shared pages stay open to it.

@@ -1,11 +1,14 @@
-//! Product images over HTTP on the engine under test: uploads checked by their content, stored with
-//! their renditions and shown by the shop at once; described, put in order and removed, their files
-//! swept once nothing uses them; hostile files refused with nothing left behind.
+//! Product images and category pictures over HTTP on the engine under test: uploads checked by their
+//! content, stored with their renditions and shown by the shop at once; described, put in order and
+//! removed, their files swept once nothing uses them; hostile files refused with nothing left behind.
 
 use crate::support::browser::{browser, page_text, signed_in_as};
 use crate::support::orders::count;
 use crate::support::{BRASS_LAMP, TestApp, add_product, execute};
 use emporium::accounts::Role;
+use emporium::manage::categories::api::{
+    DescribeCategoryPicture, RemoveCategoryPicture, UploadCategoryPicture,
+};
 use emporium::manage::products::api::SaveProduct;
 use emporium::manage::products::images::{
     DescribeImage, MoveImage, RemoveImage, UploadProductImages,
@@ -381,4 +384,124 @@ async fn a_product_with_an_undescribed_image_cannot_be_published() {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+async fn upload_picture(
+    app: &TestApp,
+    client: &reqwest::Client,
+    category_id: i64,
+    alt: &str,
+    file: Vec<u8>,
+) -> (StatusCode, String) {
+    let form = reqwest::multipart::Form::new()
+        .text("id", category_id.to_string())
+        .text("alt", alt.to_owned())
+        .part(
+            "image",
+            reqwest::multipart::Part::bytes(file).file_name("shelf.png"),
+        );
+    let response = client
+        .post(app.url(UploadCategoryPicture::PATH))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_manager_gives_a_category_a_picture_its_page_shows_and_takes_it_away() {
+    let app = TestApp::spawn_unthrottled().await;
+    lamp(&app).await;
+    let category = count(&app, "SELECT id FROM categories WHERE slug = 'lamps'").await;
+    let manager = signed_in_as(&app, "manager@example.com", Role::Manager).await;
+    let shop = browser();
+    assert!(
+        !page_text(&app, &shop, "/c/lamps")
+            .await
+            .contains("category-picture")
+    );
+
+    // Refused, with nothing written: no description, a file that is no picture, no category.
+    let wide = png(1800, 600, [40, 120, 60]);
+    for (id, alt, file, says) in [
+        (category, "", wide.clone(), "Describe the picture"),
+        (
+            category,
+            "Lamps on a shelf",
+            b"GIF89a not really".to_vec(),
+            "JPEG, PNG or WebP",
+        ),
+        (999_999, "Lamps on a shelf", wide.clone(), "That category"),
+    ] {
+        let (status, body) = upload_picture(&app, &manager, id, alt, file).await;
+        assert!(status.is_client_error(), "{status}: {body}");
+        assert!(body.contains(says), "{body}");
+    }
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM categories WHERE image_path IS NOT NULL"
+        )
+        .await,
+        0
+    );
+
+    let (status, body) = upload_picture(&app, &manager, category, "Lamps on a shelf", wide).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The original with its renditions (320, 640, 1280 and its own width, 1600 at most).
+    assert_eq!(files(&app).len(), 1 + 4, "{:?}", files(&app));
+    let page = page_text(&app, &shop, "/c/lamps").await;
+    assert!(page.contains("data-testid=\"category-picture\""), "{page}");
+    assert!(page.contains("alt=\"Lamps on a shelf\""));
+    assert!(page.contains("srcset=\"/media/images/"));
+    let editor = page_text(&app, &manager, &format!("/manage/categories/{category}")).await;
+    assert!(editor.contains("1800 × 600 pixels"), "{editor}");
+
+    // Described anew, then taken away: the page follows at once.
+    let (status, body) = app
+        .submit(
+            &manager,
+            DescribeCategoryPicture::PATH,
+            &[
+                ("id", category.to_string()),
+                ("alt", "Brass lamps on an oak shelf".into()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        page_text(&app, &shop, "/c/lamps")
+            .await
+            .contains("alt=\"Brass lamps on an oak shelf\"")
+    );
+    let (status, body) = app
+        .submit(
+            &manager,
+            RemoveCategoryPicture::PATH,
+            &[("id", category.to_string())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        !page_text(&app, &shop, "/c/lamps")
+            .await
+            .contains("category-picture")
+    );
+    let (status, _) = app
+        .submit(
+            &manager,
+            RemoveCategoryPicture::PATH,
+            &[("id", category.to_string())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no picture left to remove");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE entity_type = 'category'"
+        )
+        .await,
+        3
+    );
 }

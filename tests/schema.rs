@@ -134,6 +134,86 @@ async fn full_text_indexes_cover_the_same_fields(
     assert_eq!(sample, "'1':3B 'a':4C 'mug':1A,2B,5C");
 }
 
+/// Migration 0024 sorts every column of these tables into what decides which products a page
+/// lists (a change moves the catalog's generation) and what only a product's own cards and page
+/// show (a change drops just those). A column added later must be sorted there too: listing them
+/// here makes adding one fail first.
+#[tokio::test]
+async fn every_column_the_catalog_cache_watches_is_sorted() {
+    let db = Db::connect(
+        &DatabaseUrl::parse(&format!(
+            "sqlite://{}/columns.db",
+            scratch_dir("schema-columns").display()
+        ))
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let Pool::Sqlite(pool) = db.pool() else {
+        unreachable!()
+    };
+    let schema = sqlite_schema(pool).await;
+    let columns = |table: &str| -> Vec<String> {
+        schema[table]
+            .columns
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect()
+    };
+    assert_eq!(
+        columns("products"),
+        [
+            "id",
+            "slug",
+            "name",
+            "description",
+            "category_id",
+            "status",
+            "featured",
+            "price_minor",
+            "currency",
+            "option1_name",
+            "option2_name",
+            "created_at",
+            "updated_at",
+            "seo_title",
+            "seo_description"
+        ]
+    );
+    assert_eq!(
+        columns("product_variants"),
+        [
+            "id",
+            "product_id",
+            "sku",
+            "title",
+            "option1",
+            "option2",
+            "price_minor",
+            "currency",
+            "compare_at_minor",
+            "position",
+            "created_at",
+            "updated_at"
+        ]
+    );
+    assert_eq!(
+        columns("product_images"),
+        [
+            "id",
+            "product_id",
+            "variant_id",
+            "position",
+            "path",
+            "alt",
+            "width",
+            "height",
+            "created_at",
+            "renditions"
+        ]
+    );
+}
+
 #[test]
 fn both_engines_have_the_same_migration_files() {
     let names = |engine: &str| {

@@ -230,7 +230,7 @@ for (const javaScriptEnabled of [false, true]) {
       await expect(page.getByTestId("audit-line").last()).toContainText(name);
     });
 
-    test("a manager adds a subcategory, finds it in the shop, then hides it", async ({ page }) => {
+    test("a manager adds a subcategory, gives it a picture, finds it in the shop, then hides it", async ({ page }) => {
       const stamp = Date.now();
       const name = `Reading Lamps ${tag} ${stamp}`;
       const slug = `reading-lamps-${tag}-${stamp}`;
@@ -253,6 +253,34 @@ for (const javaScriptEnabled of [false, true]) {
       await noAxeViolations(page, javaScriptEnabled);
       await expect(details.getByLabel("Address")).toHaveValue(slug);
       expect((await page.request.get(`/c/${slug}`)).status()).toBe(200);
+
+      // A picture for its page, described: chosen in the file input without JavaScript, dropped
+      // on the form with it.
+      const picture = page.getByRole("form", { name: "Upload a picture" });
+      await picture.getByLabel("Description").fill("Reading lamps by a window");
+      const file = png("window.png", 1200, 400, [200, 180, 120]);
+      if (javaScriptEnabled) {
+        const dropped = await page.evaluateHandle((file) => {
+          const transfer = new DataTransfer();
+          transfer.items.add(new File([new Uint8Array(file.bytes)], file.name, { type: "image/png" }));
+          return transfer;
+        }, { name: file.name, bytes: [...file.buffer] });
+        await picture.dispatchEvent("drop", { dataTransfer: dropped });
+      } else {
+        await picture.getByLabel("Picture file").setInputFiles(file);
+        await picture.getByRole("button", { name: "Upload" }).click();
+      }
+      await expect(page.getByRole("status")).toContainText("Picture uploaded.");
+      await ready(page, javaScriptEnabled);
+      await expect(page.getByTestId("category-picture")).toContainText("1200 × 400 pixels");
+      await noAxeViolations(page, javaScriptEnabled);
+      const editor = page.url();
+      await page.goto(`/c/${slug}`);
+      const shown = page.getByRole("img", { name: "Reading lamps by a window" });
+      await expect(shown).toBeVisible();
+      await expect.poll(() => shown.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth)).toBeGreaterThan(0);
+      await page.goto(editor);
+      await ready(page, javaScriptEnabled);
 
       await details.getByLabel("Hidden from the shop").check();
       // The note from creating it is still on the page: wait for this save's own answer.

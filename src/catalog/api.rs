@@ -8,7 +8,7 @@ use leptos::server_fn::codec::GetUrl;
 
 #[server(input = GetUrl)]
 pub async fn fetch_home() -> Result<HomeContent, AppError> {
-    use super::cache::{Key, StockShown};
+    use super::cache::{Key, Shown};
     use super::repo;
     let state = crate::server::state()?;
     let db = &state.db;
@@ -31,7 +31,7 @@ pub async fn fetch_home() -> Result<HomeContent, AppError> {
                 })
             },
             |home| {
-                StockShown::of(
+                Shown::of(
                     home.featured
                         .iter()
                         .chain(&home.new_arrivals)
@@ -104,11 +104,10 @@ pub async fn fetch_products(#[server(default)] params: ListingParams) -> Result<
         Some(_) => load.await?,
         None => {
             let key = Key::Listing(cache_key(&params)?);
-            let in_stock_only = params.in_stock_only()?;
             state
                 .catalog_cache
                 .get_or_load(&state.db, key, load, |listing| {
-                    page_shows(&listing.page, in_stock_only)
+                    page_shows(&listing.page, &params)
                 })
                 .await?
         }
@@ -129,7 +128,6 @@ pub async fn fetch_category(
             "Liked products are listed on the products page, not a category's.",
         ));
     }
-    let in_stock_only = params.in_stock_only()?;
     let load = async |slug: &str| {
         state
             .catalog_cache
@@ -137,7 +135,7 @@ pub async fn fetch_category(
                 &state.db,
                 super::cache::Key::Category(slug.to_owned(), cache_key(&params)?),
                 load_category(&state, slug.to_owned(), params.clone()),
-                |category| page_shows(&category.page, in_stock_only),
+                |category| page_shows(&category.page, &params),
             )
             .await
     };
@@ -196,6 +194,7 @@ async fn load_category(
         .map(|top| top.children)
         .unwrap_or_default();
     Ok(CategoryContent {
+        image: category.image(),
         slug: category.slug,
         name: category.name,
         description: category.description,
@@ -216,7 +215,7 @@ pub async fn fetch_product(slug: String) -> Result<ProductDetail, AppError> {
                 super::cache::Key::Product(slug.to_owned()),
                 async { Ok::<_, AppError>(super::repo::product_detail(&state.db, slug).await?) },
                 |product| {
-                    super::cache::StockShown::of(product.iter().flat_map(|product| {
+                    super::cache::Shown::of(product.iter().flat_map(|product| {
                         std::iter::once(product.id)
                             .chain(product.related.iter().map(|card| card.id))
                     }))
@@ -244,15 +243,23 @@ pub async fn fetch_product(slug: String) -> Result<ProductDetail, AppError> {
     Ok(product)
 }
 
-/// Whose stock a page of the listing shows: its cards', or everyone's when it lists only what is
-/// in stock (any product's stock can bring it in or take it out).
+/// What a page of the listing shows: its cards; and whatever else chose them, since any product's
+/// change to it can bring one in, take one out or reorder them: everyone's stock when it lists only
+/// what is in stock, prices when it is sorted or filtered by price, and for a search its words and
+/// prices (its facets count them).
 #[cfg(feature = "ssr")]
-fn page_shows(page: &super::listing::ProductPage, in_stock_only: bool) -> super::cache::StockShown {
-    use super::cache::StockShown;
-    match in_stock_only {
-        true => StockShown::Any,
-        false => StockShown::of(page.products.iter().map(|card| card.id)),
+fn page_shows(page: &super::listing::ProductPage, params: &ListingParams) -> super::cache::Shown {
+    let mut shown = super::cache::Shown::of(page.products.iter().map(|card| card.id));
+    if params.in_stock_only().unwrap_or(true) {
+        shown = shown.chosen_by_stock();
     }
+    if params.searches() {
+        shown = shown.chosen_by_words();
+    }
+    if params.depends_on_prices() {
+        shown = shown.chosen_by_price();
+    }
+    shown
 }
 
 /// The signed-in shopper's id, for their hearts.

@@ -73,47 +73,122 @@ pub struct Version {
 /// the database keeps the last 10,000 notes (migration 0012).
 const STOCK_CHANGES_READ_AT_MOST: i64 = 5_000;
 
-/// Whose stock an entry shows, so that a stock change drops only the entries it touches.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StockShown {
-    /// The stock of these products (their cards, a product page and its related products).
-    Of(Vec<i64>),
+/// What an entry shows of the catalog, so that a change to one product (noted in `stock_changes`)
+/// drops only the entries it touches.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Shown {
+    /// The products it shows (their cards, a product page and its related products), in order.
+    products: Vec<i64>,
     /// Which products it lists depends on everyone's stock (a listing of what is in stock).
-    Any,
+    chosen_by_stock: bool,
+    /// Which products it lists depends on the search index's words (a search).
+    chosen_by_words: bool,
+    /// Which products it lists, or in what order, or what its facets count, depends on prices (a
+    /// listing sorted or filtered by price, a search).
+    chosen_by_price: bool,
+    /// What it shows is not known: any change touches it.
+    unknown: bool,
 }
 
-impl StockShown {
+/// A change to one product that leaves the catalog's generation as it was (migration 0024).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// What a shopper sees of its stock.
+    Stock,
+    /// What only its own cards and page show.
+    Shown,
+    /// Words the search index holds.
+    Words,
+    /// A price.
+    Price,
+}
+
+impl Change {
+    fn parse(kind: &str) -> Option<Change> {
+        match kind {
+            "stock" => Some(Change::Stock),
+            "shown" => Some(Change::Shown),
+            "text" => Some(Change::Words),
+            "price" => Some(Change::Price),
+            _ => None,
+        }
+    }
+}
+
+impl Shown {
     pub fn of(products: impl IntoIterator<Item = i64>) -> Self {
         let mut products: Vec<i64> = products.into_iter().collect();
         products.sort_unstable();
         products.dedup();
-        StockShown::Of(products)
+        Shown {
+            products,
+            ..Shown::default()
+        }
+    }
+
+    /// Touched by any change: what a page shows when nothing says.
+    pub fn unknown() -> Self {
+        Shown {
+            unknown: true,
+            ..Shown::default()
+        }
+    }
+
+    /// A listing of what is in stock: any product's stock can bring it in or take it out.
+    pub fn chosen_by_stock(self) -> Self {
+        Shown {
+            chosen_by_stock: true,
+            ..self
+        }
+    }
+
+    /// A search: any product's words can bring it in or take it out.
+    pub fn chosen_by_words(self) -> Self {
+        Shown {
+            chosen_by_words: true,
+            ..self
+        }
+    }
+
+    /// A listing sorted or filtered by price, or counting prices: any product's price can bring it
+    /// in, take it out or move it.
+    pub fn chosen_by_price(self) -> Self {
+        Shown {
+            chosen_by_price: true,
+            ..self
+        }
     }
 
     /// Both: what a page shows when it is made of several entries.
-    pub fn and(self, other: StockShown) -> StockShown {
-        match (self, other) {
-            (StockShown::Of(mut mine), StockShown::Of(theirs)) => {
-                mine.extend(theirs);
-                StockShown::of(mine)
-            }
-            _ => StockShown::Any,
+    pub fn and(self, other: Shown) -> Shown {
+        let mut products = self.products;
+        products.extend(other.products);
+        Shown {
+            chosen_by_stock: self.chosen_by_stock || other.chosen_by_stock,
+            chosen_by_words: self.chosen_by_words || other.chosen_by_words,
+            chosen_by_price: self.chosen_by_price || other.chosen_by_price,
+            unknown: self.unknown || other.unknown,
+            ..Shown::of(products)
         }
     }
 
-    fn touched_by(&self, changed: &[i64]) -> bool {
-        match self {
-            StockShown::Of(products) => changed
-                .iter()
-                .any(|product| products.binary_search(product).is_ok()),
-            StockShown::Any => !changed.is_empty(),
-        }
+    fn touched_by(&self, changes: &[(i64, Change)]) -> bool {
+        changes.iter().any(|(product, change)| {
+            self.unknown
+                || self.products.binary_search(product).is_ok()
+                || match change {
+                    Change::Stock => self.chosen_by_stock,
+                    Change::Words => self.chosen_by_words,
+                    Change::Price => self.chosen_by_price,
+                    Change::Shown => false,
+                }
+        })
     }
 }
 
 struct Entry {
     value: Value,
-    shows: StockShown,
+    shows: Shown,
     /// Lookups that found it, halved each time it outlasts an eviction.
     hits: AtomicU64,
 }
@@ -299,7 +374,7 @@ impl CatalogCache {
                 .then_some(entries.version.stock)
         };
         let changed = match since {
-            Some(since) => match read_stock_changes(db, since, now.stock).await {
+            Some(since) => match read_product_changes(db, since, now.stock).await {
                 Ok(products) => Some(products),
                 Err(error) => {
                     tracing::warn!(%error, "stock changes unreadable: the catalog cache empties");
@@ -313,12 +388,12 @@ impl CatalogCache {
             return;
         }
         match changed {
-            Some(products)
+            Some(changes)
                 if entries.version.generation == now.generation
                     && Some(entries.version.stock) == since =>
             {
                 let Entries { values, order, .. } = &mut *entries;
-                values.retain(|_, entry| !entry.shows.touched_by(&products));
+                values.retain(|_, entry| !entry.shows.touched_by(&changes));
                 order.retain(|key| values.contains_key(key));
                 entries.version = now;
             }
@@ -334,7 +409,7 @@ impl CatalogCache {
         db: &Db,
         key: Key,
         load: F,
-        shows: impl FnOnce(&T) -> StockShown,
+        shows: impl FnOnce(&T) -> Shown,
     ) -> Result<T, E>
     where
         T: Clone + Send + Sync + 'static,
@@ -394,11 +469,7 @@ impl CatalogCache {
         self.lookup_shown(version, key).map(|(value, _)| value)
     }
 
-    fn lookup_shown<T: Clone + 'static>(
-        &self,
-        version: Version,
-        key: &Key,
-    ) -> Option<(T, StockShown)> {
+    fn lookup_shown<T: Clone + 'static>(&self, version: Version, key: &Key) -> Option<(T, Shown)> {
         let entries = read_lock(&self.entries);
         if entries.version < version {
             return None;
@@ -419,7 +490,7 @@ impl CatalogCache {
         version: Version,
         key: Key,
         value: T,
-        shows: StockShown,
+        shows: Shown,
     ) -> bool {
         let entry = Entry {
             value: Arc::new(value),
@@ -489,34 +560,42 @@ async fn read_version(db: &Db, noticed: bool) -> Result<Version, sqlx::Error> {
     Ok(Version { generation, stock })
 }
 
-/// The products whose stock changed visibly after version `since`, up to `until`.
-async fn read_stock_changes(db: &Db, since: i64, until: i64) -> Result<Vec<i64>, sqlx::Error> {
-    let mut products: Vec<i64> = on_db!(db, pool => sqlx::query_scalar(
-        "SELECT product_id FROM stock_changes WHERE version > $1 AND version <= $2"
+/// The products changed after version `since`, up to `until`, with how.
+async fn read_product_changes(
+    db: &Db,
+    since: i64,
+    until: i64,
+) -> Result<Vec<(i64, Change)>, sqlx::Error> {
+    let rows: Vec<(i64, String)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT product_id, kind FROM stock_changes WHERE version > $1 AND version <= $2"
     )
     .bind(since)
     .bind(until)
     .fetch_all(pool)
     .await)?;
-    products.sort_unstable();
-    products.dedup();
-    Ok(products)
+    let mut changes: Vec<(i64, Change)> = rows
+        .into_iter()
+        .map(|(product, kind)| (product, Change::parse(&kind).unwrap_or(Change::Stock)))
+        .collect();
+    changes.sort_unstable_by_key(|(product, change)| (*product, *change as u8));
+    changes.dedup();
+    Ok(changes)
 }
 
 /// What a page being rendered for sharing shows, gathered from the catalog entries its server
 /// functions answer from: `server::page_cache` puts one in the request, and keeps the page with
 /// what it gathered, so that a stock change drops the shared pages showing that product too.
 #[derive(Clone, Debug, Default)]
-pub struct PageContents(Arc<Mutex<Option<StockShown>>>);
+pub struct PageContents(Arc<Mutex<Option<Shown>>>);
 
 impl PageContents {
     /// Everything gathered, or `None` if the page used no catalog entry.
-    pub fn shown(&self) -> Option<StockShown> {
+    pub fn shown(&self) -> Option<Shown> {
         lock(&self.0).clone()
     }
 
     /// Adds `shown` to the page the current request renders, if it is gathering.
-    fn add(shown: StockShown) {
+    fn add(shown: Shown) {
         let Some(parts) = leptos::prelude::use_context::<axum::http::request::Parts>() else {
             return;
         };
@@ -551,8 +630,8 @@ mod tests {
         }
     }
 
-    fn shows_nothing() -> StockShown {
-        StockShown::of([])
+    fn shows_nothing() -> Shown {
+        Shown::of([])
     }
 
     #[test]
@@ -630,14 +709,25 @@ mod tests {
     #[test]
     fn what_two_entries_show_together() {
         assert_eq!(
-            StockShown::of([3, 1]).and(StockShown::of([2, 3])),
-            StockShown::of([1, 2, 3])
+            Shown::of([3, 1]).and(Shown::of([2, 3])),
+            Shown::of([1, 2, 3])
         );
-        assert_eq!(StockShown::of([1]).and(StockShown::Any), StockShown::Any);
-        assert!(StockShown::of([1, 5]).touched_by(&[2, 5]));
-        assert!(!StockShown::of([1, 5]).touched_by(&[2, 4]));
-        assert!(StockShown::Any.touched_by(&[9]));
-        assert!(!StockShown::Any.touched_by(&[]));
+        let in_stock = Shown::of([1]).and(Shown::of([2]).chosen_by_stock());
+        assert_eq!(in_stock, Shown::of([1, 2]).chosen_by_stock());
+        let stock = |product| (product, Change::Stock);
+        assert!(Shown::of([1, 5]).touched_by(&[stock(2), stock(5)]));
+        assert!(!Shown::of([1, 5]).touched_by(&[stock(2), stock(4)]));
+        assert!(in_stock.touched_by(&[stock(9)]));
+        assert!(!in_stock.touched_by(&[(9, Change::Shown), (9, Change::Words)]));
+        let search = Shown::of([1]).chosen_by_words();
+        assert!(search.touched_by(&[(9, Change::Words)]));
+        assert!(!search.touched_by(&[(9, Change::Shown), (9, Change::Stock)]));
+        assert!(search.touched_by(&[(1, Change::Shown)]));
+        let by_price = Shown::of([1]).chosen_by_price();
+        assert!(by_price.touched_by(&[(9, Change::Price)]));
+        assert!(!Shown::of([1]).touched_by(&[(9, Change::Price)]));
+        assert!(Shown::unknown().touched_by(&[(9, Change::Shown)]));
+        assert!(!Shown::unknown().touched_by(&[]));
     }
 
     /// Runs `sql` on a database made by [`generation_only`].
@@ -654,19 +744,19 @@ mod tests {
         let cache = cache(8);
         let version = cache.version(&db).await.unwrap();
         let product = |slug: &str| Key::Product(slug.into());
-        cache.store(version, product("one"), 1_u32, StockShown::of([1]));
-        cache.store(version, product("two"), 2_u32, StockShown::of([2, 3]));
+        cache.store(version, product("one"), 1_u32, Shown::of([1]));
+        cache.store(version, product("two"), 2_u32, Shown::of([2, 3]));
         cache.store(
             version,
             Key::Listing("in stock".into()),
             3_u32,
-            StockShown::Any,
+            Shown::of([9]).chosen_by_stock(),
         );
-        cache.store(version, Key::Home, 4_u32, StockShown::of([4]));
+        cache.store(version, Key::Home, 4_u32, Shown::of([4]));
         run(
             &db,
             "UPDATE catalog_generation SET stock_version = 2;
-             INSERT INTO stock_changes VALUES (1, 3), (2, 4);",
+             INSERT INTO stock_changes (version, product_id) VALUES (1, 3), (2, 4);",
         )
         .await;
         let now = cache.version(&db).await.unwrap();
@@ -686,7 +776,7 @@ mod tests {
         let db = generation_only().await;
         let cache = cache(8);
         let version = cache.version(&db).await.unwrap();
-        cache.store(version, Key::Home, 1_u32, StockShown::of([1]));
+        cache.store(version, Key::Home, 1_u32, Shown::of([1]));
         run(
             &db,
             &format!(
@@ -710,7 +800,8 @@ mod tests {
             "CREATE TABLE catalog_generation (id INTEGER PRIMARY KEY, generation INTEGER NOT NULL,
                  stock_version INTEGER NOT NULL);
              INSERT INTO catalog_generation VALUES (1, 1, 0);
-             CREATE TABLE stock_changes (version INTEGER PRIMARY KEY, product_id INTEGER NOT NULL);",
+             CREATE TABLE stock_changes (version INTEGER PRIMARY KEY, product_id INTEGER NOT NULL,
+                 kind TEXT NOT NULL DEFAULT 'stock');",
         )
         .execute(&pool)
         .await
@@ -737,7 +828,7 @@ mod tests {
                         answer.ok_or(sqlx::Error::RowNotFound)
                     };
                     cache
-                        .get_or_load(&db, Key::Home, load, |_| StockShown::Any)
+                        .get_or_load(&db, Key::Home, load, |_| Shown::unknown())
                         .await
                         .ok()
                 })

@@ -164,6 +164,22 @@ impl ListingParams {
         flag("in stock", self.in_stock.as_deref())
     }
 
+    /// Whether the listing searches for words.
+    pub fn searches(&self) -> bool {
+        self.q.as_deref().is_some_and(|q| !q.trim().is_empty())
+    }
+
+    /// Whether prices decide what the listing shows, in what order, or what its facets count: a
+    /// sort or filter by price, or a search.
+    pub fn depends_on_prices(&self) -> bool {
+        let given = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.trim().is_empty());
+        let sorted_by_price = matches!(
+            self.sort.as_deref().map(Sort::parse),
+            Some(Ok(Sort::PriceAsc | Sort::PriceDesc))
+        );
+        sorted_by_price || self.searches() || given(&self.min_price) || given(&self.max_price)
+    }
+
     /// Whether only the shopper's liked products are asked for.
     pub fn liked_only(&self) -> Result<bool, AppError> {
         flag("liked only", self.liked.as_deref())

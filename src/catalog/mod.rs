@@ -131,6 +131,8 @@ pub struct CategoryContent {
     pub slug: String,
     pub name: String,
     pub description: String,
+    /// Its picture, at the top of its page.
+    pub image: Option<Image>,
     /// The parent category, for the breadcrumb.
     pub parent: Option<CategoryNode>,
     pub children: Vec<CategoryNode>,

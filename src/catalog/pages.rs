@@ -305,6 +305,11 @@ fn CategoryView(
         <PageMeta title=category.name.clone() description public_url path=base.clone() />
         <div class="mx-auto max-w-6xl px-4 py-8">
             <Breadcrumb trail=category.parent.clone().into_iter().collect() current=category.name.clone() />
+            {category.image.clone().map(|image| view! {
+                <img src=image.url srcset=image.srcset sizes="(min-width: 1152px) 72rem, 100vw" alt=image.alt
+                    width=image.width height=image.height data-testid="category-picture"
+                    class="mt-4 aspect-[3/1] w-full rounded-lg object-cover" />
+            })}
             <h1 class="mt-3 text-3xl font-semibold text-stone-900">{category.name.clone()}</h1>
             <p class="mt-2 max-w-2xl text-stone-700">{category.description.clone()}</p>
             {(!category.children.is_empty()).then(|| view! {

@@ -653,11 +653,32 @@ pub struct CategoryRecord {
     pub slug: String,
     pub name: String,
     pub description: String,
+    image_path: Option<String>,
+    image_alt: String,
+    image_width: Option<i32>,
+    image_height: Option<i32>,
+    image_renditions: String,
+}
+
+impl CategoryRecord {
+    /// The category's picture, if it has one.
+    pub fn image(&self) -> Option<Image> {
+        let path = self.image_path.as_deref()?;
+        Some(image(
+            path,
+            self.image_alt.clone(),
+            self.image_width.unwrap_or_default(),
+            self.image_height.unwrap_or_default(),
+            Some(&self.image_renditions),
+        ))
+    }
 }
 
 pub async fn category_by_slug(db: &Db, slug: &str) -> Result<Option<CategoryRecord>, sqlx::Error> {
     on_db!(db, pool => sqlx::query_as(
-        "SELECT c.slug, c.name, c.description FROM categories c
+        "SELECT c.slug, c.name, c.description, c.image_path, c.image_alt, c.image_width,
+                c.image_height, c.image_renditions
+         FROM categories c
          LEFT JOIN categories parent ON parent.id = c.parent_id
          WHERE c.slug = $1 AND NOT c.hidden AND NOT COALESCE(parent.hidden, FALSE)"
     ).bind(slug).fetch_optional(pool).await)

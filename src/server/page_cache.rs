@@ -22,7 +22,7 @@
 //! its nonces and carries a policy naming the SHA-256 hash of each of its inline scripts instead.
 
 use super::AppState;
-use crate::catalog::cache::{Key, PageContents, StockShown, Version};
+use crate::catalog::cache::{Key, PageContents, Shown, Version};
 use crate::catalog::listing::ListingParams;
 use crate::components::personal::{self, Fill, Found, HeartsShown, Part, Personal};
 use axum::body::{Body, Bytes};
@@ -428,7 +428,7 @@ async fn render_and_keep(
         return Err(response);
     }
     // A page whose rendering reached no catalog entry is not known to be free of stock.
-    let shows = contents.shown().unwrap_or(StockShown::Any);
+    let shows = contents.shown().unwrap_or(Shown::unknown());
     let (parts, body) = response.into_parts();
     let Ok(html) = axum::body::to_bytes(body, BODY_LIMIT).await else {
         return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());

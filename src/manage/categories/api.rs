@@ -4,7 +4,7 @@
 use super::{CategoryEditor, CategoryFields, CategoryTree};
 use crate::error::AppError;
 use leptos::prelude::*;
-use leptos::server_fn::codec::GetUrl;
+use leptos::server_fn::codec::{GetUrl, MultipartData, MultipartFormData};
 
 #[cfg(feature = "ssr")]
 use crate::accounts::{Action, AuditAction, Permission, Resource};
@@ -60,6 +60,7 @@ pub async fn fetch_category_editor(id: Option<i64>) -> Result<CategoryEditor, Ap
         products: this.map_or(0, |c| c.products),
         has_children: this
             .is_some_and(|c| stored.iter().any(|child| child.parent_id == Some(c.id))),
+        picture: this.and_then(|c| c.picture.editor()),
         parents: super::repo::options(others().filter(|c| c.parent_id.is_none())),
         others: super::repo::options(others()),
         can_edit,
@@ -261,4 +262,152 @@ pub async fn delete_category(
     .await?;
     leptos_axum::redirect("/manage/categories");
     Ok(())
+}
+
+/// The largest picture upload: one file at the largest size an image may have, and the form.
+#[cfg(feature = "ssr")]
+const PICTURE_UPLOAD_MAX_BYTES: usize = 10 * 1024 * 1024 + 64 * 1024;
+
+#[cfg(feature = "ssr")]
+inventory::submit! {
+    crate::server::http::Upload { path: <UploadCategoryPicture as leptos::server_fn::ServerFn>::PATH, max_bytes: PICTURE_UPLOAD_MAX_BYTES }
+}
+
+/// A picture's description, which a category's picture needs.
+#[cfg(feature = "ssr")]
+fn picture_alt(text: &str) -> Result<String, AppError> {
+    let alt = crate::manage::products::images::check_alt(text)?;
+    if alt.is_empty() {
+        return Err(AppError::bad_request(
+            "Describe the picture: say what it shows.",
+        ));
+    }
+    Ok(alt)
+}
+
+/// Gives a category its picture, replacing any it had: checked by its content (JPEG, PNG or WebP),
+/// decoded under size and pixel limits and stored with its renditions, as a product's images are.
+/// The form sends `id`, `alt` and the file as `image`.
+#[server(prefix = "/api/manage", input = MultipartFormData)]
+pub async fn upload_category_picture(data: MultipartData) -> Result<(), AppError> {
+    use crate::server::media::{self, ImageLimits};
+    let user = crate::accounts::auth::require(WRITE).await?;
+    let state = crate::server::state()?;
+    let unreadable = |_| crate::server::http::cut_short();
+    let mut form = data
+        .into_inner()
+        .ok_or_else(|| AppError::bad_request("Send the picture as a form."))?;
+    let (mut id, mut alt, mut file) = (None, String::new(), None);
+    let max_bytes = ImageLimits::default().max_bytes;
+    while let Some(mut field) = form.next_field().await.map_err(unreadable)? {
+        match field.name().unwrap_or_default() {
+            "id" => {
+                id = field
+                    .text()
+                    .await
+                    .map_err(unreadable)?
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+            }
+            "alt" => alt = field.text().await.map_err(unreadable)?,
+            "image" => {
+                let name = field.file_name().unwrap_or("The file").to_owned();
+                let bytes =
+                    crate::server::http::read_file_part(&mut field, &name, max_bytes).await?;
+                file = Some((name, bytes)).filter(|(_, bytes)| !bytes.is_empty());
+            }
+            _ => {}
+        }
+    }
+    let id = id.ok_or_else(|| AppError::bad_request("Which category?"))?;
+    let alt = picture_alt(&alt)?;
+    let (name, bytes) = file.ok_or_else(|| AppError::bad_request("Choose a picture to upload."))?;
+    // Before the work of decoding: the write below finds it again under its lock.
+    if !super::repo::exists(&state.db, id).await? {
+        return Err(AppError::not_found("That category"));
+    }
+    let prepared =
+        tokio::task::spawn_blocking(move || media::prepare(&name, bytes, ImageLimits::default()))
+            .await
+            .map_err(|_| AppError::Internal)?
+            .map_err(|error| AppError::bad_request(error.to_string()))?;
+    let media_dir = state.config.media_dir.clone();
+    let stored = tokio::task::spawn_blocking(move || prepared.write(&media_dir))
+        .await
+        .map_err(|_| AppError::Internal)?
+        .map_err(|error| AppError::bad_request(error.to_string()))?;
+    let mut tx = state.db.begin().await?;
+    tx.lock_row(crate::server::db::Locked::Category, id).await?;
+    let before = super::repo::find(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("That category"))?;
+    super::repo::set_picture(&mut tx, id, Some((&stored, &alt))).await?;
+    let after = serde_json::json!({
+        "image_path": stored.path, "image_alt": alt, "image_width": stored.width,
+        "image_height": stored.height,
+    });
+    // A replaced picture's files go once nothing uses them (the image sweep).
+    crate::manage::commit_audited(
+        tx,
+        user.id,
+        (crate::accounts::AuditEntity::Category, id),
+        AuditAction::UpdateCategory,
+        Some(serde_json::json!(before.picture)),
+        Some(after),
+    )
+    .await
+}
+
+/// Describes a category's picture anew.
+#[server(prefix = "/api/manage")]
+pub async fn describe_category_picture(id: i64, alt: String) -> Result<(), AppError> {
+    let user = crate::accounts::auth::require(WRITE).await?;
+    let alt = picture_alt(&alt)?;
+    let state = crate::server::state()?;
+    let mut tx = state.db.begin().await?;
+    let before = picture_of(&mut tx, id).await?;
+    super::repo::set_picture_alt(&mut tx, id, &alt).await?;
+    crate::manage::commit_audited(
+        tx,
+        user.id,
+        (crate::accounts::AuditEntity::Category, id),
+        AuditAction::UpdateCategory,
+        Some(serde_json::json!({ "image_alt": before.image_alt })),
+        Some(serde_json::json!({ "image_alt": alt })),
+    )
+    .await
+}
+
+/// Takes a category's picture away; its files go once nothing uses them.
+#[server(prefix = "/api/manage")]
+pub async fn remove_category_picture(id: i64) -> Result<(), AppError> {
+    let user = crate::accounts::auth::require(WRITE).await?;
+    let state = crate::server::state()?;
+    let mut tx = state.db.begin().await?;
+    let before = picture_of(&mut tx, id).await?;
+    super::repo::set_picture(&mut tx, id, None).await?;
+    crate::manage::commit_audited(
+        tx,
+        user.id,
+        (crate::accounts::AuditEntity::Category, id),
+        AuditAction::UpdateCategory,
+        Some(serde_json::json!(before)),
+        None,
+    )
+    .await
+}
+
+/// Category `id`'s picture, locked for a change: not found when it has none.
+#[cfg(feature = "ssr")]
+async fn picture_of(
+    tx: &mut crate::server::db::Tx,
+    id: i64,
+) -> Result<super::repo::StoredPicture, AppError> {
+    tx.lock_row(crate::server::db::Locked::Category, id).await?;
+    super::repo::find(tx, id)
+        .await?
+        .map(|category| category.picture)
+        .filter(|picture| picture.image_path.is_some())
+        .ok_or_else(|| AppError::not_found("That category's picture"))
 }

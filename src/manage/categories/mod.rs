@@ -1,6 +1,6 @@
 //! Categories in the back office (`/manage/categories`): the tree in the shop's order, moved up,
-//! down or under another category; created, renamed, described, hidden; deleted once their
-//! products have somewhere to go. The shop shows two levels, so a category with subcategories
+//! down or under another category; created, renamed, described, hidden, given a picture; deleted
+//! once their products have somewhere to go. The shop shows two levels, so a category with subcategories
 //! stays at the top.
 
 pub mod api;
@@ -105,6 +105,16 @@ pub struct CategoryOption {
     pub name: String,
 }
 
+/// A category's picture in its editor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryPicture {
+    /// The smallest rendition (or the file itself).
+    pub thumbnail: String,
+    pub alt: String,
+    pub width: i32,
+    pub height: i32,
+}
+
 /// The category editor's page (blank for a new category).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CategoryEditor {
@@ -116,6 +126,7 @@ pub struct CategoryEditor {
     pub hidden: bool,
     pub products: i64,
     pub has_children: bool,
+    pub picture: Option<CategoryPicture>,
     /// Top-level categories it may go under (not itself).
     pub parents: Vec<CategoryOption>,
     /// Every other category, for its products when it is deleted.

@@ -1,12 +1,15 @@
 //! `/manage/categories`: the tree, and a category's editor.
 
 use super::api::{
-    DeleteCategory, MoveCategory, SaveCategory, fetch_category_editor, fetch_category_tree,
+    DeleteCategory, DescribeCategoryPicture, MoveCategory, RemoveCategoryPicture, SaveCategory,
+    UploadCategoryPicture, fetch_category_editor, fetch_category_tree,
 };
-use super::{CategoryEditor, CategoryTree, DESCRIPTION_MAX, NAME_MAX};
-use crate::components::{ErrorPanel, FormFeedback};
+use super::{CategoryEditor, CategoryPicture, CategoryTree, DESCRIPTION_MAX, NAME_MAX};
+use crate::components::{ErrorPanel, FormFeedback, PathFeedback};
+use crate::manage::products::images::ALT_MAX;
 use crate::manage::slugs::SLUG_MAX;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 const INPUT: &str = "mt-1 w-full rounded-md border border-stone-300 px-3 py-2 text-stone-900";
@@ -161,6 +164,7 @@ fn EditorForm(
             })}
         </ActionForm>
         <FormFeedback action=save success="Category saved." />
+        {editor.id.map(|id| view! { <Picture id picture=editor.picture.clone() can_edit=editor.can_edit /> })}
 
         {editor.id.filter(|_| editor.can_edit).map(|id| match editor.has_children {
             true => view! { <p class="mt-10 text-sm text-stone-700">"It has subcategories: move or delete them before deleting it."</p> }.into_any(),
@@ -183,5 +187,67 @@ fn EditorForm(
             }.into_any(),
         })}
         <FormFeedback action=delete />
+    }
+}
+
+/// The picture at the top of the category's page: shown, described anew, removed or replaced.
+#[component]
+fn Picture(id: i64, picture: Option<CategoryPicture>, can_edit: bool) -> impl IntoView {
+    let describe = ServerAction::<DescribeCategoryPicture>::new();
+    let remove = ServerAction::<RemoveCategoryPicture>::new();
+    let has_picture = picture.is_some();
+    view! {
+        <section class="mt-10 max-w-2xl" aria-labelledby="category-picture">
+            <h2 id="category-picture" class="text-xl font-semibold text-stone-900">"Picture"</h2>
+            <p class="mt-1 text-sm text-stone-600">"Shown at the top of the category's page."</p>
+            {match picture {
+                None => view! { <p class="mt-2 text-stone-700">"No picture yet."</p> }.into_any(),
+                Some(picture) => view! {
+                    <div class="mt-2 flex flex-wrap items-start gap-4" data-testid="category-picture">
+                        <img src=picture.thumbnail.clone() alt="" width="120" height="80" class="h-20 w-32 rounded-md object-cover" />
+                        <div class="flex-1 text-sm">
+                            <p class="text-stone-600">{format!("{} × {} pixels", picture.width, picture.height)}</p>
+                            <ActionForm action=describe attr:class="mt-1 flex flex-wrap items-end gap-2" attr:aria-label="Describe the picture">
+                                <input type="hidden" name="id" value=id />
+                                <div class="w-80">
+                                    <label for="picture-alt" class=LABEL>"Description"</label>
+                                    <input id="picture-alt" name="alt" type="text" required maxlength=ALT_MAX value=picture.alt.clone()
+                                        disabled=!can_edit class=INPUT />
+                                </div>
+                                {can_edit.then(|| view! { <button type="submit" class=SMALL_BUTTON>"Save"</button> })}
+                            </ActionForm>
+                            {can_edit.then(|| view! {
+                                <ActionForm action=remove attr:class="mt-2">
+                                    <input type="hidden" name="id" value=id />
+                                    <button type="submit" class="rounded-md border border-red-300 px-2 py-1 text-sm text-red-900 hover:bg-red-50">"Remove picture"</button>
+                                </ActionForm>
+                            })}
+                        </div>
+                    </div>
+                }.into_any(),
+            }}
+            <FormFeedback action=describe success="Description saved." />
+            <FormFeedback action=remove success="Picture removed." />
+            {can_edit.then(|| view! {
+                // A plain form post (the browser sends the file); with JavaScript, a file dropped on
+                // it is sent the same way.
+                <form method="post" enctype="multipart/form-data" action=UploadCategoryPicture::PATH data-drop-files=""
+                    class="mt-4 space-y-3 rounded-md border border-dashed border-stone-400 p-4" aria-label="Upload a picture">
+                    <input type="hidden" name="id" value=id />
+                    <div>
+                        <label for="picture-file" class=LABEL>{if has_picture { "A new picture" } else { "Picture file" }}</label>
+                        <input id="picture-file" name="image" type="file" required accept="image/jpeg,image/png,image/webp"
+                            aria-describedby="picture-file-hint" class="mt-1 block text-sm" />
+                        <p id="picture-file-hint" class="mt-1 text-sm text-stone-600">"JPEG, PNG or WebP, up to 10 MB; or drop it here."</p>
+                    </div>
+                    <div>
+                        <label for="picture-new-alt" class=LABEL>"Description"</label>
+                        <input id="picture-new-alt" name="alt" type="text" required maxlength=ALT_MAX class=INPUT />
+                    </div>
+                    <button type="submit" class="rounded-md bg-stone-900 px-4 py-2 text-sm font-medium text-white hover:bg-stone-700">"Upload"</button>
+                </form>
+            })}
+            <PathFeedback path=UploadCategoryPicture::PATH success="Picture uploaded." />
+        </section>
     }
 }

@@ -6,7 +6,8 @@ use crate::{in_tx, on_db};
 
 /// A category with its own product count, as [`Stored`].
 const STORED: &str = "SELECT c.id, c.parent_id, c.slug, c.name, c.description, c.hidden,
-        CAST((SELECT COUNT(*) FROM products p WHERE p.category_id = c.id) AS BIGINT) AS products
+        CAST((SELECT COUNT(*) FROM products p WHERE p.category_id = c.id) AS BIGINT) AS products,
+        c.image_path, c.image_alt, c.image_width, c.image_height, c.image_renditions
     FROM categories c";
 
 #[derive(sqlx::FromRow, Clone, Debug, serde::Serialize)]
@@ -18,6 +19,33 @@ pub struct Stored {
     pub description: String,
     pub hidden: bool,
     pub products: i64,
+    #[sqlx(flatten)]
+    pub picture: StoredPicture,
+}
+
+/// A category's picture as the table keeps it: all set, or none.
+#[derive(sqlx::FromRow, Clone, Debug, Default, serde::Serialize)]
+pub struct StoredPicture {
+    pub image_path: Option<String>,
+    pub image_alt: String,
+    pub image_width: Option<i32>,
+    pub image_height: Option<i32>,
+    pub image_renditions: String,
+}
+
+impl StoredPicture {
+    pub fn editor(&self) -> Option<super::CategoryPicture> {
+        use crate::server::media::{parse_renditions, rendition_path};
+        let path = self.image_path.as_ref()?;
+        let smallest = parse_renditions(&self.image_renditions).first().copied();
+        let file = smallest.map_or_else(|| path.clone(), |w| rendition_path(path, w));
+        Some(super::CategoryPicture {
+            thumbnail: crate::catalog::repo::media_url(&file),
+            alt: self.image_alt.clone(),
+            width: self.image_width.unwrap_or_default(),
+            height: self.image_height.unwrap_or_default(),
+        })
+    }
 }
 
 /// Every category, hidden ones included, in the shop's order, with its own product count.
@@ -65,6 +93,13 @@ pub async fn find(tx: &mut Tx, id: i64) -> Result<Option<Stored>, sqlx::Error> {
     in_tx!(tx, conn => sqlx::query_as(
         &format!("{STORED} WHERE c.id = $1")
     ).bind(id).fetch_optional(conn).await)
+}
+
+/// Whether category `id` is there, read outside a transaction (a check before slow work).
+pub async fn exists(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM categories WHERE id = $1)"
+    ).bind(id).fetch_one(pool).await)
 }
 
 /// The id of the category with `slug`, and whether it is at the top.
@@ -187,6 +222,39 @@ pub async fn move_products(tx: &mut Tx, from: i64, to: i64) -> Result<u64, sqlx:
     in_tx!(tx, conn => sqlx::query(
         "UPDATE products SET category_id = $1, updated_at = $2 WHERE category_id = $3"
     ).bind(to).bind(now).bind(from).execute(conn).await.map(|done| done.rows_affected()))
+}
+
+/// Gives category `id` the picture `image`, described by `alt`, or takes its picture away.
+pub async fn set_picture(
+    tx: &mut Tx,
+    id: i64,
+    image: Option<(&crate::server::media::StoredImage, &str)>,
+) -> Result<(), sqlx::Error> {
+    let now = tx.now();
+    let width = |image: &crate::server::media::StoredImage| i32::try_from(image.width).ok();
+    let height = |image: &crate::server::media::StoredImage| i32::try_from(image.height).ok();
+    in_tx!(tx, conn => sqlx::query(
+        "UPDATE categories SET image_path = $1, image_alt = $2, image_width = $3, image_height = $4,
+             image_renditions = $5, updated_at = $6 WHERE id = $7"
+    )
+    .bind(image.map(|(image, _)| image.path.clone()))
+    .bind(image.map_or("", |(_, alt)| alt))
+    .bind(image.and_then(|(image, _)| width(image)))
+    .bind(image.and_then(|(image, _)| height(image)))
+    .bind(image.map(|(image, _)| crate::server::media::format_renditions(&image.renditions)).unwrap_or_default())
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await
+    .map(drop))
+}
+
+/// Describes category `id`'s picture anew.
+pub async fn set_picture_alt(tx: &mut Tx, id: i64, alt: &str) -> Result<(), sqlx::Error> {
+    let now = tx.now();
+    in_tx!(tx, conn => sqlx::query(
+        "UPDATE categories SET image_alt = $1, updated_at = $2 WHERE id = $3"
+    ).bind(alt).bind(now).bind(id).execute(conn).await.map(drop))
 }
 
 /// Deletes a category without subcategories or products (the foreign keys refuse otherwise).

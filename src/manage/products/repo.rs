@@ -645,10 +645,12 @@ pub async fn undescribed_images(tx: &mut Tx, product_id: i64) -> Result<i64, sql
     ).bind(product_id).fetch_one(conn).await)
 }
 
-/// Every file path the shop's images use under `MEDIA_DIR`.
+/// Every file path the shop's images use under `MEDIA_DIR`: products' and categories'.
 pub async fn image_paths(db: &Db) -> Result<Vec<String>, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_scalar("SELECT DISTINCT path FROM product_images")
-        .fetch_all(pool).await)
+    on_db!(db, pool => sqlx::query_scalar(
+        "SELECT path FROM product_images
+         UNION SELECT image_path FROM categories WHERE image_path IS NOT NULL"
+    ).fetch_all(pool).await)
 }
 
 // ---- CSV ----
