@@ -223,6 +223,31 @@ async fn visitors_without_a_session_share_one_rendering_with_hashed_scripts() {
     assert!(changed.contains("€14.00") && !changed.contains("€12.50"));
 }
 
+/// Renames every product to `name` (an SQL expression) without the catalog's version moving, so
+/// that only the pages loaded again afterwards show the new names: a mark of what was kept.
+async fn rename_unseen(app: &TestApp, name: &str) {
+    let generation: i64 = on_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT generation FROM catalog_generation"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    // PostgreSQL's triggers wait for the commit unless told to run now.
+    let now = match app.db.engine() {
+        emporium::server::db::Engine::Postgres => "SET CONSTRAINTS ALL IMMEDIATE",
+        emporium::server::db::Engine::Sqlite => "SELECT 1",
+    };
+    run_sql(
+        app,
+        &[
+            &format!("UPDATE products SET name = {name}"),
+            now,
+            &format!("UPDATE catalog_generation SET generation = {generation}"),
+        ],
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn a_stock_change_drops_only_the_pages_showing_that_product() {
     let (app, lamp) = shop_with_one_product().await;
@@ -254,20 +279,7 @@ async fn a_stock_change_drops_only_the_pages_showing_that_product() {
 
     // Rename both products without announcing it, then let the lamp run short: only what shows
     // the lamp, or lists what is in stock, is loaded again and so shows the new names.
-    let generation: i64 = on_db!(&app.db, pool => sqlx::query_scalar(
-        "SELECT generation FROM catalog_generation"
-    )
-    .fetch_one(pool)
-    .await)
-    .unwrap();
-    run_sql(
-        &app,
-        &[
-            "UPDATE products SET name = name || ' (renamed)'",
-            &format!("UPDATE catalog_generation SET generation = {generation}"),
-        ],
-    )
-    .await;
+    rename_unseen(&app, "name || ' (renamed)'").await;
     run_sql(
         &app,
         &[&format!(
@@ -326,24 +338,8 @@ async fn an_edit_to_a_products_images_words_or_price_drops_only_the_pages_it_tou
             page(&app, path).await;
         }
     };
-    // Marks what is kept: both products renamed without the catalog's version moving, so that
-    // only a page loaded again shows "(renamed)".
-    let rename_unseen = async |round: u32| {
-        let generation: i64 = on_db!(&app.db, pool => sqlx::query_scalar(
-            "SELECT generation FROM catalog_generation"
-        )
-        .fetch_one(pool)
-        .await)
-        .unwrap();
-        run_sql(
-            &app,
-            &[
-                &format!("UPDATE products SET name = 'Renamed {round} ' || slug"),
-                &format!("UPDATE catalog_generation SET generation = {generation}"),
-            ],
-        )
-        .await;
-    };
+    let rename_unseen =
+        async |round: u32| rename_unseen(&app, &format!("'Renamed {round} ' || slug")).await;
     let loaded_again = async |round: u32| {
         let mut loaded = Vec::new();
         for path in paths {

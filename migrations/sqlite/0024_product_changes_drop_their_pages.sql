@@ -9,95 +9,69 @@
 -- - 'price': a price; also drops the listings sorted or filtered by price, and every search (its
 --   facets count prices).
 -- A change to what decides a listing otherwise (slug, name, category, status, featured, currency,
--- creation time) still moves the generation. tests/schema.rs lists each table's
--- columns, so that a column added later is sorted into one or the other here.
+-- creation time) still moves the generation. tests/schema.rs lists each table's columns, so that
+-- a column added later is sorted into one or the other here.
 -- Kept in step with migrations/postgres.
 
 ALTER TABLE stock_changes ADD COLUMN kind TEXT NOT NULL DEFAULT 'stock'
     CHECK (kind IN ('stock', 'shown', 'text', 'price'));
 
+-- Every change to a product is written through this view, whose trigger is the one place that
+-- decides: a change of kind 'listing' moves the generation, any other is numbered and noted.
+CREATE VIEW product_changes AS SELECT product_id, kind FROM stock_changes;
+CREATE TRIGGER product_changes_insert INSTEAD OF INSERT ON product_changes
+BEGIN
+    UPDATE catalog_generation SET generation = generation + 1
+        WHERE id = 1 AND NEW.kind = 'listing';
+    UPDATE catalog_generation SET stock_version = stock_version + 1
+        WHERE id = 1 AND NEW.kind <> 'listing';
+    INSERT INTO stock_changes (version, product_id, kind)
+        SELECT stock_version, NEW.product_id, NEW.kind FROM catalog_generation
+        WHERE id = 1 AND NEW.kind <> 'listing';
+    DELETE FROM stock_changes
+        WHERE NEW.kind <> 'listing'
+          AND version = (SELECT stock_version FROM catalog_generation WHERE id = 1) - 10000;
+END;
+
 DROP TRIGGER like_count_update_records_change;
 CREATE TRIGGER like_count_update_records_change AFTER UPDATE OF likes ON product_like_counts
 WHEN OLD.likes <> NEW.likes
-BEGIN
-    UPDATE catalog_generation SET stock_version = stock_version + 1 WHERE id = 1;
-    INSERT INTO stock_changes (version, product_id, kind)
-        SELECT stock_version, NEW.product_id, 'shown' FROM catalog_generation WHERE id = 1;
-    DELETE FROM stock_changes
-        WHERE version = (SELECT stock_version FROM catalog_generation WHERE id = 1) - 10000;
-END;
+BEGIN INSERT INTO product_changes VALUES (NEW.product_id, 'shown'); END;
 
 DROP TRIGGER products_update_bumps_catalog_generation;
-CREATE TRIGGER products_update_bumps_catalog_generation AFTER UPDATE ON products
-WHEN NEW.id IS NOT OLD.id OR NEW.slug IS NOT OLD.slug OR NEW.name IS NOT OLD.name
-  OR NEW.category_id IS NOT OLD.category_id OR NEW.status IS NOT OLD.status
-  OR NEW.featured IS NOT OLD.featured OR NEW.currency IS NOT OLD.currency
-  OR NEW.created_at IS NOT OLD.created_at
-BEGIN UPDATE catalog_generation SET generation = generation + 1 WHERE id = 1; END;
 CREATE TRIGGER products_update_records_change AFTER UPDATE ON products
-WHEN NOT (NEW.id IS NOT OLD.id OR NEW.slug IS NOT OLD.slug OR NEW.name IS NOT OLD.name
-  OR NEW.category_id IS NOT OLD.category_id OR NEW.status IS NOT OLD.status
-  OR NEW.featured IS NOT OLD.featured OR NEW.currency IS NOT OLD.currency
-  OR NEW.created_at IS NOT OLD.created_at)
 BEGIN
-    UPDATE catalog_generation SET stock_version = stock_version + 1 WHERE id = 1;
-    INSERT INTO stock_changes (version, product_id, kind)
-        SELECT stock_version, NEW.id,
-               CASE WHEN NEW.price_minor IS NOT OLD.price_minor THEN 'price'
-                    WHEN NEW.description IS NOT OLD.description THEN 'text' ELSE 'shown' END
-        FROM catalog_generation WHERE id = 1;
-    DELETE FROM stock_changes
-        WHERE version = (SELECT stock_version FROM catalog_generation WHERE id = 1) - 10000;
+    INSERT INTO product_changes VALUES (NEW.id, CASE
+        WHEN NEW.id IS NOT OLD.id OR NEW.slug IS NOT OLD.slug OR NEW.name IS NOT OLD.name
+          OR NEW.category_id IS NOT OLD.category_id OR NEW.status IS NOT OLD.status
+          OR NEW.featured IS NOT OLD.featured OR NEW.currency IS NOT OLD.currency
+          OR NEW.created_at IS NOT OLD.created_at THEN 'listing'
+        WHEN NEW.price_minor IS NOT OLD.price_minor THEN 'price'
+        WHEN NEW.description IS NOT OLD.description THEN 'text'
+        ELSE 'shown' END);
 END;
 
 DROP TRIGGER product_variants_update_bumps_catalog_generation;
-CREATE TRIGGER product_variants_update_bumps_catalog_generation AFTER UPDATE ON product_variants
-WHEN NEW.id IS NOT OLD.id OR NEW.product_id IS NOT OLD.product_id
-  OR NEW.currency IS NOT OLD.currency OR NEW.created_at IS NOT OLD.created_at
-BEGIN UPDATE catalog_generation SET generation = generation + 1 WHERE id = 1; END;
 CREATE TRIGGER product_variants_update_records_change AFTER UPDATE ON product_variants
-WHEN NOT (NEW.id IS NOT OLD.id OR NEW.product_id IS NOT OLD.product_id
-  OR NEW.currency IS NOT OLD.currency OR NEW.created_at IS NOT OLD.created_at)
 BEGIN
-    UPDATE catalog_generation SET stock_version = stock_version + 1 WHERE id = 1;
-    INSERT INTO stock_changes (version, product_id, kind)
-        SELECT stock_version, NEW.product_id,
-               CASE WHEN NEW.price_minor IS NOT OLD.price_minor THEN 'price'
-                    WHEN NEW.sku IS NOT OLD.sku THEN 'text' ELSE 'shown' END
-        FROM catalog_generation WHERE id = 1;
-    DELETE FROM stock_changes
-        WHERE version = (SELECT stock_version FROM catalog_generation WHERE id = 1) - 10000;
+    INSERT INTO product_changes VALUES (NEW.product_id, CASE
+        WHEN NEW.id IS NOT OLD.id OR NEW.product_id IS NOT OLD.product_id
+          OR NEW.currency IS NOT OLD.currency OR NEW.created_at IS NOT OLD.created_at THEN 'listing'
+        WHEN NEW.price_minor IS NOT OLD.price_minor THEN 'price'
+        WHEN NEW.sku IS NOT OLD.sku THEN 'text'
+        ELSE 'shown' END);
 END;
 
+-- An image moved to another product changes two products' pages.
 DROP TRIGGER product_images_insert_bumps_catalog_generation;
 DROP TRIGGER product_images_update_bumps_catalog_generation;
 DROP TRIGGER product_images_delete_bumps_catalog_generation;
 CREATE TRIGGER product_images_insert_records_change AFTER INSERT ON product_images
-BEGIN
-    UPDATE catalog_generation SET stock_version = stock_version + 1 WHERE id = 1;
-    INSERT INTO stock_changes (version, product_id, kind)
-        SELECT stock_version, NEW.product_id, 'shown' FROM catalog_generation WHERE id = 1;
-    DELETE FROM stock_changes
-        WHERE version = (SELECT stock_version FROM catalog_generation WHERE id = 1) - 10000;
-END;
--- An image moved to another product changes two products' pages.
-CREATE TRIGGER product_images_move_bumps_catalog_generation AFTER UPDATE ON product_images
-WHEN NEW.product_id IS NOT OLD.product_id
-BEGIN UPDATE catalog_generation SET generation = generation + 1 WHERE id = 1; END;
+BEGIN INSERT INTO product_changes VALUES (NEW.product_id, 'shown'); END;
 CREATE TRIGGER product_images_update_records_change AFTER UPDATE ON product_images
-WHEN NEW.product_id IS OLD.product_id
 BEGIN
-    UPDATE catalog_generation SET stock_version = stock_version + 1 WHERE id = 1;
-    INSERT INTO stock_changes (version, product_id, kind)
-        SELECT stock_version, NEW.product_id, 'shown' FROM catalog_generation WHERE id = 1;
-    DELETE FROM stock_changes
-        WHERE version = (SELECT stock_version FROM catalog_generation WHERE id = 1) - 10000;
+    INSERT INTO product_changes VALUES (NEW.product_id,
+        CASE WHEN NEW.product_id IS NOT OLD.product_id THEN 'listing' ELSE 'shown' END);
 END;
 CREATE TRIGGER product_images_delete_records_change AFTER DELETE ON product_images
-BEGIN
-    UPDATE catalog_generation SET stock_version = stock_version + 1 WHERE id = 1;
-    INSERT INTO stock_changes (version, product_id, kind)
-        SELECT stock_version, OLD.product_id, 'shown' FROM catalog_generation WHERE id = 1;
-    DELETE FROM stock_changes
-        WHERE version = (SELECT stock_version FROM catalog_generation WHERE id = 1) - 10000;
-END;
+BEGIN INSERT INTO product_changes VALUES (OLD.product_id, 'shown'); END;

@@ -12,6 +12,43 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+// The catalog's pages are the same for every visitor, so the page cache may keep them: the home
+// page without parameters, listings and categories under their parameters in one written form
+// (a shopper's own liked products for visitors only), and product pages with the image chosen.
+#[cfg(feature = "ssr")]
+mod shareable {
+    use super::ListingParams;
+    use crate::server::page_cache::{Shareable, reads_only};
+
+    inventory::submit! {
+        Shareable {
+            path: |path| path == "/",
+            query: |query| reads_only(query, &[]).then(|| (query.to_query_string(), true)),
+        }
+    }
+
+    inventory::submit! {
+        Shareable {
+            path: |path| path == "/products" || path.starts_with("/c/"),
+            query: |query| {
+                if !reads_only(query, &ListingParams::KEYS) {
+                    return None;
+                }
+                let listing = ListingParams::from_query(query);
+                let own_likes = listing.liked_only().unwrap_or(true);
+                Some((listing.to_query_string(), !own_likes))
+            },
+        }
+    }
+
+    inventory::submit! {
+        Shareable {
+            path: |path| path.starts_with("/p/"),
+            query: |query| reads_only(query, &["image"]).then(|| (query.to_query_string(), true)),
+        }
+    }
+}
+
 #[component]
 pub fn HomePage() -> impl IntoView {
     let data = Resource::new_blocking(|| (), |()| fetch_home());

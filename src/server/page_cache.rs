@@ -23,7 +23,6 @@
 
 use super::AppState;
 use crate::catalog::cache::{Key, PageContents, Shown, Version};
-use crate::catalog::listing::ListingParams;
 use crate::components::personal::{self, Fill, Found, HeartsShown, Part, Personal};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -455,14 +454,33 @@ async fn render_and_keep(
     }
 }
 
-/// A catalog page that can be kept: its key, and whether shoppers with a session can have it too.
+/// A page that can be kept: its key, and whether shoppers with a session can have it too.
 struct SharedPage {
     key: String,
     /// False for the listing of a shopper's own liked products.
     for_everyone: bool,
 }
 
-/// The key of a catalog page: its path and its query in the one form the shop writes it.
+/// Pages the cache may keep, declared by the feature that routes them (`inventory::submit!`
+/// beside its routes), so that the cache names no route of its own.
+pub struct Shareable {
+    /// Whether `path` is one of these pages.
+    pub path: fn(&str) -> bool,
+    /// The page's query in the one form the shop writes it, and whether shoppers with a session
+    /// may have the page; `None` when the query holds a parameter the page does not read.
+    pub query: fn(&ParamsMap) -> Option<(String, bool)>,
+}
+
+inventory::collect!(Shareable);
+
+/// Whether every parameter of `query` is one of `read`.
+pub fn reads_only(query: &ParamsMap, read: &[&str]) -> bool {
+    query
+        .into_iter()
+        .all(|(name, _)| read.contains(&name.as_ref()))
+}
+
+/// The key of a shareable page: its path and its query in the one form the shop writes it.
 /// Parameters the page does not read (`utm_source`, say) make it unshared rather than multiply the
 /// copies kept, and so do those of another kind (a form's `__err`).
 fn page_of(request: &Request) -> Option<SharedPage> {
@@ -470,32 +488,16 @@ fn page_of(request: &Request) -> Option<SharedPage> {
         return None;
     }
     let path = request.uri().path();
-    let listing = path == "/products" || path.starts_with("/c/");
-    let read: &[&str] = match path {
-        "/" => &[],
-        _ if listing => &ListingParams::KEYS,
-        _ if path.starts_with("/p/") => &["image"],
-        _ => return None,
-    };
+    let shareable = inventory::iter::<Shareable>().find(|page| (page.path)(path))?;
     let query = request.uri().query().unwrap_or_default();
     if path.len() + query.len() > KEY_LIMIT {
         return None;
     }
     // Decoded exactly as the router decodes it for rendering, so one key is one page.
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+    let params: ParamsMap = form_urlencoded::parse(query.as_bytes())
         .map(|(name, value)| (name.into_owned(), value.into_owned()))
         .collect();
-    if pairs.iter().any(|(name, _)| !read.contains(&name.as_str())) {
-        return None;
-    }
-    let params: ParamsMap = pairs.into_iter().collect();
-    let (query, for_everyone) = if listing {
-        let listing = ListingParams::from_query(&params);
-        let own_likes = listing.liked_only().unwrap_or(true);
-        (listing.to_query_string(), !own_likes)
-    } else {
-        (params.to_query_string(), true)
-    };
+    let (query, for_everyone) = (shareable.query)(&params)?;
     Some(SharedPage {
         key: format!("{path}{query}"),
         for_everyone,
