@@ -55,9 +55,13 @@ impl axum::extract::FromRef<AppState> for LeptosOptions {
 }
 
 /// The shared state, from inside a server function or a component rendering on the server.
+///
+/// Missing only where a page's client went away mid-render: the page's reactive owner is gone,
+/// but a server function it had started still runs, and its answer goes nowhere. Not an error
+/// worth a log line; within a live request the 500 it causes is logged with the request.
 pub fn state() -> Result<AppState, AppError> {
     leptos::prelude::use_context::<AppState>().ok_or_else(|| {
-        tracing::error!("AppState missing from the Leptos context");
+        tracing::debug!("AppState missing from the Leptos context: the page was abandoned");
         AppError::Internal
     })
 }
