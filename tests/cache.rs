@@ -226,8 +226,8 @@ async fn visitors_without_a_session_share_one_rendering_with_hashed_scripts() {
 /// Renames every product to `name` (an SQL expression) without the catalog's version moving, so
 /// that only the pages loaded again afterwards show the new names: a mark of what was kept.
 async fn rename_unseen(app: &TestApp, name: &str) {
-    let generation: i64 = on_db!(&app.db, pool => sqlx::query_scalar(
-        "SELECT generation FROM catalog_generation"
+    let (generation, stock): (i64, i64) = on_db!(&app.db, pool => sqlx::query_as(
+        "SELECT generation, stock_version FROM catalog_generation"
     )
     .fetch_one(pool)
     .await)
@@ -242,7 +242,10 @@ async fn rename_unseen(app: &TestApp, name: &str) {
         &[
             &format!("UPDATE products SET name = {name}"),
             now,
-            &format!("UPDATE catalog_generation SET generation = {generation}"),
+            &format!(
+                "UPDATE catalog_generation SET generation = {generation}, stock_version = {stock}"
+            ),
+            &format!("DELETE FROM stock_changes WHERE version > {stock}"),
         ],
     )
     .await;
@@ -308,7 +311,7 @@ async fn a_stock_change_drops_only_the_pages_showing_that_product() {
 }
 
 #[tokio::test]
-async fn an_edit_to_a_products_images_words_or_price_drops_only_the_pages_it_touches() {
+async fn an_edit_to_a_products_images_words_price_or_name_drops_only_the_pages_it_touches() {
     let (app, lamp) = shop_with_one_product().await;
     add_product(
         &app.db,
@@ -329,6 +332,7 @@ async fn an_edit_to_a_products_images_words_or_price_drops_only_the_pages_it_tou
         "/c/lamps",
         "/c/rugs",
         "/c/rugs?sort=price_asc",
+        "/c/rugs?sort=name",
         "/products",
         "/products?q=wool",
     ];
@@ -382,6 +386,7 @@ async fn an_edit_to_a_products_images_words_or_price_drops_only_the_pages_it_tou
             "/p/wool-rug",
             "/c/rugs",
             "/c/rugs?sort=price_asc",
+            "/c/rugs?sort=name",
             "/products",
             "/products?q=wool"
         ]
@@ -424,6 +429,25 @@ async fn an_edit_to_a_products_images_words_or_price_drops_only_the_pages_it_tou
         ]
     );
     assert!(page(&app, "/p/brass-lamp").await.contains("€19.90"));
+
+    // The lamp's name: the pages showing it, every search, and the listings ordered by name.
+    keep_all().await;
+    rename_unseen(5).await;
+    run_sql(
+        &app,
+        &["UPDATE products SET name = 'Renamed 5 Brass lamp' WHERE slug = 'brass-lamp'"],
+    )
+    .await;
+    assert_eq!(
+        loaded_again(5).await,
+        [
+            "/p/brass-lamp",
+            "/c/lamps",
+            "/c/rugs?sort=name",
+            "/products",
+            "/products?q=wool"
+        ]
+    );
 }
 
 /// Pages the shared page cache answers cost nothing; each one rendered for a client, and each call

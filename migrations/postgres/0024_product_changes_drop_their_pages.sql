@@ -6,15 +6,16 @@
 -- - 'shown': what only the product's own cards and page show (images, SEO text, option names,
 --   compare-at prices, variant titles and order, like counts).
 -- - 'text':  words the search index holds (the description, a SKU); also drops every search.
+-- - 'name':  the product's name; also drops every search and the listings sorted by name.
 -- - 'price': a price; also drops the listings sorted or filtered by price, and every search (its
 --   facets count prices).
--- A change to what decides a listing otherwise (slug, name, category, status, featured, currency,
--- creation time) still moves the generation. tests/schema.rs lists each table's columns, so that
+-- A change to what decides a listing otherwise (slug, category, status, featured, currency,
+-- creation time; a name and a price at once) still moves the generation. tests/schema.rs lists each table's columns, so that
 -- a column added later is sorted into one or the other here. Deferred to the commit as 0012's
 -- trigger is, so versions become visible in order. Kept in step with migrations/sqlite.
 
 ALTER TABLE stock_changes ADD COLUMN kind TEXT NOT NULL DEFAULT 'stock'
-    CHECK (kind IN ('stock', 'shown', 'text', 'price'));
+    CHECK (kind IN ('stock', 'shown', 'text', 'name', 'price'));
 
 -- The one place that decides what a change to a product's row is: one that can change listings
 -- moves the generation, any other is numbered and noted with its kind. PL/pgSQL looks up a field
@@ -27,12 +28,15 @@ DECLARE
 BEGIN
     IF TG_TABLE_NAME = 'products' THEN
         product := NEW.id;
-        IF (NEW.id, NEW.slug, NEW.name, NEW.category_id, NEW.status, NEW.featured, NEW.currency,
-            NEW.created_at) IS DISTINCT FROM (OLD.id, OLD.slug, OLD.name, OLD.category_id,
-            OLD.status, OLD.featured, OLD.currency, OLD.created_at) THEN
+        IF (NEW.id, NEW.slug, NEW.category_id, NEW.status, NEW.featured, NEW.currency,
+            NEW.created_at) IS DISTINCT FROM (OLD.id, OLD.slug, OLD.category_id, OLD.status,
+            OLD.featured, OLD.currency, OLD.created_at)
+            OR (NEW.name IS DISTINCT FROM OLD.name AND NEW.price_minor IS DISTINCT FROM OLD.price_minor) THEN
             change := 'listing';
         ELSIF NEW.price_minor IS DISTINCT FROM OLD.price_minor THEN
             change := 'price';
+        ELSIF NEW.name IS DISTINCT FROM OLD.name THEN
+            change := 'name';
         ELSIF NEW.description IS DISTINCT FROM OLD.description THEN
             change := 'text';
         END IF;

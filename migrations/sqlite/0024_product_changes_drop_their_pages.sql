@@ -6,15 +6,16 @@
 -- - 'shown': what only the product's own cards and page show (images, SEO text, option names,
 --   compare-at prices, variant titles and order, like counts).
 -- - 'text':  words the search index holds (the description, a SKU); also drops every search.
+-- - 'name':  the product's name; also drops every search and the listings sorted by name.
 -- - 'price': a price; also drops the listings sorted or filtered by price, and every search (its
 --   facets count prices).
--- A change to what decides a listing otherwise (slug, name, category, status, featured, currency,
--- creation time) still moves the generation. tests/schema.rs lists each table's columns, so that
+-- A change to what decides a listing otherwise (slug, category, status, featured, currency,
+-- creation time; a name and a price at once) still moves the generation. tests/schema.rs lists each table's columns, so that
 -- a column added later is sorted into one or the other here.
 -- Kept in step with migrations/postgres.
 
 ALTER TABLE stock_changes ADD COLUMN kind TEXT NOT NULL DEFAULT 'stock'
-    CHECK (kind IN ('stock', 'shown', 'text', 'price'));
+    CHECK (kind IN ('stock', 'shown', 'text', 'name', 'price'));
 
 -- Every change to a product is written through this view, whose trigger is the one place that
 -- decides: a change of kind 'listing' moves the generation, any other is numbered and noted.
@@ -42,11 +43,13 @@ DROP TRIGGER products_update_bumps_catalog_generation;
 CREATE TRIGGER products_update_records_change AFTER UPDATE ON products
 BEGIN
     INSERT INTO product_changes VALUES (NEW.id, CASE
-        WHEN NEW.id IS NOT OLD.id OR NEW.slug IS NOT OLD.slug OR NEW.name IS NOT OLD.name
+        WHEN NEW.id IS NOT OLD.id OR NEW.slug IS NOT OLD.slug
           OR NEW.category_id IS NOT OLD.category_id OR NEW.status IS NOT OLD.status
           OR NEW.featured IS NOT OLD.featured OR NEW.currency IS NOT OLD.currency
-          OR NEW.created_at IS NOT OLD.created_at THEN 'listing'
+          OR NEW.created_at IS NOT OLD.created_at
+          OR (NEW.name IS NOT OLD.name AND NEW.price_minor IS NOT OLD.price_minor) THEN 'listing'
         WHEN NEW.price_minor IS NOT OLD.price_minor THEN 'price'
+        WHEN NEW.name IS NOT OLD.name THEN 'name'
         WHEN NEW.description IS NOT OLD.description THEN 'text'
         ELSE 'shown' END);
 END;

@@ -245,8 +245,8 @@ pub async fn fetch_product(slug: String) -> Result<ProductDetail, AppError> {
 
 /// What a page of the listing shows: its cards; and whatever else chose them, since any product's
 /// change to it can bring one in, take one out or reorder them: everyone's stock when it lists only
-/// what is in stock, prices when it is sorted or filtered by price, and for a search its words and
-/// prices (its facets count them).
+/// what is in stock, names when it is sorted by name, prices when it is sorted or filtered by price,
+/// and for a search its words and prices (its facets count them).
 #[cfg(feature = "ssr")]
 fn page_shows(page: &super::listing::ProductPage, params: &ListingParams) -> super::cache::Shown {
     let mut shown = super::cache::Shown::of(page.products.iter().map(|card| card.id));
@@ -255,6 +255,9 @@ fn page_shows(page: &super::listing::ProductPage, params: &ListingParams) -> sup
     }
     if params.searches() {
         shown = shown.chosen_by_words();
+    }
+    if params.sorted_by_name() {
+        shown = shown.chosen_by_name();
     }
     if params.depends_on_prices() {
         shown = shown.chosen_by_price();

@@ -83,6 +83,8 @@ pub struct Shown {
     chosen_by_stock: bool,
     /// Which products it lists depends on the search index's words (a search).
     chosen_by_words: bool,
+    /// The order of what it lists depends on names (a listing sorted by name).
+    chosen_by_name: bool,
     /// Which products it lists, or in what order, or what its facets count, depends on prices (a
     /// listing sorted or filtered by price, a search).
     chosen_by_price: bool,
@@ -99,6 +101,8 @@ pub enum Change {
     Shown,
     /// Words the search index holds.
     Words,
+    /// Its name: words of the search index, and the order of listings sorted by name.
+    Name,
     /// A price.
     Price,
 }
@@ -109,6 +113,7 @@ impl Change {
             "stock" => Some(Change::Stock),
             "shown" => Some(Change::Shown),
             "text" => Some(Change::Words),
+            "name" => Some(Change::Name),
             "price" => Some(Change::Price),
             _ => None,
         }
@@ -150,6 +155,14 @@ impl Shown {
         }
     }
 
+    /// A listing sorted by name: any product's name can move it.
+    pub fn chosen_by_name(self) -> Self {
+        Shown {
+            chosen_by_name: true,
+            ..self
+        }
+    }
+
     /// A listing sorted or filtered by price, or counting prices: any product's price can bring it
     /// in, take it out or move it.
     pub fn chosen_by_price(self) -> Self {
@@ -166,6 +179,7 @@ impl Shown {
         Shown {
             chosen_by_stock: self.chosen_by_stock || other.chosen_by_stock,
             chosen_by_words: self.chosen_by_words || other.chosen_by_words,
+            chosen_by_name: self.chosen_by_name || other.chosen_by_name,
             chosen_by_price: self.chosen_by_price || other.chosen_by_price,
             unknown: self.unknown || other.unknown,
             ..Shown::of(products)
@@ -179,6 +193,7 @@ impl Shown {
                 || match change {
                     Change::Stock => self.chosen_by_stock,
                     Change::Words => self.chosen_by_words,
+                    Change::Name => self.chosen_by_words || self.chosen_by_name,
                     Change::Price => self.chosen_by_price,
                     Change::Shown => false,
                 }
@@ -726,6 +741,17 @@ mod tests {
         let by_price = Shown::of([1]).chosen_by_price();
         assert!(by_price.touched_by(&[(9, Change::Price)]));
         assert!(!Shown::of([1]).touched_by(&[(9, Change::Price)]));
+        assert!(search.touched_by(&[(9, Change::Name)]));
+        assert!(
+            Shown::of([1])
+                .chosen_by_name()
+                .touched_by(&[(9, Change::Name)])
+        );
+        assert!(
+            !Shown::of([1])
+                .chosen_by_name()
+                .touched_by(&[(9, Change::Words)])
+        );
         assert!(Shown::unknown().touched_by(&[(9, Change::Shown)]));
         assert!(!Shown::unknown().touched_by(&[]));
     }

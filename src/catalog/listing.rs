@@ -169,6 +169,11 @@ impl ListingParams {
         self.q.as_deref().is_some_and(|q| !q.trim().is_empty())
     }
 
+    /// Whether the listing is sorted by name.
+    pub fn sorted_by_name(&self) -> bool {
+        matches!(self.sort.as_deref().map(Sort::parse), Some(Ok(Sort::Name)))
+    }
+
     /// Whether prices decide what the listing shows, in what order, or what its facets count: a
     /// sort or filter by price, or a search.
     pub fn depends_on_prices(&self) -> bool {
