@@ -230,7 +230,7 @@ impl Personal {
 /// been noted since it was read ([`crate::server::shopper_changes`]), and no later than its sign-in
 /// grows idle, too old, or due to be marked seen again.
 pub struct KnownSessions {
-    known: quick_cache::sync::Cache<i128, Arc<Known>>,
+    known: quick_cache::sync::Cache<i128, Arc<Known>, Weight>,
 }
 
 struct Known {
@@ -240,8 +240,20 @@ struct Known {
     until: DateTime<Utc>,
 }
 
-/// Sessions remembered at most: a few hundred bytes each, more with many likes.
+/// Sessions remembered at most, each a few hundred bytes; one holding many likes counts as more.
 const SESSIONS_KNOWN: usize = 50_000;
+
+/// What a remembered session weighs: one, and one more for every 64 likes it holds (about as many
+/// bytes as the rest), so that shoppers with thousands of likes cannot crowd the memory.
+#[derive(Clone)]
+struct Weight;
+
+impl quick_cache::Weighter<i128, Arc<Known>> for Weight {
+    fn weight(&self, _: &i128, known: &Arc<Known>) -> u64 {
+        let likes = known.personal.liked.as_ref().map_or(0, HashSet::len);
+        1 + u64::try_from(likes / 64).unwrap_or(u64::MAX)
+    }
+}
 
 impl std::fmt::Debug for KnownSessions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -254,7 +266,11 @@ impl std::fmt::Debug for KnownSessions {
 impl Default for KnownSessions {
     fn default() -> Self {
         KnownSessions {
-            known: quick_cache::sync::Cache::new(SESSIONS_KNOWN),
+            known: quick_cache::sync::Cache::with_weighter(
+                SESSIONS_KNOWN,
+                SESSIONS_KNOWN as u64,
+                Weight,
+            ),
         }
     }
 }
