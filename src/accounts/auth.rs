@@ -236,7 +236,7 @@ pub async fn sign_in(state: &AppState, user_id: i64, client: &Client) -> Result<
     if let Some(previous) = &kept.sign_in {
         repo::end_session(&state.db, previous).await?;
     }
-    let sign_in = repo::random_token();
+    let sign_in = crate::server::tokens::random_token();
     let mut tx = state.db.begin().await?;
     // Sign-ins to one account take turns: the device limit and the guest cart below each read the
     // account's rows and then write them. First, as everywhere: the account before its carts.

@@ -4,25 +4,14 @@
 use super::{AddressKind, AddressView, AuditAction, AuditEntity, Permission, Role};
 use crate::server::db::{Constraint, Db, Tx};
 use crate::server::shopper_changes::Whose;
+use crate::server::tokens::{hex, random_token};
 use crate::{in_tx, on_db};
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
-/// 32 random bytes as hex: one-time tokens and sign-in ids.
-pub fn random_token() -> String {
-    use argon2::password_hash::rand_core::{OsRng, RngCore};
-    let mut bytes = [0_u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    hex(&bytes)
-}
-
 /// Tokens are stored as their SHA-256, so a copy of the database cannot be used to reset a password.
 pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 // ---- users ----

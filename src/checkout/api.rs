@@ -113,7 +113,7 @@ mod flow {
             saved_addresses,
             prices_include_tax: settings.prices_include_tax,
             tax_rate: percent_label(country.tax_rate_bp),
-            checkout_key: crate::accounts::repo::random_token(),
+            checkout_key: crate::server::tokens::random_token(),
         })
     }
 

@@ -235,7 +235,7 @@ async fn mark_paid(
     )
     .await?;
 
-    let key = crate::accounts::repo::random_token();
+    let key = crate::server::tokens::random_token();
     add_key(
         tx,
         order_id,

@@ -18,6 +18,7 @@ pub mod payments;
 pub mod sessions;
 pub mod shopper_changes;
 pub mod test_gateway;
+pub mod tokens;
 
 use crate::error::AppError;
 use config::{Config, Settings};

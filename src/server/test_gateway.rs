@@ -31,7 +31,7 @@ pub const JS_PATH: &str = "/test-gateway/v3/";
 /// Keys made afresh at every start, in the shapes of Stripe's: nothing outside this process
 /// needs them.
 pub fn new_keys() -> StripeKeys {
-    let random = crate::accounts::repo::random_token;
+    let random = crate::server::tokens::random_token;
     StripeKeys {
         secret_key: Secret::new(format!("sk_test_{}", random())),
         publishable_key: format!("pk_test_{}", random()),
@@ -212,7 +212,7 @@ async fn create_intent(State(state): State<AppState>, headers: HeaderMap, body: 
             Err(e) => return internal(e),
         }
     }
-    let token = crate::accounts::repo::random_token();
+    let token = crate::server::tokens::random_token();
     let id = format!("pi_{}", &token[..24]);
     let client_secret = format!("{id}_secret_{}", &token[24..]);
     let inserted = on_db!(&state.db, pool => sqlx::query(
@@ -321,7 +321,7 @@ async fn settle(
 
 async fn queue_event(tx: &mut super::db::Tx, kind: &str, object: Value) -> Result<(), sqlx::Error> {
     let now = Utc::now();
-    let id = format!("evt_{}", &crate::accounts::repo::random_token()[..24]);
+    let id = format!("evt_{}", &crate::server::tokens::random_token()[..24]);
     let payload = json!({
         "id": id,
         "object": "event",
@@ -716,7 +716,7 @@ async fn create_refund(State(state): State<AppState>, headers: HeaderMap, body: 
             Ok(true) => {
                 state.gateway_outbox.0.notify_one();
                 return axum::Json(json!({
-                    "id": format!("re_{}", &crate::accounts::repo::random_token()[..24]),
+                    "id": format!("re_{}", &crate::server::tokens::random_token()[..24]),
                     "object": "refund", "amount": amount, "created": Utc::now().timestamp(),
                     "currency": row.currency, "status": "succeeded", "payment_intent": row.id,
                 }))

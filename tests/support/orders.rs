@@ -78,7 +78,7 @@ pub fn without(mut form: Vec<(String, String)>, name: &str) -> Vec<(String, Stri
 }
 
 pub fn new_key() -> String {
-    emporium::accounts::repo::random_token()
+    emporium::server::tokens::random_token()
 }
 
 /// Posts the checkout form as a script would: an order placed answers 200 with the order page's
