@@ -251,8 +251,8 @@ async fn rename_unseen(app: &TestApp, name: &str) {
     .await;
 }
 
-#[tokio::test]
-async fn a_stock_change_drops_only_the_pages_showing_that_product() {
+/// The brass lamp (its variant's id answered) and a wool rug, in categories of their own.
+async fn shop_with_lamp_and_rug() -> (TestApp, i64) {
     let (app, lamp) = shop_with_one_product().await;
     add_product(
         &app.db,
@@ -267,6 +267,12 @@ async fn a_stock_change_drops_only_the_pages_showing_that_product() {
         },
     )
     .await;
+    (app, lamp)
+}
+
+#[tokio::test]
+async fn a_stock_change_drops_only_the_pages_showing_that_product() {
+    let (app, lamp) = shop_with_lamp_and_rug().await;
     let paths = [
         "/p/brass-lamp",
         "/p/wool-rug",
@@ -312,20 +318,7 @@ async fn a_stock_change_drops_only_the_pages_showing_that_product() {
 
 #[tokio::test]
 async fn an_edit_to_a_products_images_words_price_or_name_drops_only_the_pages_it_touches() {
-    let (app, lamp) = shop_with_one_product().await;
-    add_product(
-        &app.db,
-        &SimpleProduct {
-            category_slug: "rugs",
-            slug: "wool-rug",
-            name: "Wool rug",
-            sku: "RUG-1",
-            price_minor: 9900,
-            on_hand: 20,
-            low_stock_threshold: 5,
-        },
-    )
-    .await;
+    let (app, lamp) = shop_with_lamp_and_rug().await;
     let paths = [
         "/p/brass-lamp",
         "/p/wool-rug",

@@ -249,20 +249,21 @@ pub async fn fetch_product(slug: String) -> Result<ProductDetail, AppError> {
 /// and for a search its words and prices (its facets count them).
 #[cfg(feature = "ssr")]
 fn page_shows(page: &super::listing::ProductPage, params: &ListingParams) -> super::cache::Shown {
-    let mut shown = super::cache::Shown::of(page.products.iter().map(|card| card.id));
+    use super::cache::Change;
+    let mut chosen_by = Vec::new();
     if params.in_stock_only().unwrap_or(true) {
-        shown = shown.chosen_by_stock();
+        chosen_by.push(Change::Stock);
     }
     if params.searches() {
-        shown = shown.chosen_by_words();
+        chosen_by.extend([Change::Words, Change::Name]);
     }
     if params.sorted_by_name() {
-        shown = shown.chosen_by_name();
+        chosen_by.push(Change::Name);
     }
     if params.depends_on_prices() {
-        shown = shown.chosen_by_price();
+        chosen_by.push(Change::Price);
     }
-    shown
+    super::cache::Shown::of(page.products.iter().map(|card| card.id)).chosen_by(chosen_by)
 }
 
 /// The signed-in shopper's id, for their hearts.

@@ -79,15 +79,10 @@ const STOCK_CHANGES_READ_AT_MOST: i64 = 5_000;
 pub struct Shown {
     /// The products it shows (their cards, a product page and its related products), in order.
     products: Vec<i64>,
-    /// Which products it lists depends on everyone's stock (a listing of what is in stock).
-    chosen_by_stock: bool,
-    /// Which products it lists depends on the search index's words (a search).
-    chosen_by_words: bool,
-    /// The order of what it lists depends on names (a listing sorted by name).
-    chosen_by_name: bool,
-    /// Which products it lists, or in what order, or what its facets count, depends on prices (a
-    /// listing sorted or filtered by price, a search).
-    chosen_by_price: bool,
+    /// Kinds of change to any product that can bring one into what it lists, take one out or
+    /// reorder them (stock for a listing of what is in stock, prices for one sorted by price), as
+    /// bits of [`Change`].
+    chosen_by: u8,
     /// What it shows is not known: any change touches it.
     unknown: bool,
 }
@@ -118,6 +113,10 @@ impl Change {
             _ => None,
         }
     }
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
 }
 
 impl Shown {
@@ -139,35 +138,12 @@ impl Shown {
         }
     }
 
-    /// A listing of what is in stock: any product's stock can bring it in or take it out.
-    pub fn chosen_by_stock(self) -> Self {
+    /// What it lists is chosen or ordered by these kinds of change to any product too.
+    pub fn chosen_by(self, changes: impl IntoIterator<Item = Change>) -> Self {
         Shown {
-            chosen_by_stock: true,
-            ..self
-        }
-    }
-
-    /// A search: any product's words can bring it in or take it out.
-    pub fn chosen_by_words(self) -> Self {
-        Shown {
-            chosen_by_words: true,
-            ..self
-        }
-    }
-
-    /// A listing sorted by name: any product's name can move it.
-    pub fn chosen_by_name(self) -> Self {
-        Shown {
-            chosen_by_name: true,
-            ..self
-        }
-    }
-
-    /// A listing sorted or filtered by price, or counting prices: any product's price can bring it
-    /// in, take it out or move it.
-    pub fn chosen_by_price(self) -> Self {
-        Shown {
-            chosen_by_price: true,
+            chosen_by: changes
+                .into_iter()
+                .fold(self.chosen_by, |bits, change| bits | change.bit()),
             ..self
         }
     }
@@ -177,10 +153,7 @@ impl Shown {
         let mut products = self.products;
         products.extend(other.products);
         Shown {
-            chosen_by_stock: self.chosen_by_stock || other.chosen_by_stock,
-            chosen_by_words: self.chosen_by_words || other.chosen_by_words,
-            chosen_by_name: self.chosen_by_name || other.chosen_by_name,
-            chosen_by_price: self.chosen_by_price || other.chosen_by_price,
+            chosen_by: self.chosen_by | other.chosen_by,
             unknown: self.unknown || other.unknown,
             ..Shown::of(products)
         }
@@ -189,14 +162,8 @@ impl Shown {
     fn touched_by(&self, changes: &[(i64, Change)]) -> bool {
         changes.iter().any(|(product, change)| {
             self.unknown
+                || self.chosen_by & change.bit() != 0
                 || self.products.binary_search(product).is_ok()
-                || match change {
-                    Change::Stock => self.chosen_by_stock,
-                    Change::Words => self.chosen_by_words,
-                    Change::Name => self.chosen_by_words || self.chosen_by_name,
-                    Change::Price => self.chosen_by_price,
-                    Change::Shown => false,
-                }
         })
     }
 }
@@ -727,31 +694,24 @@ mod tests {
             Shown::of([3, 1]).and(Shown::of([2, 3])),
             Shown::of([1, 2, 3])
         );
-        let in_stock = Shown::of([1]).and(Shown::of([2]).chosen_by_stock());
-        assert_eq!(in_stock, Shown::of([1, 2]).chosen_by_stock());
+        let in_stock = Shown::of([1]).and(Shown::of([2]).chosen_by([Change::Stock]));
+        assert_eq!(in_stock, Shown::of([1, 2]).chosen_by([Change::Stock]));
         let stock = |product| (product, Change::Stock);
         assert!(Shown::of([1, 5]).touched_by(&[stock(2), stock(5)]));
         assert!(!Shown::of([1, 5]).touched_by(&[stock(2), stock(4)]));
         assert!(in_stock.touched_by(&[stock(9)]));
         assert!(!in_stock.touched_by(&[(9, Change::Shown), (9, Change::Words)]));
-        let search = Shown::of([1]).chosen_by_words();
+        let search = Shown::of([1]).chosen_by([Change::Words, Change::Name]);
         assert!(search.touched_by(&[(9, Change::Words)]));
         assert!(!search.touched_by(&[(9, Change::Shown), (9, Change::Stock)]));
         assert!(search.touched_by(&[(1, Change::Shown)]));
-        let by_price = Shown::of([1]).chosen_by_price();
+        let by_price = Shown::of([1]).chosen_by([Change::Price]);
         assert!(by_price.touched_by(&[(9, Change::Price)]));
         assert!(!Shown::of([1]).touched_by(&[(9, Change::Price)]));
         assert!(search.touched_by(&[(9, Change::Name)]));
-        assert!(
-            Shown::of([1])
-                .chosen_by_name()
-                .touched_by(&[(9, Change::Name)])
-        );
-        assert!(
-            !Shown::of([1])
-                .chosen_by_name()
-                .touched_by(&[(9, Change::Words)])
-        );
+        let by_name = Shown::of([1]).chosen_by([Change::Name]);
+        assert!(by_name.touched_by(&[(9, Change::Name)]));
+        assert!(!by_name.touched_by(&[(9, Change::Words)]));
         assert!(Shown::unknown().touched_by(&[(9, Change::Shown)]));
         assert!(!Shown::unknown().touched_by(&[]));
     }
@@ -776,7 +736,7 @@ mod tests {
             version,
             Key::Listing("in stock".into()),
             3_u32,
-            Shown::of([9]).chosen_by_stock(),
+            Shown::of([9]).chosen_by([Change::Stock]),
         );
         cache.store(version, Key::Home, 4_u32, Shown::of([4]));
         run(

@@ -283,6 +283,36 @@ pub fn remove_unused(
     removed
 }
 
+/// An upload's files (name and bytes) checked, rendered and written under `media_dir` on a
+/// blocking thread: every file is prepared before any is written, so one that fails refuses them
+/// all and leaves nothing behind.
+pub async fn store_uploads(
+    media_dir: std::path::PathBuf,
+    files: Vec<(String, Vec<u8>)>,
+) -> Result<Vec<StoredImage>, crate::error::AppError> {
+    use crate::error::AppError;
+    let stored = tokio::task::spawn_blocking(move || {
+        let prepared = files
+            .into_iter()
+            .map(|(name, bytes)| prepare(&name, bytes, ImageLimits::default()))
+            .collect::<Result<Vec<_>, _>>()?;
+        prepared
+            .iter()
+            .map(|image| image.write(&media_dir))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    .map_err(|_| AppError::Internal)?;
+    stored.map_err(|error| AppError::bad_request(error.to_string()))
+}
+
+/// The file a thumbnail shows: the narrowest rendition, or the original when it has none.
+pub fn smallest_file(path: &str, renditions: &str) -> String {
+    parse_renditions(renditions)
+        .first()
+        .map_or_else(|| path.to_owned(), |width| rendition_path(path, *width))
+}
+
 /// Rendition widths as stored in the database: `320,640,1280`.
 pub fn parse_renditions(text: &str) -> Vec<u32> {
     text.split(',')

@@ -327,16 +327,10 @@ pub async fn upload_category_picture(data: MultipartData) -> Result<(), AppError
     if !super::repo::exists(&state.db, id).await? {
         return Err(AppError::not_found("That category"));
     }
-    let prepared =
-        tokio::task::spawn_blocking(move || media::prepare(&name, bytes, ImageLimits::default()))
-            .await
-            .map_err(|_| AppError::Internal)?
-            .map_err(|error| AppError::bad_request(error.to_string()))?;
-    let media_dir = state.config.media_dir.clone();
-    let stored = tokio::task::spawn_blocking(move || prepared.write(&media_dir))
-        .await
-        .map_err(|_| AppError::Internal)?
-        .map_err(|error| AppError::bad_request(error.to_string()))?;
+    let stored = media::store_uploads(state.config.media_dir.clone(), vec![(name, bytes)])
+        .await?
+        .pop()
+        .ok_or(AppError::Internal)?;
     let mut tx = state.db.begin().await?;
     tx.lock_row(crate::server::db::Locked::Category, id).await?;
     let before = super::repo::find(&mut tx, id)

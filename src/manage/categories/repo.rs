@@ -35,10 +35,8 @@ pub struct StoredPicture {
 
 impl StoredPicture {
     pub fn editor(&self) -> Option<super::CategoryPicture> {
-        use crate::server::media::{parse_renditions, rendition_path};
         let path = self.image_path.as_ref()?;
-        let smallest = parse_renditions(&self.image_renditions).first().copied();
-        let file = smallest.map_or_else(|| path.clone(), |w| rendition_path(path, w));
+        let file = crate::server::media::smallest_file(path, &self.image_renditions);
         Some(super::CategoryPicture {
             thumbnail: crate::catalog::repo::media_url(&file),
             alt: self.image_alt.clone(),

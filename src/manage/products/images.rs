@@ -39,9 +39,7 @@ pub fn check_alt(text: &str) -> Result<String, AppError> {
 #[cfg(feature = "ssr")]
 impl ProductImage {
     pub fn of(row: super::repo::ImageRow) -> ProductImage {
-        use crate::server::media::{parse_renditions, rendition_path};
-        let smallest = parse_renditions(&row.renditions).first().copied();
-        let file = smallest.map_or_else(|| row.path.clone(), |w| rendition_path(&row.path, w));
+        let file = crate::server::media::smallest_file(&row.path, &row.renditions);
         ProductImage {
             id: row.id,
             thumbnail: crate::catalog::repo::media_url(&file),
@@ -115,7 +113,7 @@ async fn read_upload(data: MultipartData) -> Result<Upload, AppError> {
 /// The images of a published product need their description now.
 #[server(prefix = "/api/manage", input = MultipartFormData)]
 pub async fn upload_product_images(data: MultipartData) -> Result<usize, AppError> {
-    use crate::server::media::{self, ImageLimits};
+    use crate::server::media;
     let user = crate::accounts::auth::require(super::api::WRITE).await?;
     let state = crate::server::state()?;
     let upload = read_upload(data).await?;
@@ -127,26 +125,7 @@ pub async fn upload_product_images(data: MultipartData) -> Result<usize, AppErro
     if published(status == super::ProductStatus::Active) {
         return Err(published_needs_alt());
     }
-    let files = upload.files;
-    let prepared = tokio::task::spawn_blocking(move || {
-        files
-            .into_iter()
-            .map(|(name, bytes)| media::prepare(&name, bytes, ImageLimits::default()))
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .await
-    .map_err(|_| AppError::Internal)?
-    .map_err(|error| AppError::bad_request(error.to_string()))?;
-    let media_dir = state.config.media_dir.clone();
-    let stored = tokio::task::spawn_blocking(move || {
-        prepared
-            .iter()
-            .map(|image| image.write(&media_dir))
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .await
-    .map_err(|_| AppError::Internal)?
-    .map_err(|error| AppError::bad_request(error.to_string()))?;
+    let stored = media::store_uploads(state.config.media_dir.clone(), upload.files).await?;
 
     let mut tx = state.db.begin().await?;
     if !tx
