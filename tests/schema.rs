@@ -134,7 +134,7 @@ async fn full_text_indexes_cover_the_same_fields(
     assert_eq!(sample, "'1':3B 'a':4C 'mug':1A,2B,5C");
 }
 
-/// Migration 0024 sorts every column of these tables into what decides which products a page
+/// Migration 0023 sorts every column of these tables into what decides which products a page
 /// lists (a change moves the catalog's generation) and what only a product's own cards and page
 /// show (a change drops just those). A column added later must be sorted there too: listing them
 /// here makes adding one fail first.

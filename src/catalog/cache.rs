@@ -87,7 +87,7 @@ pub struct Shown {
     unknown: bool,
 }
 
-/// A change to one product that leaves the catalog's generation as it was (migration 0024).
+/// A change to one product that leaves the catalog's generation as it was (migration 0023).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Change {
     /// What a shopper sees of its stock.

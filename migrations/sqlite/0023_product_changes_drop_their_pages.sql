@@ -34,7 +34,8 @@ BEGIN
           AND version = (SELECT stock_version FROM catalog_generation WHERE id = 1) - 10000;
 END;
 
-DROP TRIGGER like_count_update_records_change;
+-- Kept pages show like counts, and shoppers with a session get them with only their own hearts
+-- filled in: a change to a count drops the pages showing the product.
 CREATE TRIGGER like_count_update_records_change AFTER UPDATE OF likes ON product_like_counts
 WHEN OLD.likes <> NEW.likes
 BEGIN INSERT INTO product_changes VALUES (NEW.product_id, 'shown'); END;

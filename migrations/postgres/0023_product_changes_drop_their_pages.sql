@@ -73,9 +73,8 @@ BEGIN
 END;
 $$;
 
-DROP TRIGGER like_count_update_records_change ON product_like_counts;
-DROP TRIGGER like_count_insert_records_change ON product_like_counts;
-DROP FUNCTION record_like_count_change();
+-- Kept pages show like counts, and shoppers with a session get them with only their own hearts
+-- filled in: a change to a count drops the pages showing the product.
 CREATE CONSTRAINT TRIGGER like_count_records_change AFTER INSERT OR UPDATE OF likes ON product_like_counts
     DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION record_product_change();
