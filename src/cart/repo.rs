@@ -73,13 +73,21 @@ macro_rules! available_to_cart {
 pub(crate) use available_to_cart;
 
 /// How much of a variant of an active product the cart may hold ([`available_to_cart`]).
-async fn available(tx: &mut Tx, cart_id: i64, variant_id: i64) -> Result<Option<u32>, sqlx::Error> {
-    let available: Option<i64> = in_tx!(tx, conn => sqlx::query_scalar(concat!(
-        "SELECT CAST(", available_to_cart!("$2"), " AS BIGINT) FROM inventory i
+/// How many of the variant the cart may hold, and how many it holds; `None` when it is not for sale.
+async fn available(
+    tx: &mut Tx,
+    cart_id: i64,
+    variant_id: i64,
+) -> Result<Option<(u32, u32)>, sqlx::Error> {
+    let found: Option<(i64, Option<i64>)> = in_tx!(tx, conn => sqlx::query_as(concat!(
+        "SELECT CAST(", available_to_cart!("$2"), " AS BIGINT),
+                (SELECT CAST(quantity AS BIGINT) FROM cart_items WHERE cart_id = $2 AND variant_id = $1)
+         FROM inventory i
          JOIN product_variants v ON v.id = i.variant_id JOIN products p ON p.id = v.product_id
          WHERE v.id = $1 AND p.status = 'active'"
     )).bind(variant_id).bind(cart_id).fetch_optional(conn).await)?;
-    Ok(available.map(|n| u32::try_from(n.max(0)).unwrap_or(u32::MAX)))
+    let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+    Ok(found.map(|(available, in_cart)| (count(available), in_cart.map_or(0, count))))
 }
 
 async fn in_cart(tx: &mut Tx, cart_id: i64, variant_id: i64) -> Result<Option<u32>, sqlx::Error> {
@@ -124,10 +132,9 @@ pub async fn add(
     if !tx.lock_row(Locked::Cart, cart_id).await? {
         return Ok(Err(CartError::Unknown));
     }
-    let Some(available) = available(&mut tx, cart_id, variant_id).await? else {
+    let Some((available, in_cart)) = available(&mut tx, cart_id, variant_id).await? else {
         return Ok(Err(CartError::Unknown));
     };
-    let in_cart = in_cart(&mut tx, cart_id, variant_id).await?.unwrap_or(0);
     let wanted = in_cart.saturating_add(quantity.0);
     if wanted > available || wanted > super::MAX_QUANTITY {
         return Ok(Err(CartError::NotEnoughStock {
@@ -158,7 +165,9 @@ pub async fn set_quantity(
     if quantity.0 == 0 {
         remove_line(&mut tx, cart_id, variant_id).await?;
     } else {
-        let available = available(&mut tx, cart_id, variant_id).await?.unwrap_or(0);
+        let available = available(&mut tx, cart_id, variant_id)
+            .await?
+            .map_or(0, |(available, _)| available);
         if quantity.0 > available {
             return Ok(Err(CartError::NotEnoughStock { available, in_cart }));
         }
@@ -313,10 +322,9 @@ pub async fn adopt_guest_cart(
                 "SELECT variant_id, CAST(quantity AS BIGINT) FROM cart_items WHERE cart_id = $1 ORDER BY variant_id"
             ).bind(guest).fetch_all(conn).await)?;
             for (variant_id, quantity) in lines {
-                let Some(available) = available(tx, owned, variant_id).await? else {
+                let Some((available, current)) = available(tx, owned, variant_id).await? else {
                     continue;
                 };
-                let current = in_cart(tx, owned, variant_id).await?.unwrap_or(0);
                 let wanted = current
                     .saturating_add(u32::try_from(quantity).unwrap_or(0))
                     .min(available)

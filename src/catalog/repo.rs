@@ -9,7 +9,7 @@ use super::{Availability, CategoryNode, Image, Likes, ProductCard, ProductDetail
 use crate::money::{Currency, Money};
 use crate::server::db::{Db, Engine, Pool, Tx};
 use crate::server::shopper_changes::Whose;
-use crate::{in_tx, on_db};
+use crate::{in_tx, on_readers};
 use chrono::{DateTime, SubsecRound, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -131,7 +131,7 @@ pub async fn featured(db: &Db, limit: i64) -> Result<Vec<ProductCard>, sqlx::Err
          ORDER BY p.created_at DESC, p.id DESC LIMIT $1"
     );
     let rows: Vec<CardRow> =
-        on_db!(db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)?;
+        on_readers!(db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)?;
     Ok(rows.into_iter().map(CardRow::into_card).collect())
 }
 
@@ -145,7 +145,7 @@ pub async fn newest(db: &Db, limit: i64) -> Result<Vec<ProductCard>, sqlx::Error
          ORDER BY p.created_at DESC, p.id DESC LIMIT $1"
     );
     let rows: Vec<CardRow> =
-        on_db!(db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)?;
+        on_readers!(db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)?;
     Ok(rows.into_iter().map(CardRow::into_card).collect())
 }
 
@@ -273,7 +273,7 @@ where
         + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
         + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
 {
-    on_db!(db, pool => {
+    on_readers!(db, pool => {
         let mut statement = sqlx::query_as(&sql.text);
         for arg in &sql.args {
             statement = match arg {
@@ -469,7 +469,7 @@ pub async fn facets(
 /// The top-level categories with the most active products (their subcategories' included).
 #[tracing::instrument(skip(db))]
 pub async fn popular_categories(db: &Db, limit: i64) -> Result<Vec<CategoryNode>, sqlx::Error> {
-    let rows: Vec<(String, String)> = on_db!(db, pool => sqlx::query_as(
+    let rows: Vec<(String, String)> = on_readers!(db, pool => sqlx::query_as(
         "SELECT top.slug, top.name FROM products p
          JOIN categories c ON c.id = p.category_id
          JOIN categories top ON top.id = COALESCE(c.parent_id, c.id)
@@ -496,12 +496,12 @@ pub async fn search_vocabulary(
     db: &Db,
     cache: &VocabularyCache,
 ) -> Result<Arc<Vocabulary>, sqlx::Error> {
-    let version: i64 = on_db!(db, pool => sqlx::query_scalar(
+    let version: i64 = on_readers!(db, pool => sqlx::query_scalar(
         "SELECT version FROM search_index_version WHERE id = 1"
     ).fetch_one(pool).await)?;
     cache
         .get(version, async || {
-            let words: Vec<(String, i64)> = match db.pool() {
+            let words: Vec<(String, i64)> = match db.readers() {
                 Pool::Sqlite(pool) => {
                     sqlx::query_as("SELECT term, doc FROM product_search_terms")
                         .fetch_all(pool)
@@ -551,7 +551,7 @@ struct VariantRow {
 /// such active product.
 #[tracing::instrument(skip(db))]
 pub async fn product_detail(db: &Db, slug: &str) -> Result<Option<ProductDetail>, sqlx::Error> {
-    let product: Option<ProductRow> = on_db!(db, pool => sqlx::query_as(
+    let product: Option<ProductRow> = on_readers!(db, pool => sqlx::query_as(
         "SELECT p.id, p.slug, p.name, p.description, p.seo_title, p.seo_description, p.option1_name, p.category_id,
                 c.slug AS category_slug, c.name AS category_name, pc.slug AS parent_slug, pc.name AS parent_name
          FROM products p
@@ -563,13 +563,13 @@ pub async fn product_detail(db: &Db, slug: &str) -> Result<Option<ProductDetail>
         return Ok(None);
     };
 
-    let variants: Vec<VariantRow> = on_db!(db, pool => sqlx::query_as(
+    let variants: Vec<VariantRow> = on_readers!(db, pool => sqlx::query_as(
         "SELECT v.id, v.sku, v.title, v.price_minor, v.currency,
                 CAST(i.on_hand - i.reserved AS BIGINT) AS available, CAST(i.low_stock_threshold AS BIGINT) AS low_stock_threshold
          FROM product_variants v JOIN inventory i ON i.variant_id = v.id
          WHERE v.product_id = $1 ORDER BY v.position, v.id"
     ).bind(product.id).fetch_all(pool).await)?;
-    let images: Vec<ImageColumns> = on_db!(db, pool => sqlx::query_as(
+    let images: Vec<ImageColumns> = on_readers!(db, pool => sqlx::query_as(
         "SELECT path AS image_path, alt AS image_alt, width AS image_width, height AS image_height,
                 renditions AS image_renditions
          FROM product_images WHERE product_id = $1 ORDER BY position"
@@ -580,7 +580,7 @@ pub async fn product_detail(db: &Db, slug: &str) -> Result<Option<ProductDetail>
          WHERE p.status = 'active' AND p.category_id = $1 AND p.id <> $2
          ORDER BY p.created_at DESC, p.id DESC LIMIT 4"
     );
-    let related: Vec<CardRow> = on_db!(db, pool => sqlx::query_as(&related_sql).bind(product.category_id).bind(product.id).fetch_all(pool).await)?;
+    let related: Vec<CardRow> = on_readers!(db, pool => sqlx::query_as(&related_sql).bind(product.category_id).bind(product.id).fetch_all(pool).await)?;
 
     let variants: Vec<VariantView> = variants
         .into_iter()
@@ -630,7 +630,7 @@ pub async fn product_detail(db: &Db, slug: &str) -> Result<Option<ProductDetail>
 
 /// The slug a product has now, for a slug it had before.
 pub async fn slug_redirect(db: &Db, old_slug: &str) -> Result<Option<String>, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_scalar(
+    on_readers!(db, pool => sqlx::query_scalar(
         "SELECT p.slug FROM product_slug_redirects r JOIN products p ON p.id = r.product_id
          WHERE r.old_slug = $1"
     ).bind(old_slug).fetch_optional(pool).await)
@@ -641,7 +641,7 @@ pub async fn category_slug_redirect(
     db: &Db,
     old_slug: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_scalar(
+    on_readers!(db, pool => sqlx::query_scalar(
         "SELECT c.slug FROM category_slug_redirects r JOIN categories c ON c.id = r.category_id
          WHERE r.old_slug = $1"
     ).bind(old_slug).fetch_optional(pool).await)
@@ -675,7 +675,7 @@ impl CategoryRecord {
 }
 
 pub async fn category_by_slug(db: &Db, slug: &str) -> Result<Option<CategoryRecord>, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_as(
+    on_readers!(db, pool => sqlx::query_as(
         "SELECT c.slug, c.name, c.description, c.image_path, c.image_alt, c.image_width,
                 c.image_height, c.image_renditions
          FROM categories c
@@ -699,7 +699,7 @@ pub async fn category_tree(db: &Db) -> Result<Vec<CategoryNode>, sqlx::Error> {
 }
 
 async fn category_rows(db: &Db) -> Result<Vec<CategoryRow>, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_as(
+    on_readers!(db, pool => sqlx::query_as(
         // A hidden category's subcategories hang from nothing shown, so the tree leaves them out.
         "SELECT id, parent_id, slug, name FROM categories WHERE NOT hidden ORDER BY position, name"
     ).fetch_all(pool).await)
@@ -890,7 +890,7 @@ pub async fn set_variant_price(
 }
 
 pub async fn count_products(db: &Db) -> Result<i64, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM products").fetch_one(pool).await)
+    on_readers!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM products").fetch_one(pool).await)
 }
 
 /// Every product `user_id` likes, or `None` when there are more than `at_most`.
@@ -899,7 +899,7 @@ pub async fn liked_by(
     user_id: i64,
     at_most: usize,
 ) -> Result<Option<std::collections::HashSet<i64>>, sqlx::Error> {
-    let liked: Vec<i64> = on_db!(db, pool => sqlx::query_scalar(
+    let liked: Vec<i64> = on_readers!(db, pool => sqlx::query_scalar(
         "SELECT product_id FROM likes WHERE user_id = $1 LIMIT $2"
     ).bind(user_id).bind(i64::try_from(at_most).unwrap_or(i64::MAX).saturating_add(1))
     .fetch_all(pool).await)?;

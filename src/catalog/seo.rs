@@ -1,7 +1,7 @@
 //! What search engines read: robots.txt and the sitemaps. Sitemaps list every active product in
 //! chunks by id range, so each chunk is one primary-key range scan however large the catalog.
 
-use crate::on_db;
+use crate::on_readers;
 use crate::server::AppState;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -52,7 +52,7 @@ fn failed(error: sqlx::Error) -> Response {
 }
 
 async fn sitemap_index(State(state): State<AppState>) -> Response {
-    let max_id: Option<i64> = match on_db!(&state.db, pool => sqlx::query_scalar(
+    let max_id: Option<i64> = match on_readers!(&state.db, pool => sqlx::query_scalar(
         "SELECT MAX(id) FROM products WHERE status = 'active'"
     ).fetch_one(pool).await)
     {
@@ -80,7 +80,7 @@ async fn sitemap_index(State(state): State<AppState>) -> Response {
 }
 
 async fn pages_sitemap(State(state): State<AppState>) -> Response {
-    let slugs: Vec<String> = match on_db!(&state.db, pool => sqlx::query_scalar(
+    let slugs: Vec<String> = match on_readers!(&state.db, pool => sqlx::query_scalar(
         "SELECT c.slug FROM categories c LEFT JOIN categories parent ON parent.id = c.parent_id
          WHERE NOT c.hidden AND NOT COALESCE(parent.hidden, FALSE) ORDER BY c.id"
     ).fetch_all(pool).await)
@@ -113,7 +113,7 @@ async fn products_sitemap(State(state): State<AppState>, Path(file): Path<String
         chunk * PRODUCTS_PER_SITEMAP,
         (chunk + 1) * PRODUCTS_PER_SITEMAP,
     );
-    let rows: Vec<(String, DateTime<Utc>)> = match on_db!(&state.db, pool => sqlx::query_as(
+    let rows: Vec<(String, DateTime<Utc>)> = match on_readers!(&state.db, pool => sqlx::query_as(
         "SELECT slug, updated_at FROM products WHERE status = 'active' AND id >= $1 AND id < $2 ORDER BY id"
     ).bind(from).bind(to).fetch_all(pool).await)
     {

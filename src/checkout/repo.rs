@@ -12,7 +12,7 @@ use crate::accounts::emails::Letterhead;
 use crate::money::{Currency, Money};
 use crate::orders::OrderStatus;
 use crate::server::db::{Constraint, Db, Locked, Tx};
-use crate::{in_tx, on_db};
+use crate::{in_tx, on_db, on_readers};
 use chrono::{DateTime, Datelike, Duration, Utc};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -226,7 +226,7 @@ pub async fn place_order(
 ) -> Result<Result<Placed, Refusal>, sqlx::Error> {
     // Most refusals (sold out, above all) are known from a plain read, without queueing for
     // SQLite's one writer or PostgreSQL's row locks behind the checkouts that will succeed.
-    let lines: Vec<LineRow> = on_db!(db, pool => sqlx::query_as(CART_LINES).bind(placement.cart_id).fetch_all(pool).await)?;
+    let lines: Vec<LineRow> = on_readers!(db, pool => sqlx::query_as(CART_LINES).bind(placement.cart_id).fetch_all(pool).await)?;
     if let Err(refusal) = check_lines(&lines) {
         return Ok(Err(refusal));
     }
@@ -249,13 +249,15 @@ pub async fn place_order(
     let earlier: Vec<i64> = in_tx!(&mut tx, conn => sqlx::query_scalar(
         "SELECT id FROM orders WHERE cart_id = $1 AND status = 'pending_payment'"
     ).bind(placement.cart_id).fetch_all(conn).await)?;
-    let held: Vec<i64> = in_tx!(&mut tx, conn => sqlx::query_scalar(
+    // What the earlier orders hold and what the cart asks for.
+    tx.lock_inventory_of(
         "SELECT variant_id FROM order_lines
          WHERE order_id IN (SELECT id FROM orders WHERE cart_id = $1 AND status = 'pending_payment')
            AND variant_id IS NOT NULL
-         UNION SELECT variant_id FROM cart_items WHERE cart_id = $1"
-    ).bind(placement.cart_id).fetch_all(conn).await)?;
-    tx.lock_inventory(&held).await?;
+         UNION SELECT variant_id FROM cart_items WHERE cart_id = $1",
+        placement.cart_id,
+    )
+    .await?;
     for &order_id in &earlier {
         crate::orders::repo::cancel_unpaid(
             &mut tx,
@@ -309,11 +311,16 @@ pub async fn place_order(
     }
 
     let mut short = Vec::new();
+    // What each reserved variant has left, which says whether its product may be running short.
+    let mut left_after = Vec::with_capacity(lines.len());
     for line in &lines {
-        let reserved = in_tx!(&mut tx, conn => sqlx::query(
-            "UPDATE inventory SET reserved = reserved + $1 WHERE variant_id = $2 AND on_hand - reserved >= $1"
-        ).bind(line.quantity).bind(line.variant_id).execute(conn).await.map(|done| done.rows_affected()))?;
-        if reserved == 0 {
+        let left: Option<i64> = in_tx!(&mut tx, conn => sqlx::query_scalar(
+            "UPDATE inventory SET reserved = reserved + $1 WHERE variant_id = $2 AND on_hand - reserved >= $1
+             RETURNING CAST(on_hand - reserved AS BIGINT)"
+        ).bind(line.quantity).bind(line.variant_id).fetch_optional(conn).await)?;
+        if let Some(left) = left {
+            left_after.push((line.product_id, left));
+        } else {
             let available: i64 = in_tx!(&mut tx, conn => sqlx::query_scalar(
                 "SELECT CAST(on_hand - reserved AS BIGINT) FROM inventory WHERE variant_id = $1"
             ).bind(line.variant_id).fetch_one(conn).await)?;
@@ -342,6 +349,7 @@ pub async fn place_order(
         &mut tx,
         letterhead,
         &lines,
+        &left_after,
         placement.user_id,
         placement.now,
     )
@@ -446,12 +454,20 @@ async fn tell_who_liked_what_runs_short(
     tx: &mut Tx,
     letterhead: &Letterhead<'_>,
     lines: &[LineRow],
+    left_after: &[(i64, i64)],
     buyer: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let mut products: Vec<i64> = lines.iter().map(|line| line.product_id).collect();
     products.sort_unstable();
     products.dedup();
+    // A product has at least what any one of its variants has left: with more than the mark
+    // there, it is not running short, and the usual checkout asks nothing more.
+    products.retain(|product| {
+        !left_after
+            .iter()
+            .any(|(of, left)| of == product && *left > RUNNING_SHORT_AT)
+    });
     for product_id in products {
         let ordered: i64 = lines
             .iter()

@@ -5,14 +5,20 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
+/// Whoever asks: the signed-in account, and the order link's key if they hold one.
+#[cfg(feature = "ssr")]
+async fn viewer(key: Option<&str>) -> Result<super::repo::Viewer<'_>, AppError> {
+    let user = crate::accounts::auth::current_user().await?;
+    Ok(super::repo::Viewer {
+        key: key.filter(|key| !key.is_empty()),
+        user_id: user.map(|user| user.id),
+    })
+}
+
 #[cfg(feature = "ssr")]
 async fn viewable(number: &str, key: Option<&str>) -> Result<OrderView, AppError> {
     let state = crate::server::state()?;
-    let user = crate::accounts::auth::current_user().await?;
-    let viewer = super::repo::Viewer {
-        key: key.filter(|key| !key.is_empty()),
-        user_id: user.map(|user| user.id),
-    };
+    let viewer = viewer(key).await?;
     super::repo::order_for(&state.db, number.trim(), &viewer)
         .await?
         .ok_or_else(|| AppError::not_found("That order"))
@@ -30,14 +36,17 @@ pub async fn fetch_order(number: String, key: Option<String>) -> Result<OrderVie
 #[server]
 pub async fn start_payment(number: String, key: Option<String>) -> Result<PaymentStep, AppError> {
     let state = crate::server::state()?;
-    let order = viewable(&number, key.as_deref()).await?;
-    let Some(payable) = super::repo::payable(&state.db, &order.number).await? else {
+    let viewer = viewer(key.as_deref()).await?;
+    let payable = super::repo::payable(&state.db, number.trim(), &viewer)
+        .await?
+        .ok_or_else(|| AppError::not_found("That order"))?;
+    if !payable.pending {
         return Err(AppError::Conflict(
             "This order is not awaiting payment.".into(),
         ));
-    };
+    }
     let unavailable = |error: crate::server::payments::ProviderError| {
-        tracing::error!(%error, number = %order.number, "payment could not be started");
+        tracing::error!(%error, number = %payable.number, "payment could not be started");
         AppError::Conflict(
             "Card payments are unavailable just now. Please try again in a minute; your items stay held."
                 .into(),
@@ -53,13 +62,13 @@ pub async fn start_payment(number: String, key: Option<String>) -> Result<Paymen
             // Keyed by attempt, so a retry or a second tab gets the same PaymentIntent back.
             let idempotency_key = format!(
                 "order-{}-{}-payment-{}",
-                order.number,
+                payable.number,
                 payable.nonce,
                 payable.attempts + 1
             );
             let intent = state
                 .payments
-                .create_intent(payable.total, payable.id, &order.number, &idempotency_key)
+                .create_intent(payable.total, payable.id, &payable.number, &idempotency_key)
                 .await
                 .map_err(unavailable)?;
             super::payments::insert_payment(
@@ -79,8 +88,8 @@ pub async fn start_payment(number: String, key: Option<String>) -> Result<Paymen
         AppError::Internal
     })?;
     let return_path = match key.filter(|key| !key.is_empty()) {
-        Some(key) => format!("/orders/{}?key={key}", order.number),
-        None => format!("/orders/{}", order.number),
+        Some(key) => format!("/orders/{}?key={key}", payable.number),
+        None => format!("/orders/{}", payable.number),
     };
     Ok(PaymentStep {
         publishable_key: state.payments.publishable_key.clone(),

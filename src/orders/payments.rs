@@ -12,7 +12,7 @@ use crate::server::db::{Db, Locked, Tx};
 use crate::server::jobs::{Job, Schedule};
 use crate::server::mail::enqueue;
 use crate::server::shopper_changes::Whose;
-use crate::{in_tx, on_db};
+use crate::{in_tx, on_db, on_readers};
 use chrono::{DateTime, Utc};
 
 /// A PaymentIntent's status, as the provider names it.
@@ -95,7 +95,7 @@ async fn payment_for_update(
         "SELECT id, order_id, status, last_event_at, amount_minor, amount_refunded_minor
                           FROM payments WHERE payment_intent_id = $1";
     let found: Option<PaymentRow> =
-        on_db!(db, pool => sqlx::query_as(SELECT).bind(intent_id).fetch_optional(pool).await)?;
+        on_readers!(db, pool => sqlx::query_as(SELECT).bind(intent_id).fetch_optional(pool).await)?;
     let Some(found) = found else {
         return Ok(None);
     };
@@ -216,12 +216,15 @@ async fn mark_paid(
         ).bind(variant_id).bind(-quantity).bind(order_id).bind(&order.number).bind(now).execute(conn).await.map(drop))?;
         if let Some(cart_id) = order.cart_id {
             tx.changed(Whose::Cart(cart_id));
-            in_tx!(tx, conn => sqlx::query(
+            let removed = in_tx!(tx, conn => sqlx::query(
                 "DELETE FROM cart_items WHERE cart_id = $1 AND variant_id = $2 AND quantity <= $3"
-            ).bind(cart_id).bind(variant_id).bind(quantity).execute(conn).await.map(drop))?;
-            in_tx!(tx, conn => sqlx::query(
-                "UPDATE cart_items SET quantity = quantity - $3 WHERE cart_id = $1 AND variant_id = $2"
-            ).bind(cart_id).bind(variant_id).bind(quantity).execute(conn).await.map(drop))?;
+            ).bind(cart_id).bind(variant_id).bind(quantity).execute(conn).await.map(|done| done.rows_affected()))?;
+            // The shopper added more of it since: what was bought leaves the cart, the rest stays.
+            if removed == 0 {
+                in_tx!(tx, conn => sqlx::query(
+                    "UPDATE cart_items SET quantity = quantity - $3 WHERE cart_id = $1 AND variant_id = $2"
+                ).bind(cart_id).bind(variant_id).bind(quantity).execute(conn).await.map(drop))?;
+            }
         }
     }
     record_status(

@@ -6,7 +6,7 @@ use super::{OrderLineView, OrderStatus, OrderView, PaymentState, StatusChange};
 use crate::checkout::{PostalAddress, Totals, percent_label};
 use crate::money::{Currency, Money};
 use crate::server::db::{Db, Tx};
-use crate::{in_tx, on_db};
+use crate::{in_tx, on_db, on_readers};
 use chrono::{DateTime, Utc};
 
 /// Lets whoever holds the key behind `key_hash` see the order without signing in.
@@ -166,7 +166,7 @@ pub async fn order_for(
     number: &str,
     viewer: &Viewer<'_>,
 ) -> Result<Option<OrderView>, sqlx::Error> {
-    let row: Option<OrderRow> = on_db!(db, pool => sqlx::query_as(
+    let row: Option<OrderRow> = on_readers!(db, pool => sqlx::query_as(
         "SELECT id, number, user_id, email, status, currency, subtotal_minor,
                 discount_minor, shipping_minor, tax_minor, total_minor, prices_include_tax,
                 CAST(tax_rate_bp AS BIGINT) AS tax_rate_bp, shipping_name, shipping_address,
@@ -180,7 +180,7 @@ pub async fn order_for(
     let by_key = match viewer.key {
         Some(key) if !by_account => {
             let hash = crate::accounts::repo::token_hash(key);
-            let found: Option<i64> = on_db!(db, pool => sqlx::query_scalar(
+            let found: Option<i64> = on_readers!(db, pool => sqlx::query_scalar(
                 "SELECT order_id FROM order_keys WHERE key_hash = $1"
             ).bind(hash).fetch_optional(pool).await)?;
             found == Some(row.id)
@@ -190,14 +190,14 @@ pub async fn order_for(
     if !by_key && !by_account {
         return Ok(None);
     }
-    let lines: Vec<LineRow> = on_db!(db, pool => sqlx::query_as(
+    let lines: Vec<LineRow> = on_readers!(db, pool => sqlx::query_as(
         "SELECT product_name, variant_title, sku, unit_price_minor, CAST(quantity AS BIGINT) AS quantity, line_total_minor
          FROM order_lines WHERE order_id = $1 ORDER BY id"
     ).bind(row.id).fetch_all(pool).await)?;
-    let history: Vec<(String, String, DateTime<Utc>)> = on_db!(db, pool => sqlx::query_as(
+    let history: Vec<(String, String, DateTime<Utc>)> = on_readers!(db, pool => sqlx::query_as(
         "SELECT to_status, note, created_at FROM order_status_history WHERE order_id = $1 ORDER BY id"
     ).bind(row.id).fetch_all(pool).await)?;
-    let payment: Option<(String, Option<String>)> = on_db!(db, pool => sqlx::query_as(
+    let payment: Option<(String, Option<String>)> = on_readers!(db, pool => sqlx::query_as(
         "SELECT status, last_error FROM payments WHERE order_id = $1 ORDER BY id DESC LIMIT 1"
     ).bind(row.id).fetch_optional(pool).await)?;
 
@@ -269,6 +269,9 @@ pub async fn order_for(
 /// What paying an order needs: its id and total, and its latest payment attempt.
 pub struct Payable {
     pub id: i64,
+    pub number: String,
+    /// Whether it is still awaiting payment.
+    pub pending: bool,
     /// Random to this order (from its checkout key's hash), so that its idempotency keys at the
     /// provider never meet another database's.
     pub nonce: String,
@@ -278,28 +281,62 @@ pub struct Payable {
     pub latest: Option<(String, String)>,
 }
 
-pub async fn payable(db: &Db, number: &str) -> Result<Option<Payable>, sqlx::Error> {
-    let order: Option<(i64, i64, String)> = on_db!(db, pool => sqlx::query_as(
-        "SELECT id, total_minor, currency FROM orders WHERE number = $1 AND status = 'pending_payment'"
-    ).bind(number).fetch_optional(pool).await)?;
-    let Some((id, total, currency)) = order else {
+#[derive(sqlx::FromRow)]
+struct PayableRow {
+    id: i64,
+    number: String,
+    user_id: Option<i64>,
+    status: String,
+    total_minor: i64,
+    currency: String,
+    by_key: bool,
+    checkout_key: Option<String>,
+    attempts: i64,
+    payment_intent_id: Option<String>,
+    payment_status: Option<String>,
+}
+
+/// The order with this number as paying it needs it, if `viewer` may see it (as [`order_for`]),
+/// in one statement: the card step is on every purchase's path.
+pub async fn payable(
+    db: &Db,
+    number: &str,
+    viewer: &Viewer<'_>,
+) -> Result<Option<Payable>, sqlx::Error> {
+    let key_hash = viewer.key.map(crate::accounts::repo::token_hash);
+    let row: Option<PayableRow> = on_db!(db, pool => sqlx::query_as(
+        "SELECT o.id, o.number, o.user_id, o.status, o.total_minor, o.currency,
+                EXISTS (SELECT 1 FROM order_keys k WHERE k.key_hash = $2 AND k.order_id = o.id) AS by_key,
+                (SELECT k.key_hash FROM order_keys k WHERE k.order_id = o.id AND k.purpose = 'checkout') AS checkout_key,
+                (SELECT COUNT(*) FROM payments a WHERE a.order_id = o.id) AS attempts,
+                p.payment_intent_id, p.status AS payment_status
+         FROM orders o
+         LEFT JOIN payments p ON p.id = (SELECT MAX(id) FROM payments WHERE order_id = o.id)
+         WHERE o.number = $1"
+    ).bind(number).bind(key_hash).fetch_optional(pool).await)?;
+    let Some(row) = row else {
         return Ok(None);
     };
-    let attempts: i64 = on_db!(db, pool => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM payments WHERE order_id = $1"
-    ).bind(id).fetch_one(pool).await)?;
-    let latest: Option<(String, String)> = on_db!(db, pool => sqlx::query_as(
-        "SELECT payment_intent_id, status FROM payments WHERE order_id = $1 ORDER BY id DESC LIMIT 1"
-    ).bind(id).fetch_optional(pool).await)?;
-    let key_hash: Option<String> = on_db!(db, pool => sqlx::query_scalar(
-        "SELECT key_hash FROM order_keys WHERE order_id = $1 AND purpose = 'checkout'"
-    ).bind(id).fetch_optional(pool).await)?;
+    let by_account = row.user_id.is_some() && row.user_id == viewer.user_id;
+    if !by_account && !row.by_key {
+        return Ok(None);
+    }
     Ok(Some(Payable {
-        id,
-        nonce: key_hash.unwrap_or_default().chars().take(16).collect(),
-        total: Money::new(total, Currency::parse(&currency).unwrap_or(Currency::XXX)),
-        attempts,
-        latest,
+        id: row.id,
+        number: row.number,
+        pending: row.status == OrderStatus::PendingPayment.name(),
+        nonce: row
+            .checkout_key
+            .unwrap_or_default()
+            .chars()
+            .take(16)
+            .collect(),
+        total: Money::new(
+            row.total_minor,
+            Currency::parse(&row.currency).unwrap_or(Currency::XXX),
+        ),
+        attempts: row.attempts,
+        latest: row.payment_intent_id.zip(row.payment_status),
     }))
 }
 

@@ -5,11 +5,11 @@
 
 use super::payments::{self, Applied, IntentUpdate};
 use crate::accounts::emails::Letterhead;
-use crate::on_db;
 use crate::server::AppState;
 use crate::server::db::Db;
 use crate::server::jobs::{Job, Schedule};
 use crate::server::leases::{self, Queue};
+use crate::{on_db, on_readers};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -152,7 +152,7 @@ struct Due {
 
 /// Applies the events due now; answers how many it claimed.
 pub async fn apply_due(db: &Db, letterhead: &Letterhead<'_>) -> Result<usize, sqlx::Error> {
-    let due: Vec<Due> = on_db!(db, pool => sqlx::query_as(
+    let due: Vec<Due> = on_readers!(db, pool => sqlx::query_as(
         "SELECT id, payload, CAST(attempts AS BIGINT) AS attempts, next_attempt_at FROM webhook_events
          WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT 50"
     ).bind(db.now()).fetch_all(pool).await)?;

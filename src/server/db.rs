@@ -2,6 +2,12 @@
 //! backs the shop: [`on_db!`] and [`in_tx!`] expand the same query code once per engine, so a
 //! query string written with `$1` placeholders and a `#[derive(FromRow)]` row serve both.
 //!
+//! On SQLite one connection writes: every transaction and every statement outside one runs on it,
+//! so writers queue in the shop instead of sleeping in SQLite's busy handler, and each statement
+//! costs one hand-off to one thread. Reads that pages make beside writes (the catalog, its
+//! searches and sitemaps, an export, a session's record) go to a pool of read-only connections
+//! through [`on_readers!`]; on PostgreSQL both are the one pool.
+//!
 //! The pool also notices changes to the catalog's version (the one row of `catalog_generation`,
 //! which database triggers move with every catalog change), so that the catalog cache can keep that
 //! version in memory and read it again only once it may have moved ([`Db::catalog_changes`]).
@@ -21,7 +27,10 @@ use std::time::Duration;
 /// The shop's database: a pool on either engine.
 #[derive(Clone, Debug)]
 pub struct Db {
+    /// On SQLite the one writing connection.
     pool: Pool,
+    /// On SQLite read-only connections; on PostgreSQL the same pool as `pool`.
+    readers: Pool,
     /// Statements run outside a transaction and transactions begun, since the pool opened.
     queries: Arc<AtomicU64>,
     catalog_changes: Arc<AtomicU64>,
@@ -70,6 +79,18 @@ macro_rules! on_db {
     };
 }
 
+/// Like [`on_db!`] for a statement that only reads and is worth running beside writers: on SQLite
+/// it runs on a read-only connection, which sees every write committed before it began.
+#[macro_export]
+macro_rules! on_readers {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $crate::server::db::Db::readers($db) {
+            $crate::server::db::Pool::Sqlite($pool) => $body,
+            $crate::server::db::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
 /// Runs `$body` with `$conn` bound to the transaction's connection: `in_tx!(tx, conn => query.execute(conn).await)`.
 #[macro_export]
 macro_rules! in_tx {
@@ -99,7 +120,7 @@ impl Db {
     /// Opens a pool and brings the schema up to date.
     pub async fn connect(url: &DatabaseUrl) -> Result<Db, ConnectError> {
         let catalog_changes = Arc::new(AtomicU64::new(0));
-        let pool = match url {
+        let (pool, readers) = match url {
             DatabaseUrl::Sqlite(url) => {
                 let options = SqliteConnectOptions::from_str(url)
                     .map_err(ConnectError::Open)?
@@ -113,8 +134,10 @@ impl Db {
                         .map_err(|e| ConnectError::Open(sqlx::Error::Io(e)))?;
                 }
                 let changes = catalog_changes.clone();
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(8)
+                let writer = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    // A writer waits here, in the shop, for the one before it; five seconds, as
+                    // long as SQLite's busy handler waits for another process.
                     .acquire_timeout(Duration::from_secs(5))
                     .after_connect(move |conn, _| {
                         let changes = changes.clone();
@@ -123,10 +146,16 @@ impl Db {
                             Ok(())
                         })
                     })
-                    .connect_with(options)
+                    .connect_with(options.clone())
                     .await
                     .map_err(ConnectError::Open)?;
-                Pool::Sqlite(pool)
+                // Opened lazily, once the writer has migrated the schema; read-only, so that a
+                // write sent to them by mistake fails instead of contending with the writer.
+                let readers = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_lazy_with(options.read_only(true));
+                (Pool::Sqlite(writer), Pool::Sqlite(readers))
             }
             DatabaseUrl::Postgres(url) => {
                 let options =
@@ -137,11 +166,12 @@ impl Db {
                     .connect_with(options)
                     .await
                     .map_err(ConnectError::Open)?;
-                Pool::Postgres(pool)
+                (Pool::Postgres(pool.clone()), Pool::Postgres(pool))
             }
         };
         let db = Db {
             pool,
+            readers,
             queries: Arc::default(),
             catalog_changes,
             announcements: Arc::default(),
@@ -156,7 +186,8 @@ impl Db {
     /// changes: for tests of code that takes a `Db`.
     pub fn from_sqlite_pool(pool: SqlitePool) -> Db {
         Db {
-            pool: Pool::Sqlite(pool),
+            pool: Pool::Sqlite(pool.clone()),
+            readers: Pool::Sqlite(pool),
             queries: Arc::default(),
             catalog_changes: Arc::default(),
             announcements: Arc::default(),
@@ -186,6 +217,12 @@ impl Db {
     pub fn pool(&self) -> &Pool {
         self.queries.fetch_add(1, Ordering::Relaxed);
         &self.pool
+    }
+
+    /// The pool for reads that may run beside writes ([`on_readers!`]), which are counted.
+    pub fn readers(&self) -> &Pool {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        &self.readers
     }
 
     /// How many statements outside a transaction, and transactions, the shop's code has run on this
@@ -316,7 +353,16 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        on_db!(self, pool => pool.close().await)
+        match (&self.pool, &self.readers) {
+            (Pool::Sqlite(writer), Pool::Sqlite(readers)) => {
+                readers.close().await;
+                writer.close().await;
+            }
+            (pool, _) => match pool {
+                Pool::Sqlite(pool) => pool.close().await,
+                Pool::Postgres(pool) => pool.close().await,
+            },
+        }
     }
 }
 
@@ -445,6 +491,20 @@ impl Tx {
                 "SELECT 1 FROM inventory WHERE variant_id = ANY($1) ORDER BY variant_id FOR NO KEY UPDATE",
             )
             .bind(ids)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// [`Tx::lock_inventory`] for the variants that `variants` selects (`$1` bound to `id`), found
+    /// and locked in one statement; on SQLite, not even looked up.
+    pub async fn lock_inventory_of(&mut self, variants: &str, id: i64) -> Result<(), sqlx::Error> {
+        if let EngineTx::Postgres(tx) = &mut self.inner {
+            sqlx::query(&format!(
+                "SELECT 1 FROM inventory WHERE variant_id IN ({variants}) ORDER BY variant_id FOR NO KEY UPDATE"
+            ))
+            .bind(id)
             .execute(&mut **tx)
             .await?;
         }

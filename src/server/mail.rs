@@ -9,7 +9,7 @@ use super::config::Secret;
 use super::db::{Db, Tx};
 use super::jobs::{Job, Schedule};
 use super::leases::{self, Queue};
-use crate::{in_tx, on_db};
+use crate::{in_tx, on_db, on_readers};
 use axum::Router;
 use axum::extract::{Extension, Path, State};
 use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
@@ -119,7 +119,7 @@ async fn deliver_due(
     outbox: &Outbox,
 ) -> Result<usize, sqlx::Error> {
     let now = db.now();
-    let due: Vec<Due> = on_db!(db, pool => sqlx::query_as(
+    let due: Vec<Due> = on_readers!(db, pool => sqlx::query_as(
         "SELECT id, to_address, subject, body_text, body_html, CAST(attempts AS BIGINT) AS attempts, next_attempt_at
          FROM email_outbox WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT 20"
     ).bind(now).fetch_all(pool).await)?;

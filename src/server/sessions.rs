@@ -24,6 +24,8 @@ const TABLE: &str = "sessions";
 #[derive(Clone, Debug)]
 pub struct Store {
     tables: Tables,
+    /// The same table through the connections that only read ([`Db::readers`]), for loading.
+    readers: Tables,
     db: Db,
 }
 
@@ -36,7 +38,8 @@ enum Tables {
 impl Store {
     pub fn new(db: &Db) -> Self {
         Store {
-            tables: Tables::new(db),
+            tables: Tables::new(db.pool()),
+            readers: Tables::new(db.readers()),
             db: db.clone(),
         }
     }
@@ -47,9 +50,9 @@ impl Store {
 }
 
 impl Tables {
-    fn new(db: &Db) -> Self {
+    fn new(pool: &Pool) -> Self {
         // The names are constants the stores accept; an error here is a programming mistake.
-        match db.pool() {
+        match pool {
             Pool::Sqlite(pool) => Tables::Sqlite(
                 SqliteStore::new(pool.clone())
                     .with_table_name(TABLE)
@@ -66,8 +69,8 @@ impl Tables {
 }
 
 macro_rules! delegate {
-    ($self:ident, $store:ident => $call:expr) => {
-        match &$self.tables {
+    ($tables:expr, $store:ident => $call:expr) => {
+        match &$tables {
             Tables::Sqlite($store) => $call,
             Tables::Postgres($store) => $call,
         }
@@ -97,31 +100,31 @@ impl SessionStore for Store {
         loop {
             let mut kept = stored(record);
             let wanted = kept.id;
-            delegate!(self, store => store.create(&mut kept).await)?;
+            delegate!(self.tables, store => store.create(&mut kept).await)?;
             if kept.id == wanted {
                 self.changed(&record.id).await;
                 return Ok(());
             }
             // The store found that hash taken and kept the record under an id of its own, which
             // no cookie can name: drop it and start again from a new id.
-            delegate!(self, store => store.delete(&kept.id).await)?;
+            delegate!(self.tables, store => store.delete(&kept.id).await)?;
             record.id = Id::default();
         }
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        delegate!(self, store => store.save(&stored(record)).await)?;
+        delegate!(self.tables, store => store.save(&stored(record)).await)?;
         self.changed(&record.id).await;
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let found = delegate!(self, store => store.load(&stored_id(id)).await)?;
+        let found = delegate!(self.readers, store => store.load(&stored_id(id)).await)?;
         Ok(found.map(|record| Record { id: *id, ..record }))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        delegate!(self, store => store.delete(&stored_id(id)).await)?;
+        delegate!(self.tables, store => store.delete(&stored_id(id)).await)?;
         self.changed(id).await;
         Ok(())
     }
@@ -130,7 +133,7 @@ impl SessionStore for Store {
 #[async_trait]
 impl ExpiredDeletion for Store {
     async fn delete_expired(&self) -> session_store::Result<()> {
-        delegate!(self, store => store.delete_expired().await)
+        delegate!(self.tables, store => store.delete_expired().await)
     }
 }
 

@@ -11,7 +11,7 @@ use super::config::{Secret, StripeKeys};
 use super::db::{Constraint, Db};
 use super::jobs::{Job, Schedule};
 use super::mail::escape;
-use crate::on_db;
+use crate::{on_db, on_readers};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -130,7 +130,7 @@ const INTENT_COLUMNS: &str =
 
 async fn intent(db: &Db, id: &str) -> Result<Option<IntentRow>, sqlx::Error> {
     let sql = format!("SELECT {INTENT_COLUMNS} FROM test_gateway_intents WHERE id = $1");
-    on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+    on_readers!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
 }
 
 fn intent_json(row: &IntentRow, next_action: Option<Value>) -> Value {
@@ -202,29 +202,21 @@ async fn create_intent(State(state): State<AppState>, headers: HeaderMap, body: 
         })
         .collect();
     let idempotency_key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
-    if let Some(key) = idempotency_key {
-        let existing: Result<Option<String>, _> = on_db!(&state.db, pool => sqlx::query_scalar(
-            "SELECT id FROM test_gateway_intents WHERE idempotency_key = $1"
-        ).bind(key).fetch_optional(pool).await);
-        match existing {
-            Ok(Some(id)) => return retrieve(&state, &id).await,
-            Ok(None) => {}
-            Err(e) => return internal(e),
-        }
-    }
     let token = crate::server::tokens::random_token();
     let id = format!("pi_{}", &token[..24]);
     let client_secret = format!("{id}_secret_{}", &token[24..]);
-    let inserted = on_db!(&state.db, pool => sqlx::query(
+    let sql = format!(
         "INSERT INTO test_gateway_intents (id, idempotency_key, client_secret, amount, currency, metadata, status, created)
-         VALUES ($1, $2, $3, $4, $5, $6, 'requires_payment_method', $7)"
-    )
+         VALUES ($1, $2, $3, $4, $5, $6, 'requires_payment_method', $7)
+         RETURNING {INTENT_COLUMNS}"
+    );
+    let inserted: Result<IntentRow, _> = on_db!(&state.db, pool => sqlx::query_as(&sql)
     .bind(&id).bind(idempotency_key).bind(&client_secret).bind(amount).bind(currency.to_lowercase())
     .bind(Value::Object(metadata).to_string()).bind(Utc::now().timestamp())
-    .execute(pool).await.map(drop));
+    .fetch_one(pool).await);
     match inserted {
-        Ok(()) => retrieve(&state, &id).await,
-        // Two requests with one idempotency key at once: the other one made it.
+        Ok(row) => axum::Json(intent_json(&row, None)).into_response(),
+        // A request repeated with its idempotency key gets what the first one made.
         Err(e) if Constraint::broken_by(&e) == Some(Constraint::Unique) => match idempotency_key {
             Some(key) => {
                 let id: Result<String, _> = on_db!(&state.db, pool => sqlx::query_scalar(
@@ -795,7 +787,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, sqlx::Error> {
     use http_body_util::{BodyExt, Full};
     use hyper_util::client::legacy::Client;
     use hyper_util::rt::TokioExecutor;
-    let due: Vec<DueEvent> = on_db!(&state.db, pool => sqlx::query_as(
+    let due: Vec<DueEvent> = on_readers!(&state.db, pool => sqlx::query_as(
         "SELECT id, payload, CAST(attempts AS BIGINT) AS attempts, next_attempt_at FROM test_gateway_events
          WHERE delivered_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT 20"
     ).bind(Utc::now()).fetch_all(pool).await)?;

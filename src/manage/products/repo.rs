@@ -7,7 +7,7 @@ use crate::manage::Direction;
 use crate::money::{Currency, Money};
 use crate::server::db::{Db, Tx};
 use crate::server::shopper_changes::Whose;
-use crate::{in_tx, on_db};
+use crate::{in_tx, on_db, on_readers};
 use chrono::SubsecRound;
 
 #[derive(sqlx::FromRow)]
@@ -682,7 +682,7 @@ pub struct ExportPage {
 }
 
 pub async fn export_page(db: &Db, after: i64, limit: i64) -> Result<ExportPage, sqlx::Error> {
-    let rows: Vec<ExportRow> = on_db!(db, pool => sqlx::query_as(
+    let rows: Vec<ExportRow> = on_readers!(db, pool => sqlx::query_as(
         "SELECT p.id, p.slug, p.name, p.description, c.slug AS category, p.status, p.seo_title,
                 p.seo_description, v.sku, v.title, v.price_minor, v.currency, v.compare_at_minor,
                 i.low_stock_threshold, i.on_hand
