@@ -72,8 +72,8 @@ macro_rules! available_to_cart {
 }
 pub(crate) use available_to_cart;
 
-/// How much of a variant of an active product the cart may hold ([`available_to_cart`]).
-/// How many of the variant the cart may hold, and how many it holds; `None` when it is not for sale.
+/// How much of a variant of an active product the cart may hold ([`available_to_cart`]), and how
+/// much it holds; `None` when the variant is not for sale.
 async fn available(
     tx: &mut Tx,
     cart_id: i64,

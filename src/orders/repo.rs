@@ -139,6 +139,7 @@ struct OrderRow {
     promo_code: Option<String>,
     reserved_until: Option<DateTime<Utc>>,
     placed_at: DateTime<Utc>,
+    by_key: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -158,6 +159,22 @@ pub struct Viewer<'a> {
     pub user_id: Option<i64>,
 }
 
+/// Whether the viewer holds one of order `o`'s keys (`$2`: [`Viewer::key_hash`]), as column `by_key`.
+const HOLDS_KEY: &str =
+    "EXISTS (SELECT 1 FROM order_keys k WHERE k.key_hash = $2 AND k.order_id = o.id) AS by_key";
+
+impl Viewer<'_> {
+    /// The viewer's key as the order's keys are kept: hashed.
+    fn key_hash(&self) -> Option<String> {
+        self.key.map(crate::accounts::repo::token_hash)
+    }
+
+    /// Whether they may see an order placed by `owner`, given whether they hold one of its keys.
+    fn may_see(&self, owner: Option<i64>, holds_key: bool) -> bool {
+        holds_key || (owner.is_some() && owner == self.user_id)
+    }
+}
+
 /// The order with this number, if `viewer` may see it; `None` alike when there is no such order
 /// and when it is someone else's.
 #[tracing::instrument(skip(db, viewer))]
@@ -166,30 +183,18 @@ pub async fn order_for(
     number: &str,
     viewer: &Viewer<'_>,
 ) -> Result<Option<OrderView>, sqlx::Error> {
-    let row: Option<OrderRow> = on_readers!(db, pool => sqlx::query_as(
-        "SELECT id, number, user_id, email, status, currency, subtotal_minor,
-                discount_minor, shipping_minor, tax_minor, total_minor, prices_include_tax,
-                CAST(tax_rate_bp AS BIGINT) AS tax_rate_bp, shipping_name, shipping_address,
-                billing_address, promo_code, reserved_until, placed_at
-         FROM orders WHERE number = $1"
-    ).bind(number).fetch_optional(pool).await)?;
-    let Some(row) = row else {
+    let sql = format!(
+        "SELECT o.id, o.number, o.user_id, o.email, o.status, o.currency, o.subtotal_minor,
+                o.discount_minor, o.shipping_minor, o.tax_minor, o.total_minor, o.prices_include_tax,
+                CAST(o.tax_rate_bp AS BIGINT) AS tax_rate_bp, o.shipping_name, o.shipping_address,
+                o.billing_address, o.promo_code, o.reserved_until, o.placed_at, {HOLDS_KEY}
+         FROM orders o WHERE o.number = $1"
+    );
+    let row: Option<OrderRow> = on_readers!(db, pool => sqlx::query_as(&sql)
+        .bind(number).bind(viewer.key_hash()).fetch_optional(pool).await)?;
+    let Some(row) = row.filter(|row| viewer.may_see(row.user_id, row.by_key)) else {
         return Ok(None);
     };
-    let by_account = row.user_id.is_some() && row.user_id == viewer.user_id;
-    let by_key = match viewer.key {
-        Some(key) if !by_account => {
-            let hash = crate::accounts::repo::token_hash(key);
-            let found: Option<i64> = on_readers!(db, pool => sqlx::query_scalar(
-                "SELECT order_id FROM order_keys WHERE key_hash = $1"
-            ).bind(hash).fetch_optional(pool).await)?;
-            found == Some(row.id)
-        }
-        _ => false,
-    };
-    if !by_key && !by_account {
-        return Ok(None);
-    }
     let lines: Vec<LineRow> = on_readers!(db, pool => sqlx::query_as(
         "SELECT product_name, variant_title, sku, unit_price_minor, CAST(quantity AS BIGINT) AS quantity, line_total_minor
          FROM order_lines WHERE order_id = $1 ORDER BY id"
@@ -303,24 +308,20 @@ pub async fn payable(
     number: &str,
     viewer: &Viewer<'_>,
 ) -> Result<Option<Payable>, sqlx::Error> {
-    let key_hash = viewer.key.map(crate::accounts::repo::token_hash);
-    let row: Option<PayableRow> = on_db!(db, pool => sqlx::query_as(
-        "SELECT o.id, o.number, o.user_id, o.status, o.total_minor, o.currency,
-                EXISTS (SELECT 1 FROM order_keys k WHERE k.key_hash = $2 AND k.order_id = o.id) AS by_key,
+    let sql = format!(
+        "SELECT o.id, o.number, o.user_id, o.status, o.total_minor, o.currency, {HOLDS_KEY},
                 (SELECT k.key_hash FROM order_keys k WHERE k.order_id = o.id AND k.purpose = 'checkout') AS checkout_key,
                 (SELECT COUNT(*) FROM payments a WHERE a.order_id = o.id) AS attempts,
                 p.payment_intent_id, p.status AS payment_status
          FROM orders o
          LEFT JOIN payments p ON p.id = (SELECT MAX(id) FROM payments WHERE order_id = o.id)
          WHERE o.number = $1"
-    ).bind(number).bind(key_hash).fetch_optional(pool).await)?;
-    let Some(row) = row else {
+    );
+    let row: Option<PayableRow> = on_readers!(db, pool => sqlx::query_as(&sql)
+        .bind(number).bind(viewer.key_hash()).fetch_optional(pool).await)?;
+    let Some(row) = row.filter(|row| viewer.may_see(row.user_id, row.by_key)) else {
         return Ok(None);
     };
-    let by_account = row.user_id.is_some() && row.user_id == viewer.user_id;
-    if !by_account && !row.by_key {
-        return Ok(None);
-    }
     Ok(Some(Payable {
         id: row.id,
         number: row.number,

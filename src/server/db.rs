@@ -4,8 +4,8 @@
 //!
 //! On SQLite one connection writes: every transaction and every statement outside one runs on it,
 //! so writers queue in the shop instead of sleeping in SQLite's busy handler, and each statement
-//! costs one hand-off to one thread. Reads that pages make beside writes (the catalog, its
-//! searches and sitemaps, an export, a session's record) go to a pool of read-only connections
+//! costs one hand-off to one thread. Reads that pages make beside writes (such as the catalog's,
+//! a session's record, an order's page) go to a pool of read-only connections
 //! through [`on_readers!`]; on PostgreSQL both are the one pool.
 //!
 //! The pool also notices changes to the catalog's version (the one row of `catalog_generation`,
